@@ -1,0 +1,5 @@
+"""Allow ``python -m {{ cookiecutter.package }}``."""
+
+from {{ cookiecutter.package }}.cli import main
+
+main()

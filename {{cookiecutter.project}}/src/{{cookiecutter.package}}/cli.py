@@ -1,0 +1,147 @@
+"""The ``mlops`` command: parses arguments, dispatches to a job, maps errors to exit codes.
+
+Exit codes: 0 ok, 1 a check or gate said no, 2 bad usage, config or input, 3 unexpected error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.logging import RichHandler
+
+from {{ cookiecutter.package }}.errors import MlopsError
+
+app = typer.Typer(
+    help={{ cookiecutter.project_name | tojson }} + ": the model life cycle as CLI verbs (run from the project root).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+T = TypeVar("T")
+
+
+class State:
+    debug = False
+    confs = Path("confs")
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    confs: Annotated[Path, typer.Option("--confs", help="Folder holding data/model/gates/tracking.yaml.")] = Path("confs"),
+) -> None:
+    State.debug, State.confs = debug, confs
+    # Colour and layout on a terminal; plain, greppable lines in CI logs.
+    handler: logging.Handler = (
+        RichHandler(show_path=False, show_time=False, markup=False) if sys.stderr.isatty() else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(message)s" if sys.stderr.isatty() else "%(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, handlers=[handler], force=True)
+    if not debug:
+        for noisy in ("mlflow", "alembic", "urllib3", "git"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _run(job: Callable[..., T], *args: object) -> T:
+    """Load config, run the job; known errors become one line on stderr and an exit code."""
+    from {{ cookiecutter.package }}.config import load_settings
+
+    try:
+        return job(load_settings(State.confs), *args)
+    except MlopsError as error:
+        if State.debug:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except Exception as error:  # a bug, not bad input: say so and how to see more
+        if State.debug:
+            raise
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        typer.echo(f"internal error: {type(error).__name__}: {first_line} (rerun with --debug for the traceback)", err=True)
+        raise typer.Exit(3) from None
+
+
+@app.command()
+def validate() -> None:
+    """Check the data named in confs/data.yaml against its schema and manifest.
+
+    Reads: confs/data.yaml, the data file, data/manifest.json.
+    Writes: outputs/validation/report.{md,json}. Exit 1 when the data fails.
+    """
+    from {{ cookiecutter.package }}.jobs import validate as job
+
+    _run(job.run)
+
+
+@app.command()
+def manifest() -> None:
+    """Pin the data file: path, sha256, row count and schema hash.
+
+    Reads: confs/data.yaml and the data file. Writes: data/manifest.json (commit it).
+    """
+    from {{ cookiecutter.package }}.jobs import manifest as job
+
+    _run(job.run)
+
+
+@app.command()
+def train() -> None:
+    """Fit the pipeline on the training split (fixed seed) and log it to MLflow.
+
+    Reads: confs/*.yaml, the validated data. Writes: an MLflow run and registered model
+    version (.mlflow/ or MLFLOW_TRACKING_URI), outputs/train/run.json.
+    """
+    from {{ cookiecutter.package }}.jobs import train as job
+
+    _run(job.run)
+
+
+@app.command()
+def evaluate() -> None:
+    """Score the challenger and the champion on one holdout and apply the gates.
+
+    Reads: outputs/train/run.json, the champion (MLflow alias), confs/gates.yaml.
+    Writes: outputs/evaluate/metrics.json and report.md. Exit 1 when a gate fails.
+    """
+    from {{ cookiecutter.package }}.jobs import evaluate as job
+
+    _run(job.run)
+
+
+@app.command()
+def report(
+    title: Annotated[str, typer.Option(help="Heading of the report.")] = {{ (cookiecutter.project_name + " pipeline report") | tojson }},
+) -> None:
+    """Render the PR comment / job summary from the validation and evaluation results.
+
+    Reads: outputs/validation/report.json, outputs/evaluate/metrics.json.
+    Writes: outputs/report.md, stdout, and $GITHUB_STEP_SUMMARY when set.
+    """
+    from {{ cookiecutter.package }}.jobs import report as job
+
+    typer.echo(_run(job.run, title), nl=False)
+
+
+@app.command()
+def promote() -> None:
+    """Make the evaluated challenger the champion in the registry (CI's release does this on merge).
+
+    Reads: outputs/evaluate/metrics.json. Writes: the `champion` alias. Exit 1 if its gates failed.
+    """
+    from {{ cookiecutter.package }}.jobs import promote as job
+
+    version = _run(job.run)
+    typer.echo(f"champion is now version {version}")
+
+
+def main() -> None:
+    app(prog_name="mlops")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

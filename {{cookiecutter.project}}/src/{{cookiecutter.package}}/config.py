@@ -1,0 +1,167 @@
+"""Typed, frozen configuration read once from ``confs/*.yaml``.
+
+Every file maps to one section. A wrong key or value is a ``ConfigError`` that names the
+file and the key, e.g. ``confs/model.yaml: estimatr: unknown key``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from {{ cookiecutter.package }}.core.metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER
+from {{ cookiecutter.package }}.errors import ConfigError
+
+TASK: Literal["binary_classification", "regression"] = "{{ cookiecutter.task }}"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(Strict):
+    dtype: Literal["int", "float", "string", "category", "datetime", "bool"]
+    nullable: bool = False
+    unique: bool = False
+    min: int | float | None = None
+    max: int | float | None = None
+    allowed: list[Any] | None = None
+
+
+class Features(Strict):
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+
+class DataConfig(Strict):
+    path: str
+    manifest: str = "data/manifest.json"
+    id_column: str | None = None
+    timestamp_column: str
+    target: str
+    sensitive_attribute: str | None = None
+    features: Features
+    holdout_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="after")
+    def _columns_are_declared(self) -> DataConfig:
+        named = {
+            "target": [self.target],
+            "timestamp_column": [self.timestamp_column],
+            "features": self.features.all,
+            "sensitive_attribute": [self.sensitive_attribute] if self.sensitive_attribute else [],
+            "id_column": [self.id_column] if self.id_column else [],
+        }
+        for key, names in named.items():
+            for name in names:
+                if name not in self.columns:
+                    raise ValueError(f"{key} names column {name!r}, which is not declared under columns")
+        if self.target in self.features.all:
+            raise ValueError(f"target {self.target!r} must not also be a feature")
+        return self
+
+
+class SearchConfig(Strict):
+    enabled: bool = False
+    cv: Annotated[int, Field(ge=2)] = 3
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class ModelConfig(Strict):
+    estimator: Literal["hist_gradient_boosting", "random_forest", "linear"]
+    params: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 42
+    search: SearchConfig = SearchConfig()
+
+
+class GatesConfig(Strict):
+    minimums: dict[str, float] = Field(default_factory=dict)
+    maximums: dict[str, float] = Field(default_factory=dict)
+    max_regression: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    max_fairness_gap: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _metrics_exist(self) -> GatesConfig:
+        known = HIGHER_IS_BETTER[TASK]
+        for key in ("minimums", "maximums", "max_regression"):
+            for metric in getattr(self, key):
+                if metric not in known:
+                    raise ValueError(f"{key}.{metric}: unknown metric for {TASK} (expected one of: {', '.join(known)})")
+        for metric in self.max_fairness_gap:
+            if metric not in GROUP_METRICS[TASK]:
+                raise ValueError(f"max_fairness_gap.{metric}: unknown group metric (expected one of: {', '.join(GROUP_METRICS[TASK])})")
+        return self
+
+
+class TrackingConfig(Strict):
+    tracking_uri: str = "sqlite:///.mlflow/mlflow.db"
+    artifact_location: str = ".mlflow/artifacts"
+    experiment: str
+    registered_model: str
+
+
+class Settings(Strict):
+    """All configuration, one section per file in ``confs/``."""
+
+    data: DataConfig
+    model: ModelConfig
+    gates: GatesConfig
+    tracking: TrackingConfig
+    root: Path = Path(".")
+
+    def path(self, relative: str) -> Path:
+        """Resolve a path from the config against the project root."""
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else self.root / candidate
+
+
+SECTIONS: dict[str, type[Strict]] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "gates": GatesConfig,
+    "tracking": TrackingConfig,
+}
+
+
+def _read_yaml(file: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{file}: config file not found (expected one per section: {', '.join(SECTIONS)})") from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{file}:{where} is not valid YAML ({getattr(error, 'problem', error)})") from error
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{file}: expected a mapping of keys to values, found {type(loaded).__name__}")
+    return loaded
+
+
+def _describe(error: ValidationError, file: Path) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{file}: {key}: unknown key"
+    if first["type"] == "missing":
+        return f"{file}: {key}: required key is missing"
+    return f"{file}: {key}: {first['msg'].removeprefix('Value error, ')}"
+
+
+def load_settings(confs: Path = Path("confs"), root: Path | None = None) -> Settings:
+    """Read and validate every section; ``root`` (default: parent of ``confs``) anchors paths."""
+    sections: dict[str, Any] = {}
+    for name, model in SECTIONS.items():
+        file = confs / f"{name}.yaml"
+        try:
+            sections[name] = model.model_validate(_read_yaml(file))
+        except ValidationError as error:
+            raise ConfigError(_describe(error, file)) from error
+    return Settings(**sections, root=root if root is not None else confs.resolve().parent)

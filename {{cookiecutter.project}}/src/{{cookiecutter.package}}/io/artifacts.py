@@ -1,0 +1,43 @@
+"""Writing job outputs so that a failure never leaves half of them behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from {{ cookiecutter.package }}.errors import InputError
+
+
+def write_all(outputs: dict[Path, str]) -> None:
+    """Write every file to a temporary sibling first, then move them all into place."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, text in outputs.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            staged.append((Path(temporary), target))
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, target in staged:
+        os.replace(temporary, target)
+
+
+def to_json(payload: Any) -> str:
+    return json.dumps(payload, indent=2, sort_keys=False, allow_nan=True) + "\n"
+
+
+def read_json(path: Path, *, produced_by: str) -> dict[str, Any]:
+    """Read an artifact an earlier verb wrote; say which verb to run when it is missing."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise InputError(f"{path}: not found; run `mlops {produced_by}` first") from error
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not valid JSON (line {error.lineno}); run `mlops {produced_by}` again") from error

@@ -1,0 +1,60 @@
+"""Reading data files and the manifest that pins them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+from pydantic import ValidationError
+
+from {{ cookiecutter.package }}.core.manifest import Manifest
+from {{ cookiecutter.package }}.errors import InputError
+
+
+def _open(location: str | Path, mode: str = "rb"):
+    """Local paths directly; any other URI (s3://, gs://, https://) through fsspec."""
+    text = str(location)
+    if "://" in text and not text.startswith("file://"):
+        import fsspec
+
+        return fsspec.open(text, mode).open()
+    return open(text.removeprefix("file://"), mode)  # noqa: SIM115 (closed by the caller's with)
+
+
+def sha256_of(location: str | Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with _open(location) as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError as error:
+        raise InputError(f"{location}: data file not found") from error
+    return digest.hexdigest()
+
+
+def read_table(location: str | Path) -> pd.DataFrame:
+    """Read a CSV as text columns; the schema decides the types, so bad values are reported, not guessed."""
+    try:
+        with _open(location) as stream:
+            frame = pd.read_csv(stream, dtype=str, keep_default_na=True, skipinitialspace=True)
+    except FileNotFoundError as error:
+        raise InputError(f"{location}: data file not found") from error
+    except pd.errors.EmptyDataError as error:
+        raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise InputError(f"{location}: could not parse as CSV ({reason})") from error
+    if frame.empty:
+        raise InputError(f"{location}: data file has a header but no rows")
+    return frame
+
+
+def read_manifest(path: Path) -> Manifest:
+    try:
+        return Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as error:
+        raise InputError(f"{path}: data manifest not found; run `mlops manifest` to pin the data") from error
+    except (json.JSONDecodeError, ValidationError) as error:
+        raise InputError(f"{path}: not a valid data manifest ({str(error).splitlines()[0]})") from error

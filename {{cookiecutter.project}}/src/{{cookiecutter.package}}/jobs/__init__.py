@@ -1,0 +1,14 @@
+"""One module per CLI verb: each wires ``io`` adapters to ``core`` logic.
+
+Where each verb writes (relative to the project root; git-ignored):
+"""
+
+from pathlib import Path
+
+OUTPUTS = Path("outputs")
+VALIDATION_JSON = OUTPUTS / "validation" / "report.json"
+VALIDATION_MD = OUTPUTS / "validation" / "report.md"
+TRAINING_JSON = OUTPUTS / "train" / "run.json"
+METRICS_JSON = OUTPUTS / "evaluate" / "metrics.json"
+EVALUATION_MD = OUTPUTS / "evaluate" / "report.md"
+PR_REPORT_MD = OUTPUTS / "report.md"

@@ -1,0 +1,24 @@
+"""``mlops manifest``: pin the configured data by content hash, rows and schema hash."""
+
+from __future__ import annotations
+
+import logging
+
+from {{ cookiecutter.package }}.config import Settings
+from {{ cookiecutter.package }}.core.manifest import DataFile, Manifest
+from {{ cookiecutter.package }}.core.schemas import schema_hash
+from {{ cookiecutter.package }}.io import datasets
+from {{ cookiecutter.package }}.io.artifacts import write_all
+
+logger = logging.getLogger(__name__)
+
+
+def run(settings: Settings) -> Manifest:
+    location = settings.data.path
+    source = location if "://" in location else settings.path(location)
+    rows = len(datasets.read_table(source))
+    entry = DataFile(name="reference", path=location, sha256=datasets.sha256_of(source), rows=rows, schema_hash=schema_hash(settings.data.columns))
+    manifest = Manifest(files=[entry])
+    write_all({settings.path(settings.data.manifest): manifest.model_dump_json(indent=2) + "\n"})
+    logger.info("pinned %s: %d rows, sha256 %s", location, rows, entry.sha256[:12])
+    return manifest

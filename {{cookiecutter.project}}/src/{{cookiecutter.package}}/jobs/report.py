@@ -1,0 +1,30 @@
+"""``mlops report``: the markdown for the PR comment and the job summary."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from {{ cookiecutter.package }}.config import Settings
+from {{ cookiecutter.package }}.core.report import pr_report
+from {{ cookiecutter.package }}.errors import InputError
+from {{ cookiecutter.package }}.io.artifacts import read_json, write_all
+from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, VALIDATION_JSON
+
+
+def _optional(path: Path, produced_by: str) -> dict | None:
+    return read_json(path, produced_by=produced_by) if path.exists() else None
+
+
+def run(settings: Settings, title: str) -> str:
+    validation = _optional(settings.path(str(VALIDATION_JSON)), "validate")
+    evaluation = _optional(settings.path(str(METRICS_JSON)), "evaluate")
+    if validation is None and evaluation is None:
+        raise InputError(f"nothing to report: neither {VALIDATION_JSON} nor {METRICS_JSON} exists; run `mlops validate` and `mlops evaluate` first")
+    markdown = pr_report(validation, evaluation, title)
+    write_all({settings.path(str(PR_REPORT_MD)): markdown})
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(markdown)
+    return markdown

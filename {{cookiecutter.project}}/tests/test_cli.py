@@ -1,0 +1,205 @@
+"""The real CLI, in process, over real files and a real SQLite MLflow store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package }}.cli import app
+from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, TRAINING_JSON, VALIDATION_JSON
+from tests.conftest import PRIMARY, edit_yaml
+
+
+def mlops(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def assert_one_line_error(result, code: int, *fragments: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_loop_first_model_then_challenger_against_champion(workspace: Path):
+    # Given pinned data and no model yet
+    assert mlops("validate").exit_code == 0
+    assert mlops("train").exit_code == 0
+    # When the first model is evaluated, Then it is judged on absolute gates alone
+    first = mlops("evaluate")
+    assert first.exit_code == 0, first.output
+    metrics = json.loads((workspace / METRICS_JSON).read_text())
+    assert metrics["champion"] is None
+    assert {gate["name"] for gate in metrics["gates"]} <= {"minimum", "maximum", "fairness_gap"}
+    # When it is promoted and a new challenger is trained and evaluated
+    assert mlops("promote").exit_code == 0
+    assert mlops("train").exit_code == 0
+    second = mlops("evaluate")
+    assert second.exit_code == 0, second.output
+    # Then both were scored on the same holdout, and the same seed gives the same metrics
+    metrics = json.loads((workspace / METRICS_JSON).read_text())
+    assert metrics["champion"]["version"] == "1"
+    assert metrics["challenger"]["version"] == "2"
+    assert metrics["challenger"]["metrics"] == pytest.approx(metrics["champion"]["metrics"], nan_ok=True)
+    assert any(gate["name"] == "no_regression" for gate in metrics["gates"])
+    # And the report shows the comparison
+    report = mlops("report", "--title", "PR check")
+    assert report.exit_code == 0
+    assert "## PR check — ✅ pass" in report.stdout
+    assert "vs champion **v1**" in report.stdout
+    assert (workspace / PR_REPORT_MD).read_text() == report.stdout
+
+
+def test_training_logs_params_metrics_and_model_to_mlflow(workspace: Path):
+    import mlflow
+
+    assert mlops("train").exit_code == 0
+    run_record = json.loads((workspace / TRAINING_JSON).read_text())
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{workspace}/.mlflow/mlflow.db")
+    run = client.get_run(run_record["model"]["run_id"])
+    assert run.data.params["seed"] == "42"
+    assert run.data.tags["data_digest"] == run_record["data_digest"]
+    assert PRIMARY in run.data.metrics
+    assert run.info.artifact_uri.startswith((workspace / ".mlflow" / "artifacts").as_uri())
+    model = mlflow.sklearn.load_model(run_record["model"]["model_uri"])
+    assert hasattr(model, "predict")
+
+
+def test_a_failed_gate_exits_1_names_the_gate_and_still_writes_the_report(workspace: Path):
+    (workspace / "confs" / "gates.yaml").write_text("minimums: {" + PRIMARY + ": 0.9999}\n")
+    assert mlops("train").exit_code == 0
+    result = mlops("evaluate")
+    assert_one_line_error(result, 1, "gate(s) failed", f"minimum {PRIMARY}")
+    metrics = json.loads((workspace / METRICS_JSON).read_text())
+    assert metrics["passed"] is False
+    assert mlops("report").stdout.count("❌ fail") >= 2
+    # A failed challenger is never promoted.
+    assert_one_line_error(mlops("promote"), 1, "refusing to promote")
+
+
+def test_the_search_picks_and_logs_the_best_parameters(workspace: Path):
+    model_yaml = (workspace / "confs" / "model.yaml").read_text()
+    (workspace / "confs" / "model.yaml").write_text(model_yaml.replace("enabled: false", "enabled: true"))
+    assert mlops("train").exit_code == 0
+    record = json.loads((workspace / TRAINING_JSON).read_text())
+    assert set(record["search"]["best_params"]) == {f"estimator__{name}" for name in _grid(workspace)}
+
+
+def _grid(workspace: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load((workspace / "confs" / "model.yaml").read_text())["search"]["grid"]
+
+
+def _rewrite(workspace: Path, change, *, repin: bool) -> None:
+    path = workspace / "data" / "reference.csv"
+    frame = pd.read_csv(path, dtype=str)
+    change(frame).to_csv(path, index=False)
+    if repin:
+        assert mlops("manifest").exit_code == 0
+
+
+def _set(column: str, row: int, value):
+    def change(frame):
+        frame.loc[row, column] = value
+        return frame
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        pytest.param(_set("age", 3, "forty"), ["age: coerce_dtype('int64')", "'forty'"], id="wrong-type"),
+        pytest.param(_set("tenure_months", 5, None), ["tenure_months: not_nullable"], id="null"),
+        pytest.param(_set("age", 7, "7"), ["age: greater_than_or_equal_to(18)"], id="out-of-range"),
+        pytest.param(_set("contract", 2, "weekly"), ["contract: isin", "'weekly'"], id="unknown-category"),
+        pytest.param(lambda frame: frame.drop(columns=["region"]), ["region: required column is missing"], id="missing-column"),
+        pytest.param(lambda frame: frame.assign(colour="red"), ["colour: column is not declared"], id="extra-column"),
+    ],
+)
+def test_bad_data_fails_validate_with_1_and_train_with_2(workspace: Path, change, fragments):
+    _rewrite(workspace, change, repin=True)
+    assert_one_line_error(mlops("validate"), 1, "data failed validation", *fragments)
+    report = json.loads((workspace / VALIDATION_JSON).read_text())
+    assert report["passed"] is False
+    assert_one_line_error(mlops("train"), 2, "data failed validation", *fragments)
+    assert not (workspace / TRAINING_JSON).exists()
+
+
+def test_changed_data_without_a_new_manifest_is_a_hash_mismatch(workspace: Path):
+    _rewrite(workspace, _set("age", 0, "33"), repin=False)
+    assert_one_line_error(mlops("validate"), 1, "manifest: sha256 is")
+
+
+def test_a_schema_change_without_a_new_manifest_is_named(workspace: Path):
+    edit_yaml(workspace / "confs" / "data.yaml", "data_usage_gb: {dtype: float", "data_usage_gb: {dtype: int")
+    assert_one_line_error(mlops("validate"), 1, "the declared columns changed")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        pytest.param(None, "data file not found", id="missing-file"),
+        pytest.param("", "data file is empty", id="empty-file"),
+        pytest.param('a,b\n1,2\n3,"4,5\n', "could not parse as CSV", id="unparseable"),
+        pytest.param("a,b,c\n1,2\n3,4,5,6,7\n", "could not parse as CSV", id="ragged"),
+    ],
+)
+def test_unreadable_data_exits_2_without_writing_a_report(workspace: Path, content, fragment):
+    path = workspace / "data" / "reference.csv"
+    if content is None:
+        path.unlink()
+    else:
+        path.write_text(content)
+    assert_one_line_error(mlops("validate"), 2, "data/reference.csv", fragment)
+    assert not (workspace / VALIDATION_JSON).exists()
+
+
+def test_an_unknown_config_key_exits_2_naming_file_and_key(workspace: Path):
+    edit_yaml(workspace / "confs" / "gates.yaml", "minimums:", "minimum:")
+    assert_one_line_error(mlops("validate"), 2, "gates.yaml", "minimum: unknown key")
+
+
+def test_an_unknown_estimator_parameter_exits_2(workspace: Path):
+    edit_yaml(workspace / "confs" / "model.yaml", "params: {", "params: {colour: red, ")
+    assert_one_line_error(mlops("train"), 2, "confs/model.yaml", "no parameter colour")
+
+
+def test_evaluate_before_train_exits_2_and_writes_nothing(workspace: Path):
+    assert_one_line_error(mlops("evaluate"), 2, "run.json: not found; run `mlops train` first")
+    assert not (workspace / METRICS_JSON).exists()
+
+
+def test_report_before_anything_exits_2(workspace: Path):
+    assert_one_line_error(mlops("report"), 2, "nothing to report")
+
+
+def test_debug_shows_the_traceback(workspace: Path):
+    (workspace / "data" / "reference.csv").unlink()
+    result = mlops("--debug", "validate")
+    assert result.exit_code != 0
+    assert type(result.exception).__name__ == "InputError"
+
+
+def test_report_is_appended_to_the_job_summary(workspace: Path, monkeypatch: pytest.MonkeyPatch):
+    summary = workspace / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert mlops("validate").exit_code == 0
+    assert mlops("report").exit_code == 0
+    assert "### Data checks — ✅ pass" in summary.read_text()
+
+
+def test_the_console_script_and_module_entry_point_show_every_verb():
+    for command in ([sys.executable, "-m", "{{ cookiecutter.package }}", "--help"], [str(Path(sys.executable).parent / "mlops"), "--help"]):
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        for verb in ("validate", "manifest", "train", "evaluate", "report", "promote"):
+            assert verb in result.stdout

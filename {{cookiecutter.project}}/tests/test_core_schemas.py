@@ -1,0 +1,52 @@
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+
+from {{ cookiecutter.package }}.config import ColumnSpec
+from {{ cookiecutter.package }}.core.schemas import build_schema, schema_hash, summarize_failures
+
+COLUMNS = {
+    "id": ColumnSpec(dtype="string", unique=True),
+    "age": ColumnSpec(dtype="int", min=18, max=110),
+    "plan": ColumnSpec(dtype="category", allowed=["basic", "pro"]),
+}
+
+
+def failures_of(frame: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
+    with pytest.raises(pa.errors.SchemaErrors) as caught:
+        build_schema(COLUMNS).validate(frame, lazy=True)
+    return {(failure.column, failure.check): failure.examples for failure in summarize_failures(caught.value.failure_cases)}
+
+
+def test_valid_text_data_is_coerced_to_the_declared_types():
+    frame = pd.DataFrame({"id": ["a", "b"], "age": ["30", "41"], "plan": ["basic", "pro"]})
+    validated = build_schema(COLUMNS).validate(frame)
+    assert validated["age"].dtype == "int64"
+    assert validated["age"].tolist() == [30, 41]
+
+
+def test_each_failing_column_and_check_is_named_with_examples():
+    frame = pd.DataFrame({"id": ["a", "a", "c"], "age": ["17", "forty", None], "plan": ["basic", "gold", "pro"]})
+    found = failures_of(frame)
+    assert found[("age", "coerce_dtype('int64')")] == ["'forty'", "null"]
+    assert ("age", "not_nullable") in found
+    assert found[("plan", "isin(['basic', 'pro'])")] == ["'gold'"]
+    assert ("id", "field_uniqueness") in found
+
+
+def test_a_value_below_the_minimum_is_reported_once_coercible():
+    found = failures_of(pd.DataFrame({"id": ["a"], "age": ["12"], "plan": ["pro"]}))
+    assert found == {("age", "greater_than_or_equal_to(18)"): ["12"]}
+
+
+def test_missing_and_extra_columns_are_named():
+    found = failures_of(pd.DataFrame({"id": ["a"], "plan": ["pro"], "colour": ["red"]}))
+    assert ("age", "required column is missing") in found
+    assert ("colour", "column is not declared in confs/data.yaml") in found
+
+
+def test_schema_hash_changes_when_a_type_changes_and_not_otherwise():
+    same = dict(COLUMNS)
+    retyped = {**COLUMNS, "age": ColumnSpec(dtype="float", min=18)}
+    assert schema_hash(same) == schema_hash(COLUMNS)
+    assert schema_hash(retyped) != schema_hash(COLUMNS)
