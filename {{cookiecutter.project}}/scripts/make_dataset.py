@@ -6,7 +6,7 @@ process is written out below so that every effect the model can learn is documen
 - churn (binary target ``churned``) rises with month-to-month contracts, support calls,
   electronic-check payments and high charges, and falls with tenure;
 - ``spend_next_quarter`` (numeric target) is roughly three months of charges, scaled by
-  usage and cut to zero for customers who churn;
+  usage and discounted by the customer's (unobserved) probability of churning;
 - ``gender`` is the sensitive attribute: it has NO effect on either target, so any gap the
   fairness report shows comes from the model or from sampling noise;
 - ``observed_at`` spreads rows over 2023-2025 so that time-based splits and drift work.
@@ -48,9 +48,10 @@ def make_customers(rows: int, seed: int, start: str = "2023-01-01", days: int = 
         + 0.55 * (payment == "electronic-check")
         + rng.normal(0.0, 0.35, size=rows)
     )
-    churned = (rng.random(rows) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
-    spend = 3.0 * monthly * (0.9 + 0.004 * usage) + rng.normal(0.0, 12.0, size=rows)
-    spend = np.where(churned == 1, rng.uniform(0.0, 0.3, size=rows) * spend, spend)
+    churn_probability = 1.0 / (1.0 + np.exp(-logit))
+    churned = (rng.random(rows) < churn_probability).astype(int)
+    # Expected spend, discounted by the risk of leaving: smooth in the features, so learnable.
+    spend = 3.0 * monthly * (0.9 + 0.004 * usage) * (1.0 - 0.5 * churn_probability) + rng.normal(0.0, 12.0, size=rows)
     observed = pd.Timestamp(start) + pd.to_timedelta(np.sort(rng.integers(0, days, size=rows)), unit="D")
     return pd.DataFrame(
         {
