@@ -1,11 +1,11 @@
 import math
 
+import numpy as np
+import pandas as pd
+
 from {{ cookiecutter.package }}.config import GatesConfig
 from {{ cookiecutter.package }}.core.gates import apply_gates
 from {{ cookiecutter.package }}.core.metrics import gaps, group_metrics
-
-import numpy as np
-import pandas as pd
 
 
 def gates_for(**sections) -> GatesConfig:

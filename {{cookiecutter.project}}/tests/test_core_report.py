@@ -1,6 +1,13 @@
 from {{ cookiecutter.package }}.core.report import COMMENT_MARKER, pr_report
 
-VALIDATION = {"dataset": "data/x.csv", "rows": 10, "columns": 3, "passed": True, "manifest": {"path": "m.json", "problems": []}, "failures": []}
+VALIDATION = {
+    "dataset": "data/x.csv",
+    "rows": 10,
+    "columns": 3,
+    "passed": True,
+    "manifest": {"path": "m.json", "problems": []},
+    "failures": [],
+}
 
 
 def evaluation(passed: bool, champion: bool) -> dict:
@@ -9,7 +16,9 @@ def evaluation(passed: bool, champion: bool) -> dict:
         "task": "regression",
         "holdout_rows": 4,
         "challenger": {"run_id": "abcdef1234567890", "model_uri": "models:/m-1", "version": "2", "metrics": {"rmse": 9.0, "r2": 0.5}},
-        "champion": {"run_id": "r0", "model_uri": "models:/x@champion", "version": "1", "metrics": {"rmse": 10.0, "r2": 0.6}} if champion else None,
+        "champion": {"run_id": "r0", "model_uri": "models:/x@champion", "version": "1", "metrics": {"rmse": 10.0, "r2": 0.6}}
+        if champion
+        else None,
         "fairness": None,
         "gates": gates,
         "passed": passed,

@@ -61,5 +61,9 @@ def apply_gates(
             )
     for metric, allowed in gates.max_fairness_gap.items():
         gap = fairness_gaps.get(metric, float("nan"))
-        results.append(GateResult("fairness_gap", metric, _ok(gap, gap <= allowed), gap, allowed, f"{metric} gap between groups {gap:.4f} ≤ {allowed:g}"))
+        results.append(
+            GateResult(
+                "fairness_gap", metric, _ok(gap, gap <= allowed), gap, allowed, f"{metric} gap between groups {gap:.4f} ≤ {allowed:g}"
+            )
+        )
     return results

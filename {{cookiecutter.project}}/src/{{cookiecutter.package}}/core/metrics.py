@@ -10,6 +10,7 @@ from sklearn import metrics as skm
 
 from {{ cookiecutter.package }}.core.metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER  # noqa: F401 (re-exported)
 
+
 def score_classification(y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     predicted = (probability >= threshold).astype(int)
     both_classes = len(np.unique(y_true)) == 2
@@ -54,9 +55,7 @@ def group_metrics(task: str, y_true: np.ndarray, prediction: np.ndarray, groups:
     result: dict[str, dict[str, float]] = {}
     labels = groups.astype(str).to_numpy()
     for name, metric in _group_metric(task).items():
-        result[name] = {
-            group: metric(y_true[labels == group], prediction[labels == group]) for group in sorted(set(labels))
-        }
+        result[name] = {group: metric(y_true[labels == group], prediction[labels == group]) for group in sorted(set(labels))}
     return result
 
 

@@ -14,8 +14,6 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
-from {{ cookiecutter.package }}.config import Features
-
 ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "binary_classification": {
         "hist_gradient_boosting": HistGradientBoostingClassifier,

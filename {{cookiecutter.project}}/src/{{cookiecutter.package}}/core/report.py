@@ -54,7 +54,12 @@ def evaluation_section(evaluation: dict[str, Any]) -> str:
     champion = evaluation.get("champion")
     title = f"### Model — {_verdict(evaluation['passed'])}"
     against = f"champion **v{champion['version']}**" if champion else "no champion yet (first model: absolute gates only)"
-    lines = [title, "", f"Challenger run `{challenger['run_id'][:12]}` vs {against}, on a holdout of {evaluation['holdout_rows']} rows.", ""]
+    lines = [
+        title,
+        "",
+        f"Challenger run `{challenger['run_id'][:12]}` vs {against}, on a holdout of {evaluation['holdout_rows']} rows.",
+        "",
+    ]
     lines += ["| metric | challenger | champion | Δ |", "|---|---:|---:|---:|"]
     for metric, value in challenger["metrics"].items():
         reference = champion["metrics"].get(metric) if champion else None

@@ -42,10 +42,7 @@ def build_schema(columns: dict[str, ColumnSpec]) -> pa.DataFrameSchema:
     """Strict schema: every declared column present, no other column, values coerced and checked."""
     dtype = {name: ("Int64" if spec.nullable and spec.dtype == "int" else PANDAS_DTYPES[spec.dtype]) for name, spec in columns.items()}
     return pa.DataFrameSchema(
-        {
-            name: pa.Column(dtype[name], checks=_checks(spec), nullable=spec.nullable, unique=spec.unique)
-            for name, spec in columns.items()
-        },
+        {name: pa.Column(dtype[name], checks=_checks(spec), nullable=spec.nullable, unique=spec.unique) for name, spec in columns.items()},
         strict=True,
         coerce=True,
         ordered=False,

@@ -20,7 +20,7 @@ def _open(location: str | Path, mode: str = "rb"):
         import fsspec
 
         return fsspec.open(text, mode).open()
-    return open(text.removeprefix("file://"), mode)  # noqa: SIM115 (closed by the caller's with)
+    return open(text.removeprefix("file://"), mode)
 
 
 def sha256_of(location: str | Path) -> str:

@@ -6,13 +6,13 @@ Imported only by the verbs that need it: importing mlflow costs seconds.
 from __future__ import annotations
 
 import contextlib
-from io import StringIO
 import logging
 import os
 import subprocess
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
+from io import StringIO
 from pathlib import Path
 from typing import Any
 

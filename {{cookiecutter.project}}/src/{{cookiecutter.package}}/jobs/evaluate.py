@@ -58,6 +58,8 @@ def run(settings: Settings) -> dict:
     write_all({settings.path(str(METRICS_JSON)): to_json(result), settings.path(str(EVALUATION_MD)): evaluation_section(result) + "\n"})
     failed = [gate for gate in gates if not gate.passed]
     if failed:
-        raise CheckFailed(f"{len(failed)} gate(s) failed: {'; '.join(f'{gate.name} {gate.detail}' for gate in failed)} (report: {EVALUATION_MD})")
+        raise CheckFailed(
+            f"{len(failed)} gate(s) failed: {'; '.join(f'{gate.name} {gate.detail}' for gate in failed)} (report: {EVALUATION_MD})"
+        )
     logger.info("all %d gates passed (champion: %s)", len(gates), f"v{champion['version']}" if champion else "none")
     return result

@@ -17,7 +17,9 @@ def run(settings: Settings) -> Manifest:
     location = settings.data.path
     source = location if "://" in location else settings.path(location)
     rows = len(datasets.read_table(source))
-    entry = DataFile(name="reference", path=location, sha256=datasets.sha256_of(source), rows=rows, schema_hash=schema_hash(settings.data.columns))
+    entry = DataFile(
+        name="reference", path=location, sha256=datasets.sha256_of(source), rows=rows, schema_hash=schema_hash(settings.data.columns)
+    )
     manifest = Manifest(files=[entry])
     write_all({settings.path(settings.data.manifest): manifest.model_dump_json(indent=2) + "\n"})
     logger.info("pinned %s: %d rows, sha256 %s", location, rows, entry.sha256[:12])

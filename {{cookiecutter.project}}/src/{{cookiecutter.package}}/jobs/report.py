@@ -20,7 +20,9 @@ def run(settings: Settings, title: str) -> str:
     validation = _optional(settings.path(str(VALIDATION_JSON)), "validate")
     evaluation = _optional(settings.path(str(METRICS_JSON)), "evaluate")
     if validation is None and evaluation is None:
-        raise InputError(f"nothing to report: neither {VALIDATION_JSON} nor {METRICS_JSON} exists; run `mlops validate` and `mlops evaluate` first")
+        raise InputError(
+            f"nothing to report: neither {VALIDATION_JSON} nor {METRICS_JSON} exists; run `mlops validate` and `mlops evaluate` first"
+        )
     markdown = pr_report(validation, evaluation, title)
     write_all({settings.path(str(PR_REPORT_MD)): markdown})
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

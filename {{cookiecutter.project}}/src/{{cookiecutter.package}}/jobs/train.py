@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Console
 
@@ -41,7 +41,9 @@ def run(settings: Settings) -> dict:
     features, target = settings.data.features.all, settings.data.target
     config = settings.model
     try:
-        pipeline = build_pipeline(build_preprocessor(settings.data.features), build_estimator(TASK, config.estimator, config.params, config.seed))
+        pipeline = build_pipeline(
+            build_preprocessor(settings.data.features), build_estimator(TASK, config.estimator, config.params, config.seed)
+        )
     except ValueError as error:
         raise ConfigError(f"confs/model.yaml: params: {error}") from error
     model, search_summary = pipeline, {}
@@ -50,9 +52,13 @@ def run(settings: Settings) -> dict:
 
         unknown = sorted(set(config.search.grid) - set(pipeline.named_steps["estimator"].get_params()))
         if unknown:
-            raise ConfigError(f"confs/model.yaml: search.grid: {type(pipeline.named_steps['estimator']).__name__} has no parameter {', '.join(unknown)}")
+            raise ConfigError(
+                f"confs/model.yaml: search.grid: {type(pipeline.named_steps['estimator']).__name__} has no parameter {', '.join(unknown)}"
+            )
         # Folds respect time order, like the holdout does.
-        model = GridSearchCV(pipeline, search_grid(config.search.grid), cv=TimeSeriesSplit(config.search.cv), scoring=SEARCH_SCORING[TASK], n_jobs=-1)
+        model = GridSearchCV(
+            pipeline, search_grid(config.search.grid), cv=TimeSeriesSplit(config.search.cv), scoring=SEARCH_SCORING[TASK], n_jobs=-1
+        )
     started = time.perf_counter()
     with Console(stderr=True).status(f"Fitting {config.estimator} on {len(train)} rows…"):
         model.fit(train[features], train[target])
@@ -64,7 +70,14 @@ def run(settings: Settings) -> dict:
 
     from {{ cookiecutter.package }}.io import tracking  # mlflow import costs seconds: only here
 
-    params = {"task": TASK, "estimator": config.estimator, "seed": config.seed, **config.params, "train_rows": len(train), "holdout_rows": len(holdout)}
+    params = {
+        "task": TASK,
+        "estimator": config.estimator,
+        "seed": config.seed,
+        **config.params,
+        "train_rows": len(train),
+        "holdout_rows": len(holdout),
+    }
     params.update({f"best_{name.removeprefix('estimator__')}": value for name, value in search_summary.get("best_params", {}).items()})
     logged_metrics = {**metrics, "fit_seconds": fit_seconds}
     if search_summary:
@@ -86,9 +99,15 @@ def run(settings: Settings) -> dict:
         "search": search_summary,
         "holdout_metrics": metrics,
         "data_digest": check.manifest_digest,
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "fit_seconds": round(fit_seconds, 3),
     }
     write_all({settings.path(str(TRAINING_JSON)): to_json(record)})
-    logger.info("trained %s (run %s, version %s): %s", config.estimator, ref.run_id[:12], ref.version, ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+    logger.info(
+        "trained %s (run %s, version %s): %s",
+        config.estimator,
+        ref.run_id[:12],
+        ref.version,
+        ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()),
+    )
     return record

@@ -1,0 +1,80 @@
+"""Shared pieces of the template's tests: the option matrix, read from cookiecutter.json itself."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+CHOICES = {key: value for key, value in OPTIONS.items() if isinstance(value, list) and not key.startswith("_")}
+# Options that shape the same files (model.yaml, gates.yaml) interact: take their full product.
+INTERACTING = ("task", "model_family", "hyperparameter_search")
+# The rest combine freely: cycle through their values across the product, so every value is baked.
+CYCLED = tuple(key for key in CHOICES if key not in INTERACTING)
+
+
+def option_matrix() -> list[dict[str, str]]:
+    product = [dict(zip(INTERACTING, values, strict=True)) for values in itertools.product(*(CHOICES[key] for key in INTERACTING))]
+    cycles = {key: itertools.cycle(CHOICES[key]) for key in CYCLED}
+    return [{**combo, **{key: next(cycle) for key, cycle in cycles.items()}} for combo in product]
+
+
+def combo_id(combo: dict[str, str]) -> str:
+    return "-".join(f"{value}" if key != "python_version" else f"py{value}" for key, value in combo.items())
+
+
+MATRIX = option_matrix()
+DEFAULT = {key: values[0] for key, values in CHOICES.items()}
+REGRESSION = {**DEFAULT, "task": "regression"}
+
+
+def tool(name: str) -> str:
+    """A tool installed beside the test interpreter (the .venv tasks.py made)."""
+    found = shutil.which(name, path=os.pathsep.join([str(Path(os.sys.executable).parent), os.environ.get("PATH", "")]))
+    if found is None:
+        raise RuntimeError(f"{name} not found: run the tests with `python3 tasks.py test`")
+    return found
+
+
+def project_env() -> dict[str, str]:
+    """Environment for commands run inside a baked project: its own venv, never ours."""
+    env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "MLFLOW_TRACKING_URI", "GITHUB_STEP_SUMMARY"}}
+    env["UV_COMPILE_BYTECODE"] = "1"
+    return env
+
+
+def in_project(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(command), cwd=project, env=project_env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"`{' '.join(command)}` exited {result.returncode} in {project}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def mlops(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return in_project(project, tool("uv"), "run", "--frozen", "--no-sync", "mlops", *args, check=check)
+
+
+@pytest.fixture(scope="session")
+def synced_project(tmp_path_factory: pytest.TempPathFactory):
+    """Bake a combination once per session and install its locked dependencies."""
+    from cookiecutter.main import cookiecutter
+
+    baked: dict[str, Path] = {}
+
+    def get(combo: dict[str, str]) -> Path:
+        key = combo_id(combo)
+        if key not in baked:
+            output = tmp_path_factory.mktemp(key[:40])
+            project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=combo, output_dir=str(output)))
+            in_project(project, tool("uv"), "sync", "--frozen", "--quiet")
+            baked[key] = project
+        return baked[key]
+
+    return get
