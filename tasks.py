@@ -58,7 +58,9 @@ def ensure_venv() -> None:
         say(f"creating {VENV.relative_to(ROOT)}")
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     say(f"installing {REQUIREMENTS.name}")
-    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True
+    )
     stamp.write_text(wanted)
 
 

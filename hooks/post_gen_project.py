@@ -8,16 +8,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
-LICENSE = {{ cookiecutter.license | tojson }}
 # The answers, kept so that the project can take template updates later (cruft, cookiecutter replay).
-ANSWERS = json.loads({{ cookiecutter | tojson | tojson }})
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 
 def keep_chosen_license(project: Path) -> None:
     """The template ships every license under LICENSES/; keep the chosen one as LICENSE."""
     licenses = project / "LICENSES"
-    if LICENSE != "Proprietary":
-        shutil.move(str(licenses / LICENSE), project / "LICENSE")
+    if ANSWERS["license"] != "Proprietary":
+        shutil.move(str(licenses / ANSWERS["license"]), project / "LICENSE")
     shutil.rmtree(licenses)
 
 
@@ -33,7 +32,7 @@ def initial_commit(project: Path) -> None:
         return
     # Use the user's identity when git has one; a neutral one otherwise, so the commit never fails.
     has_identity = subprocess.run(["git", "config", "user.email"], cwd=project, capture_output=True).returncode == 0
-    identity = [] if has_identity else ["-c", "user.name=" + {{ cookiecutter.author | tojson }}, "-c", "user.email=mlops-template@users.noreply.github.com"]
+    identity = [] if has_identity else ["-c", "user.name=" + ANSWERS["author"], "-c", "user.email=mlops-template@users.noreply.github.com"]
     steps = [
         ["git", "init", "--quiet", "--initial-branch=main"],
         ["git", "add", "--all"],
@@ -42,7 +41,8 @@ def initial_commit(project: Path) -> None:
     for step in steps:
         result = subprocess.run(step, cwd=project, capture_output=True, text=True)
         if result.returncode != 0:
-            print(f"note: `{' '.join(step)}` failed ({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}); commit by hand")
+            reason = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+            print(f"note: `{' '.join(step)}` failed ({reason}); commit by hand")
             return
 
 

@@ -3,19 +3,13 @@
 Standard library only, no network: this runs on the user's machine before anything is written.
 """
 
+import json
 import keyword
 import re
 import sys
 
-ANSWERS = {
-    "project": {{ cookiecutter.project | tojson }},
-    "package": {{ cookiecutter.package | tojson }},
-    "github_owner": {{ cookiecutter.github_owner | tojson }},
-    "python_version": {{ cookiecutter.python_version | tojson }},
-    "runs_on": {{ cookiecutter.runs_on | tojson }},
-    "task": {{ cookiecutter.task | tojson }},
-    "model_family": {{ cookiecutter.model_family | tojson }},
-}
+# The answers as JSON inside a raw string: valid Python before and after rendering.
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 # Packages the project depends on or shadows: naming the package after one breaks imports.
 TAKEN = {"mlflow", "pandas", "pandera", "sklearn", "numpy", "scipy", "typer", "yaml", "pydantic", "rich", "fsspec", "tests", "test", "io"}
 
@@ -23,14 +17,23 @@ TAKEN = {"mlflow", "pandas", "pandera", "sklearn", "numpy", "scipy", "typer", "y
 def problem(answers: dict[str, str]) -> str | None:
     """The first thing wrong with the answers, or None."""
     if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", answers["project"]) or len(answers["project"]) > 100:
-        return f"project {answers['project']!r} is not a valid repository slug: expected lowercase letters, digits and single dashes, starting with a letter (e.g. churn-model)"
+        return (
+            f"project {answers['project']!r} is not a valid repository slug: "
+            "expected lowercase letters, digits and single dashes, starting with a letter (e.g. churn-model)"
+        )
     package = answers["package"]
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", package) or keyword.iskeyword(package):
-        return f"package {package!r} is not a valid Python package name: expected lowercase letters, digits and underscores, not starting with a digit (e.g. churn_model)"
+        return (
+            f"package {package!r} is not a valid Python package name: "
+            "expected lowercase letters, digits and underscores, not starting with a digit (e.g. churn_model)"
+        )
     if package in TAKEN or package in sys.stdlib_module_names:
         return f"package {package!r} would shadow an existing module of that name: choose another (e.g. {package}_model)"
     if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}", answers["github_owner"]):
-        return f"github_owner {answers['github_owner']!r} is not a valid GitHub user or organisation name: expected letters, digits and single dashes, at most 39 characters"
+        return (
+            f"github_owner {answers['github_owner']!r} is not a valid GitHub user or organisation name: "
+            "expected letters, digits and single dashes, at most 39 characters"
+        )
     if answers["python_version"] not in {"3.11", "3.12", "3.13"}:
         return f"python_version {answers['python_version']!r} is not supported: expected 3.11, 3.12 or 3.13"
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", answers["runs_on"]):

@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,8 @@ def option_matrix() -> list[dict[str, str]]:
 
 
 def combo_id(combo: dict[str, str]) -> str:
-    return "-".join(f"{value}" if key != "python_version" else f"py{value}" for key, value in combo.items())
+    """Readable and canonical: the same answers give the same id whatever their order."""
+    return "-".join(f"py{combo[key]}" if key == "python_version" else combo[key] for key in CHOICES if key in combo)
 
 
 MATRIX = option_matrix()
@@ -37,7 +40,7 @@ REGRESSION = {**DEFAULT, "task": "regression"}
 
 def tool(name: str) -> str:
     """A tool installed beside the test interpreter (the .venv tasks.py made)."""
-    found = shutil.which(name, path=os.pathsep.join([str(Path(os.sys.executable).parent), os.environ.get("PATH", "")]))
+    found = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     if found is None:
         raise RuntimeError(f"{name} not found: run the tests with `python3 tasks.py test`")
     return found
@@ -53,12 +56,26 @@ def project_env() -> dict[str, str]:
 def in_project(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(list(command), cwd=project, env=project_env(), capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(f"`{' '.join(command)}` exited {result.returncode} in {project}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise AssertionError(
+            f"`{' '.join(command)}` exited {result.returncode} in {project}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return result
 
 
 def mlops(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return in_project(project, tool("uv"), "run", "--frozen", "--no-sync", "mlops", *args, check=check)
+
+
+def interpreter_for(version: str) -> list[str]:
+    """Run on the Python the answers chose when this machine has it; else on ours, and say so.
+
+    The version is a pin in .python-version and CI; the code is the same for every version.
+    A machine without it must still run the loop rather than skip it (uv would try to download).
+    """
+    if shutil.which(f"python{version}"):
+        return []
+    warnings.warn(f"python{version} is not installed here: running that bake on {sys.executable}", stacklevel=2)
+    return ["--python", sys.executable]
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +90,7 @@ def synced_project(tmp_path_factory: pytest.TempPathFactory):
         if key not in baked:
             output = tmp_path_factory.mktemp(key[:40])
             project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=combo, output_dir=str(output)))
-            in_project(project, tool("uv"), "sync", "--frozen", "--quiet")
+            in_project(project, tool("uv"), "sync", "--frozen", "--quiet", *interpreter_for(combo["python_version"]))
             baked[key] = project
         return baked[key]
 

@@ -79,7 +79,11 @@ def expected_files(combo: dict[str, str], package: str) -> set[str]:
 
 
 def baked_files(project: Path) -> set[str]:
-    return {path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file() and ".git" not in path.relative_to(project).parts}
+    return {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
 
 
 @pytest.mark.parametrize("combo", MATRIX, ids=combo_id)
