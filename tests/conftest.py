@@ -48,9 +48,10 @@ def tool(name: str) -> str:
 
 def project_env() -> dict[str, str]:
     """Environment for commands run inside a baked project: its own venv, never ours."""
-    env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "MLFLOW_TRACKING_URI", "GITHUB_STEP_SUMMARY"}}
-    env["UV_COMPILE_BYTECODE"] = "1"
-    return env
+    # Without PYTHONDONTWRITEBYTECODE each process caches what it compiled for the next one.
+    dropped = {"VIRTUAL_ENV", "MLFLOW_TRACKING_URI", "GITHUB_STEP_SUMMARY", "PYTHONDONTWRITEBYTECODE"}
+    # Never download an interpreter (no internet here): a missing one must be a clear error.
+    return {key: value for key, value in os.environ.items() if key not in dropped} | {"UV_PYTHON_DOWNLOADS": "never"}
 
 
 def in_project(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -66,14 +67,18 @@ def mlops(project: Path, *args: str, check: bool = True) -> subprocess.Completed
     return in_project(project, tool("uv"), "run", "--frozen", "--no-sync", "mlops", *args, check=check)
 
 
-def interpreter_for(version: str) -> list[str]:
+def interpreter_for(version: str, project: Path) -> list[str]:
     """Run on the Python the answers chose when this machine has it; else on ours, and say so.
 
     The version is a pin in .python-version and CI; the code is the same for every version.
     A machine without it must still run the loop rather than skip it (uv would try to download).
     """
-    if shutil.which(f"python{version}"):
-        return []
+    probe = shutil.which(f"python{version}")
+    if probe:
+        # Asked from the project folder: version managers (pyenv) resolve by its .python-version.
+        found = subprocess.run([probe, "-c", "import sys; print(sys.executable)"], cwd=project, capture_output=True, text=True)
+        if found.returncode == 0:
+            return ["--python", found.stdout.strip()]
     warnings.warn(f"python{version} is not installed here: running that bake on {sys.executable}", stacklevel=2)
     return ["--python", sys.executable]
 
@@ -90,7 +95,7 @@ def synced_project(tmp_path_factory: pytest.TempPathFactory):
         if key not in baked:
             output = tmp_path_factory.mktemp(key[:40])
             project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=combo, output_dir=str(output)))
-            in_project(project, tool("uv"), "sync", "--frozen", "--quiet", *interpreter_for(combo["python_version"]))
+            in_project(project, tool("uv"), "sync", "--frozen", "--quiet", *interpreter_for(combo["python_version"], project))
             baked[key] = project
         return baked[key]
 

@@ -18,6 +18,11 @@ from tests.conftest import DEFAULT, MATRIX, combo_id
 # that is the point (nothing appears in users' projects by accident).
 COMMON_FILES = {
     ".cookiecutter.json",
+    ".github/actions/setup/action.yml",
+    ".github/dependabot.yml",
+    ".github/workflows/pr.yml",
+    ".github/workflows/release.yml",
+    ".github/zizmor.yml",
     ".gitignore",
     ".pre-commit-config.yaml",
     ".python-version",
@@ -36,6 +41,8 @@ COMMON_FILES = {
     "tests/test_cli.py",
     "tests/test_config.py",
     "tests/test_core_gates.py",
+    "tests/test_core_versioning.py",
+    "tests/test_io_github.py",
     "tests/test_core_report.py",
     "tests/test_core_schemas.py",
 } | {
@@ -50,25 +57,33 @@ COMMON_FILES = {
         "core/features.py",
         "core/gates.py",
         "core/manifest.py",
+        "core/model_card.py",
         "core/metric_catalog.py",
         "core/metrics.py",
         "core/models.py",
         "core/report.py",
         "core/schemas.py",
+        "core/versioning.py",
         "io/__init__.py",
         "io/artifacts.py",
         "io/datasets.py",
+        "io/github.py",
         "io/tracking.py",
         "jobs/__init__.py",
+        "jobs/champion.py",
+        "jobs/comment.py",
         "jobs/evaluate.py",
         "jobs/manifest.py",
         "jobs/promote.py",
+        "jobs/release.py",
         "jobs/report.py",
         "jobs/train.py",
         "jobs/validate.py",
     )
 }
-UNRENDERED = re.compile(r"{{\s*cookiecutter|{%-?\s|cookiecutter\.\w+")
+# Jinja left behind: a cookiecutter variable, a block tag, or a comment. (GitHub's own
+# `${{ }}` expressions are legitimate in workflows, so `{{` alone is not a finding.)
+UNRENDERED = re.compile(r"{{-?\s*cookiecutter|{%|%}|{#-?\s|(?<!\.)cookiecutter\.(?!json\b)\w+")
 
 
 def expected_files(combo: dict[str, str], package: str) -> set[str]:

@@ -139,6 +139,44 @@ def promote() -> None:
     typer.echo(f"champion is now version {version}")
 
 
+@app.command()
+def champion() -> None:
+    """Fetch the production model: the latest GitHub Release's model archive, sha256-verified.
+
+    With a tracking server (MLFLOW_TRACKING_URI=http…) the registry alias is the champion instead.
+    Reads: GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY. Writes: outputs/champion/.
+    """
+    from {{ cookiecutter.package }}.jobs import champion as job
+
+    _run(job.run)
+
+
+@app.command()
+def comment(
+    pr: Annotated[int | None, typer.Option(help="Pull request number (default: $PR_NUMBER).")] = None,
+) -> None:
+    """Post outputs/report.md as the pull request's one sticky comment (updated, never duplicated).
+
+    Reads: outputs/report.md, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY.
+    """
+    from {{ cookiecutter.package }}.jobs import comment as job
+
+    _run(job.run, pr)
+
+
+@app.command()
+def release() -> None:
+    """Release the evaluated model: semver tag, GitHub Release with assets, Deployment, champion alias.
+
+    Reads: outputs/train/run.json, outputs/evaluate/*, the GitHub API. Writes: outputs/release/release.json.
+    Idempotent for a commit. Exit 1 when the gates failed or the model differs from the reviewed one.
+    """
+    from {{ cookiecutter.package }}.jobs import release as job
+
+    record = _run(job.run)
+    typer.echo(f"{record['version']}: {record['release_url']}")
+
+
 def main() -> None:
     app(prog_name="mlops")
 

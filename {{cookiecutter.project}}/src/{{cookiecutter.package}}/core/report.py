@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -9,6 +10,8 @@ from {{ cookiecutter.package }}.core.metric_catalog import HIGHER_IS_BETTER
 
 # Hidden marker by which the PR comment is found and updated instead of duplicated.
 COMMENT_MARKER = "<!-- mlops-report:{{ cookiecutter.project }} -->"
+# Hidden in the comment: the reviewed metrics, which the release checks the merged build against.
+METRICS_BLOCK = "<!-- mlops-metrics:"
 
 
 def _number(value: float | None) -> str:
@@ -19,6 +22,11 @@ def _number(value: float | None) -> str:
 
 def _verdict(passed: bool) -> str:
     return "✅ pass" if passed else "❌ fail"
+
+
+def version_label(version: str) -> str:
+    """Registry versions are numbers (``3`` → ``v3``); release tags already read ``v1.2.0``."""
+    return version if str(version).startswith("v") else f"v{version}"
 
 
 def validation_section(validation: dict[str, Any]) -> str:
@@ -53,7 +61,7 @@ def evaluation_section(evaluation: dict[str, Any]) -> str:
     challenger = evaluation["challenger"]
     champion = evaluation.get("champion")
     title = f"### Model — {_verdict(evaluation['passed'])}"
-    against = f"champion **v{champion['version']}**" if champion else "no champion yet (first model: absolute gates only)"
+    against = f"champion **{version_label(champion['version'])}**" if champion else "no champion yet (first model: absolute gates only)"
     lines = [
         title,
         "",
@@ -93,4 +101,7 @@ def pr_report(validation: dict[str, Any] | None, evaluation: dict[str, Any] | No
         parts += ["", evaluation_section(evaluation)]
     if validation is None and evaluation is None:
         parts += ["", "No results yet: run `mlops validate`, `mlops train` and `mlops evaluate` first."]
+    if evaluation is not None:
+        reviewed = {"run_id": evaluation["challenger"]["run_id"], "metrics": evaluation["challenger"]["metrics"]}
+        parts += ["", f"{METRICS_BLOCK} {json.dumps(reviewed, allow_nan=True)} -->"]
     return "\n".join(parts) + "\n"

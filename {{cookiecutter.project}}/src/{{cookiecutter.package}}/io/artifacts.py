@@ -41,3 +41,10 @@ def read_json(path: Path, *, produced_by: str) -> dict[str, Any]:
         raise InputError(f"{path}: not found; run `mlops {produced_by}` first") from error
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON (line {error.lineno}); run `mlops {produced_by}` again") from error
+
+
+def read_text(path: Path, *, produced_by: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise InputError(f"{path}: not found; run `mlops {produced_by}` first") from error

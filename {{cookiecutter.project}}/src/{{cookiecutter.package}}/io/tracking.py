@@ -152,6 +152,31 @@ def load_model(settings: Settings, model_uri: str) -> Any:
         raise InputError(f"could not load model {model_uri} from {tracking_uri(settings)}: {str(error).splitlines()[0]}") from error
 
 
+def package_model(model_uri: str) -> bytes:
+    """The logged model folder as a reproducible .tar.gz (sorted entries, no times or owners)."""
+    import gzip
+    import tarfile
+    import tempfile
+    from io import BytesIO
+
+    with tempfile.TemporaryDirectory() as scratch:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch))
+        buffer = BytesIO()
+        with (
+            gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped,
+            tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            for path in sorted(local.rglob("*")):
+                info = tar.gettarinfo(str(path), arcname=path.relative_to(local).as_posix())
+                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+                if path.is_file():
+                    with path.open("rb") as stream:
+                        tar.addfile(info, stream)
+                else:
+                    tar.addfile(info)
+        return buffer.getvalue()
+
+
 def champion(settings: Settings) -> ModelRef | None:
     """The model version behind the ``champion`` alias, or None before the first promotion."""
     client = connect(settings)

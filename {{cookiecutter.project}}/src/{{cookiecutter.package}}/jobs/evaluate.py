@@ -11,7 +11,7 @@ from {{ cookiecutter.package }}.core.report import evaluation_section
 from {{ cookiecutter.package }}.errors import CheckFailed, InputError
 from {{ cookiecutter.package }}.io import tracking
 from {{ cookiecutter.package }}.io.artifacts import read_json, to_json, write_all
-from {{ cookiecutter.package }}.jobs import EVALUATION_MD, METRICS_JSON, TRAINING_JSON
+from {{ cookiecutter.package }}.jobs import CHAMPION_JSON, EVALUATION_MD, METRICS_JSON, TRAINING_JSON
 from {{ cookiecutter.package }}.jobs.train import predict, split_for_modelling
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,20 @@ def _score(settings: Settings, ref: tracking.ModelRef, holdout, role: str) -> tu
     return metric_rules.score(TASK, holdout[settings.data.target].to_numpy(), prediction), prediction
 
 
+def resolve_champion(settings: Settings) -> tracking.ModelRef | None:
+    """The release fetched by `mlops champion` when there is one, else the registry alias."""
+    fetched = settings.path(str(CHAMPION_JSON))
+    if fetched.exists():
+        record = read_json(fetched, produced_by="champion")
+        if record["source"] == "none":
+            return None
+        if record["source"] == "release":
+            return tracking.ModelRef(
+                run_id=record.get("run_id", ""), model_uri=str(settings.path(record["model_path"])), version=record["tag"]
+            )
+    return tracking.champion(settings)
+
+
 def run(settings: Settings) -> dict:
     trained = read_json(settings.path(str(TRAINING_JSON)), produced_by="train")
     if trained.get("task") != TASK:
@@ -33,7 +47,7 @@ def run(settings: Settings) -> dict:
     challenger_ref = tracking.ModelRef(**trained["model"])
     _, _, holdout = split_for_modelling(settings)
     challenger_metrics, prediction = _score(settings, challenger_ref, holdout, "challenger")
-    champion_ref = tracking.champion(settings)
+    champion_ref = resolve_champion(settings)
     champion = None
     if champion_ref is not None:
         champion_metrics, _ = _score(settings, champion_ref, holdout, "champion")
@@ -61,5 +75,5 @@ def run(settings: Settings) -> dict:
         raise CheckFailed(
             f"{len(failed)} gate(s) failed: {'; '.join(f'{gate.name} {gate.detail}' for gate in failed)} (report: {EVALUATION_MD})"
         )
-    logger.info("all %d gates passed (champion: %s)", len(gates), f"v{champion['version']}" if champion else "none")
+    logger.info("all %d gates passed (champion: %s)", len(gates), champion["version"] if champion else "none")
     return result
