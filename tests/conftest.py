@@ -54,8 +54,8 @@ def project_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in dropped} | {"UV_PYTHON_DOWNLOADS": "never"}
 
 
-def in_project(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(list(command), cwd=project, env=project_env(), capture_output=True, text=True)
+def in_project(project: Path, *command: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(command), cwd=project, env=project_env() | (env or {}), capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(
             f"`{' '.join(command)}` exited {result.returncode} in {project}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
@@ -63,8 +63,8 @@ def in_project(project: Path, *command: str, check: bool = True) -> subprocess.C
     return result
 
 
-def mlops(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return in_project(project, tool("uv"), "run", "--frozen", "--no-sync", "mlops", *args, check=check)
+def mlops(project: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return in_project(project, tool("uv"), "run", "--frozen", "--no-sync", "mlops", *args, check=check, env=env)
 
 
 def interpreter_for(version: str, project: Path) -> list[str]:

@@ -22,7 +22,7 @@ COMMON_FILES = {
     ".github/dependabot.yml",
     ".github/workflows/pr.yml",
     ".github/workflows/release.yml",
-    ".github/zizmor.yml",
+    ".github/actionlint.yaml",
     ".gitignore",
     ".pre-commit-config.yaml",
     ".python-version",

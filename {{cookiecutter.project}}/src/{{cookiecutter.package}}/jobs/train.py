@@ -94,6 +94,7 @@ def run(settings: Settings) -> dict:
     record = {
         "task": TASK,
         "model": ref.as_dict(),
+        "tracking_uri": tracking.tracking_uri(settings),
         "estimator": config.estimator,
         "params": {key: value for key, value in params.items() if key not in {"task", "estimator"}},
         "search": search_summary,
