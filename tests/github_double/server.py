@@ -1,0 +1,1928 @@
+"""A stateful double of GitHub's REST API, served on loopback for the template's tests.
+
+The generated project's CLI talks to GitHub (``GITHUB_API_URL``, ``GITHUB_TOKEN``) from GitHub Actions.
+Tests cannot reach GitHub, so they point ``GITHUB_API_URL`` at :class:`GitHubDouble` instead::
+
+    with GitHubDouble(owner="acme", repo="churn-model") as gh:
+        env = {"GITHUB_API_URL": gh.url, "GITHUB_TOKEN": gh.token, "GITHUB_REPOSITORY": gh.full_name}
+        ...  # run the CLI
+        assert gh.releases[0]["tag_name"] == "v1.0.0"
+        assert gh.violations == []
+
+It answers with GitHub's shapes (every field GitHub's OpenAPI description marks required, realistic ids,
+timestamps, URLs), GitHub's errors (401, 404, 422 ``Validation Failed``, 400 ``Problems parsing JSON``),
+pagination with ``Link`` headers, rate-limit headers, and injected faults (:meth:`GitHubDouble.fail_next`).
+Every call it serves is checked against GitHub's published description (``openapi.py``); what does not
+match lands in :attr:`GitHubDouble.violations`, which a test asserts empty.
+
+Like github.com it has three hosts, here three listeners on 127.0.0.1:
+
+- the API (``gh.url``), which also serves asset uploads under ``/uploads`` (uploads.github.com on GitHub);
+- storage (``gh.storage_url``): where asset downloads redirect to and ``browser_download_url`` points,
+  on another port so that, as on GitHub, the redirect leaves the API's origin and a client must not
+  carry the token there (a storage request with an ``Authorization`` header is a violation).
+
+Deliberate simplifications, each where GitHub would need a real git repository: any 40-hex sha names a
+commit (GitHub checks that it exists); deployments ignore ``auto_merge`` and ``required_contexts``;
+``compare`` knows only the commits seeded with :meth:`GitHubDouble.add_commit`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import hashlib
+import itertools
+import json
+import math
+import re
+import secrets
+import socket
+import string
+import threading
+import time
+import traceback
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from .openapi import OpenAPISubset, default_subset
+
+API_VERSION = "2022-11-28"
+DOCS = "https://docs.github.com/rest"
+WEB = "https://github.com"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+# GITHUB_TOKEN in Actions is an installation token of the github-actions app: this bot, 1000 requests an hour.
+ACTIONS_BOT = "github-actions[bot]"
+ACTIONS_BOT_ID = 41898282
+DEFAULT_RATE_LIMIT = 1000
+RATE_LIMIT_WINDOW_SECONDS = 3600
+# A connection idle this long is closed, so a client that never finishes a request cannot pin a thread.
+SOCKET_TIMEOUT_SECONDS = 10.0
+STOP_TIMEOUT_SECONDS = 5.0
+SHA_PATTERN = re.compile(r"[0-9a-f]{40}")
+DEPLOYMENT_STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
+MAX_STATUS_DESCRIPTION = 140
+RATE_LIMIT_DOCS = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+PRIMARY_RATE_LIMIT_MESSAGE = (
+    "API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID."
+)
+SECONDARY_RATE_LIMIT_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the double answered. The token is never recorded."""
+
+    method: str
+    path: str  # without the query string, as sent (percent-encoded)
+    query: dict[str, str]
+    json: Any | None  # the request's JSON body, None without one (uploads send bytes)
+    status: int
+    content_type: str | None  # the request's Content-Type
+    response_json: Any | None = None
+
+
+@dataclass
+class _Fault:
+    method: str | None
+    path_regex: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    body: Any
+    remaining: int
+    after_handling: bool
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: Any = None  # JSON-serialisable; ignored when raw is set
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a non-JSON body (asset downloads)
+
+
+class GitHubApiError(Exception):
+    """Raised by a handler: becomes a JSON error reply shaped like GitHub's."""
+
+    def __init__(self, status: int, message: str, *, errors: list[dict[str, Any]] | None = None, documentation_url: str = DOCS) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"message": message, "documentation_url": documentation_url, "status": str(status)}
+        if errors is not None:
+            self.body["errors"] = errors
+
+
+def _not_found() -> GitHubApiError:
+    return GitHubApiError(404, "Not Found", documentation_url=DOCS)
+
+
+def _validation_failed(resource: str, code: str, field_name: str | None = None, message: str | None = None) -> GitHubApiError:
+    error: dict[str, Any] = {"resource": resource, "code": code}
+    if field_name is not None:
+        error["field"] = field_name
+    if message is not None:
+        error["message"] = message
+    return GitHubApiError(422, "Validation Failed", errors=[error])
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    params: dict[str, str]  # path parameters, percent-decoded
+    query: dict[str, str]
+    json: Any
+    body: bytes
+    headers: Message
+    content_type: str | None
+
+    def number(self, name: str) -> int:
+        return int(self.params[name])
+
+    def fields(self, resource: str, required: Mapping[str, Any] | None = None, optional: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON body as an object, its fields type-checked the way GitHub reports them (422 Validation Failed)."""
+        body = {} if self.json is None else self.json
+        if not isinstance(body, dict):
+            raise GitHubApiError(422, "Invalid request.\n\nThe request body must be a JSON object.")
+        errors = []
+        for name, kind in (required or {}).items():
+            if body.get(name) in (None, ""):
+                errors.append({"resource": resource, "code": "missing_field", "field": name})
+            elif not _is_kind(body[name], kind):
+                errors.append({"resource": resource, "code": "invalid", "field": name})
+        for name, kind in (optional or {}).items():
+            if name in body and body[name] is not None and not _is_kind(body[name], kind):
+                errors.append({"resource": resource, "code": "invalid", "field": name})
+        if errors:
+            raise GitHubApiError(422, "Validation Failed", errors=errors)
+        return body
+
+
+def _is_kind(value: Any, kind: Any) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool):  # bool is an int in Python, never in JSON
+        return bool in kinds
+    return isinstance(value, kinds)
+
+
+@dataclass
+class _Asset:
+    id: int
+    release_id: int
+    name: str
+    label: str
+    content_type: str
+    content: bytes
+    created_at: str
+    updated_at: str
+    download_count: int = 0
+
+
+@dataclass
+class _Release:
+    id: int
+    tag_name: str
+    target_commitish: str
+    name: str | None
+    body: str | None
+    draft: bool
+    prerelease: bool
+    created_at: str
+    updated_at: str
+    published_at: str | None
+    untagged_slug: str  # drafts live at releases/tag/untagged-<hex> on github.com
+    assets: list[_Asset] = field(default_factory=list)
+
+
+@dataclass
+class _PullPart:
+    id: int
+    head_ref: str
+    head_sha: str
+    base_ref: str
+    base_sha: str
+    merge_commit_sha: str | None
+    merged_at: str | None
+    draft: bool
+    maintainer_can_modify: bool
+
+
+@dataclass
+class _Issue:
+    """An issue, or a pull request's issue side: GitHub numbers both from one sequence."""
+
+    number: int
+    id: int
+    title: str
+    body: str | None
+    user: str
+    state: str
+    state_reason: str | None
+    labels: list[str]
+    created_at: str
+    updated_at: str
+    closed_at: str | None
+    pull: _PullPart | None = None
+
+
+@dataclass
+class _Comment:
+    id: int
+    issue_number: int
+    body: str
+    user: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class _DeploymentStatus:
+    id: int
+    state: str
+    description: str
+    environment: str
+    environment_url: str
+    log_url: str
+    created_at: str
+
+
+@dataclass
+class _Deployment:
+    id: int
+    sha: str
+    ref: str
+    task: str
+    payload: Any
+    environment: str
+    original_environment: str
+    description: str | None
+    transient_environment: bool
+    production_environment: bool
+    created_at: str
+    updated_at: str
+    statuses: list[_DeploymentStatus] = field(default_factory=list)
+
+
+@dataclass
+class _Commit:
+    sha: str
+    date: str
+    message: str
+    author: str
+    parents: list[str]
+
+
+_HandlerFunction = Callable[["GitHubDouble", _Request], _Reply]
+_ROUTES: dict[tuple[str, str], _HandlerFunction] = {}
+
+
+def _route(method: str, template: str) -> Callable[[_HandlerFunction], _HandlerFunction]:
+    """Register a handler for an OpenAPI operation: routing uses the subset's own path templates."""
+
+    def register(handler: _HandlerFunction) -> _HandlerFunction:
+        _ROUTES[(method, template)] = handler
+        return handler
+
+    return register
+
+
+class GitHubDouble:
+    """GitHub's REST API for one repository, on loopback; a context manager that starts and stops it."""
+
+    def __init__(
+        self,
+        owner: str = "acme",
+        repo: str = "churn-model",
+        *,
+        default_branch: str = "main",
+        token: str | None = None,
+        rate_limit: int = DEFAULT_RATE_LIMIT,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.owner = owner
+        self.repo = repo
+        self.default_branch = default_branch
+        self.token = token or "ghs_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+        self.rate_limit = rate_limit
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        self._openapi: OpenAPISubset = default_subset()
+        self._servers: list[_Server] = []
+        self._threads: list[threading.Thread] = []
+        self._faults: list[_Fault] = []
+        self._rate_used = 0
+        self._rate_reset = int(time.time()) + RATE_LIMIT_WINDOW_SECONDS
+        self._request_serial = itertools.count(1)
+        # GitHub's ids are large and per resource type; distinct ranges make a mixed-up id fail loudly.
+        self._repo_id = 700_000_000 + zlib.crc32(f"{owner}/{repo}".encode()) % 100_000_000
+        self._ids = {kind: itertools.count(start) for kind, start in _ID_STARTS.items()}
+        self._next_number = 1
+        self._created_at = self._now()
+        self._refs: dict[str, str] = {}
+        self._commits: dict[str, _Commit] = {}
+        self._releases: dict[int, _Release] = {}
+        self._latest_release_id: int | None = None
+        self._issues: dict[int, _Issue] = {}
+        self._comments: dict[int, _Comment] = {}
+        self._labels: dict[str, int] = {}
+        self._deployments: dict[int, _Deployment] = {}
+        initial = hashlib.sha1(f"{owner}/{repo} initial commit".encode()).hexdigest()
+        self.add_commit(initial, self._created_at, "Initial commit", branch=default_branch, parents=[])
+
+    # Lifecycle
+
+    def __enter__(self) -> GitHubDouble:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Listen on two free loopback ports (API and storage) in daemon threads."""
+        if self._servers:
+            raise RuntimeError("GitHubDouble is already running")
+        for role in ("api", "storage"):
+            server = _Server(self, role)
+            # A short poll interval: shutdown() waits for the serve loop to notice, and tests wait for shutdown().
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"github-double-{role}")
+            thread.daemon = True
+            thread.start()
+            self._servers.append(server)
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop listening and close open connections; returns within a few seconds whatever clients do."""
+        for server in self._servers:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=STOP_TIMEOUT_SECONDS)
+        self._servers.clear()
+        self._threads.clear()
+
+    @property
+    def url(self) -> str:
+        """The API's base URL: what ``GITHUB_API_URL`` is set to."""
+        return self._base_url("api")
+
+    @property
+    def storage_url(self) -> str:
+        """The storage host's base URL, where asset downloads are served (another origin than the API)."""
+        return self._base_url("storage")
+
+    @property
+    def full_name(self) -> str:
+        """``owner/repo``: what ``GITHUB_REPOSITORY`` is set to."""
+        return f"{self.owner}/{self.repo}"
+
+    def _base_url(self, role: str) -> str:
+        for server in self._servers:
+            if server.role == role:
+                host, port = server.server_address[:2]
+                return f"http://{host}:{port}"
+        raise RuntimeError("GitHubDouble is not running: use it as a context manager or call start()")
+
+    @classmethod
+    def routes(cls) -> list[tuple[str, str]]:
+        """Every (method, OpenAPI path template) the double implements."""
+        return sorted(_ROUTES)
+
+    # Seeding and fault injection
+
+    def add_commit(
+        self,
+        sha: str,
+        date: str | datetime,
+        message: str,
+        *,
+        branch: str | None = None,
+        parents: list[str] | None = None,
+        author: str = "octocat",
+    ) -> None:
+        """Seed a commit (for ``compare`` and ref resolution) and make it the tip of ``branch`` (default: the default branch).
+
+        ``parents`` defaults to the branch's current tip, so successive calls make a linear history.
+        """
+        _require_sha(sha)
+        with self._lock:
+            branch = branch or self.default_branch
+            if parents is None:
+                tip = self._refs.get(f"refs/heads/{branch}")
+                parents = [tip] if tip else []
+            when = _iso(date) if isinstance(date, datetime) else date
+            self._commits[sha] = _Commit(sha=sha, date=when, message=message, author=author, parents=list(parents))
+            self._refs[f"refs/heads/{branch}"] = sha
+
+    def add_ref(self, ref: str, sha: str) -> None:
+        """Seed or move a git ref, e.g. ``add_ref("refs/heads/feat", sha)``."""
+        _require_sha(sha)
+        if not ref.startswith("refs/"):
+            raise ValueError(f"{ref!r}: a fully qualified ref starts with refs/")
+        with self._lock:
+            self._refs[ref] = sha
+
+    def add_pull(
+        self,
+        number: int | None = None,
+        head_ref: str = "feature",
+        head_sha: str | None = None,
+        base_ref: str | None = None,
+        merge_commit_sha: str | None = None,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        state: str = "open",
+        merged_at: str | datetime | None = None,
+        draft: bool = False,
+        user: str = "octocat",
+        created_at: str | datetime | None = None,
+    ) -> dict[str, Any]:
+        """Seed a pull request (its head branch too) and return it as the API would; ``merged_at`` makes it merged and closed."""
+        with self._lock:
+            if number is None:
+                number = self._next_number
+            if number in self._issues:
+                raise ValueError(f"issue or pull request #{number} already exists")
+            self._next_number = max(self._next_number, number + 1)
+            base_ref = base_ref or self.default_branch
+            head_sha = head_sha or hashlib.sha1(f"{head_ref}#{number}".encode()).hexdigest()
+            _require_sha(head_sha)
+            self._refs.setdefault(f"refs/heads/{head_ref}", head_sha)
+            created = _iso(created_at) if isinstance(created_at, datetime) else created_at or self._now()
+            merged = _iso(merged_at) if isinstance(merged_at, datetime) else merged_at
+            closed = state == "closed" or merged is not None
+            pull = _PullPart(
+                id=next(self._ids["pull"]),
+                head_ref=head_ref,
+                head_sha=head_sha,
+                base_ref=base_ref,
+                base_sha=self._refs.get(f"refs/heads/{base_ref}", head_sha),
+                merge_commit_sha=merge_commit_sha,
+                merged_at=merged,
+                draft=draft,
+                maintainer_can_modify=False,
+            )
+            issue = _Issue(
+                number=number,
+                id=next(self._ids["issue"]),
+                title=title or f"Pull request from {head_ref}",
+                body=body,
+                user=user,
+                state="closed" if closed else "open",
+                state_reason=None,
+                labels=[],
+                created_at=created,
+                updated_at=merged or created,
+                closed_at=(merged or created) if closed else None,
+                pull=pull,
+            )
+            self._issues[number] = issue
+            return self._pull_json(issue, full=True)
+
+    def fail_next(
+        self,
+        method: str | None = None,
+        path_regex: str = r".*",
+        status: int = 502,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+        *,
+        body: Any = None,
+        after_handling: bool = False,
+    ) -> None:
+        """Answer the next ``times`` matching API requests with ``status`` instead (``re.search`` on the path).
+
+        Faults come first, before authentication and routing, as when GitHub's front end fails.
+
+        ``headers`` are added to the reply (``{"retry-after": "1"}``, or ``x-ratelimit-remaining: 0`` with
+        ``x-ratelimit-reset``) and override the double's own. ``body`` defaults to GitHub's message for the
+        status. With ``after_handling`` the request still takes effect and only its reply is lost, as when
+        GitHub's front end times out after the work was done: a retry then meets the result.
+        """
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    method=method.upper() if method else None,
+                    path_regex=re.compile(path_regex),
+                    status=status,
+                    headers=dict(headers or {}),
+                    body=body,
+                    remaining=times,
+                    after_handling=after_handling,
+                )
+            )
+
+    # State inspection: plain data, copies (mutating them changes nothing)
+
+    @property
+    def refs(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._refs)
+
+    @property
+    def releases(self) -> list[dict[str, Any]]:
+        """Releases, oldest first, as the API shows them; each asset also has its ``content`` bytes."""
+        with self._lock:
+            shown = []
+            for release in self._releases.values():
+                rendered = self._release_json(release)
+                for asset_json, asset in zip(rendered["assets"], release.assets, strict=True):
+                    asset_json["content"] = asset.content
+                shown.append(rendered)
+            return shown
+
+    def comments(self, issue_number: int) -> list[dict[str, Any]]:
+        """Comments on an issue or pull request, oldest first."""
+        with self._lock:
+            return [self._comment_json(comment) for comment in self._comments.values() if comment.issue_number == issue_number]
+
+    @property
+    def deployments(self) -> list[dict[str, Any]]:
+        """Deployments, oldest first, each with its ``statuses`` (oldest first)."""
+        with self._lock:
+            return [
+                {**self._deployment_json(deployment), "statuses": [self._status_json(deployment, status) for status in deployment.statuses]}
+                for deployment in self._deployments.values()
+            ]
+
+    @property
+    def pulls(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._pull_json(issue, full=True) for issue in self._issues.values() if issue.pull]
+
+    @property
+    def issues(self) -> list[dict[str, Any]]:
+        """Issues proper (the API's issue list also includes pull requests; this does not)."""
+        with self._lock:
+            return [self._issue_json(issue) for issue in self._issues.values() if not issue.pull]
+
+    # Serving
+
+    def _handle(self, role: str, method: str, target: str, headers: Message, body: bytes) -> _Reply:
+        """Answer one HTTP request (called from the server threads); records it and checks it."""
+        parts = urlsplit(target)
+        path, query = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+        content_type = headers.get("Content-Type")
+        if role == "storage":
+            reply = self._serve_storage(method, path, headers)
+            self._record(Call(method, path, query, None, reply.status, content_type), [])
+            return reply
+
+        problems: list[str] = []
+        request_json: Any = None
+        fault = self._take_fault(method, path)
+        if fault is not None and not fault.after_handling:
+            request_json = _json_or_none(body)
+            reply = self._fault_reply(fault)
+        else:
+            reply, request_json, problems = self._serve_api(method, path, query, headers, body)
+            if fault is not None:
+                reply = self._fault_reply(fault)
+        reply.headers = {**self._common_headers(headers), **reply.headers}
+        if fault is not None:
+            reply.headers = _override_headers(reply.headers, fault.headers)
+        problems += self._openapi.check(method, path, query, request_json, reply.status, reply.body)
+        self._record(Call(method, path, query, request_json, reply.status, content_type, copy.deepcopy(reply.body)), problems)
+        return reply
+
+    def _record(self, call: Call, problems: list[str]) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self.violations.extend(problems)
+
+    def _serve_api(self, method: str, path: str, query: dict[str, str], headers: Message, body: bytes) -> tuple[_Reply, Any, list[str]]:
+        problems: list[str] = []
+        request_json: Any = None
+        try:
+            self._authenticate(headers)
+            found = self._openapi.match(method, path)
+            if found is None:
+                raise _not_found()  # GitHub answers 404, not 405, to a known path with another method
+            operation, raw_params = found
+            params = {name: unquote(value) for name, value in raw_params.items()}
+            if "owner" in params and (params["owner"].lower(), params.get("repo", "").lower()) != (self.owner.lower(), self.repo.lower()):
+                raise _not_found()
+            if not operation.uploads and body.strip():
+                try:
+                    request_json = json.loads(body)
+                except ValueError as error:
+                    problems.append(f"{method} {path}: request body is not valid JSON")
+                    raise GitHubApiError(400, "Problems parsing JSON", documentation_url=DOCS) from error
+            request = _Request(method, path, params, query, request_json, body, headers, headers.get("Content-Type"))
+            with self._lock:
+                reply = _ROUTES[operation.key](self, request)
+        except GitHubApiError as error:
+            reply = _Reply(error.status, error.body)
+        return reply, request_json, problems
+
+    def _authenticate(self, headers: Message) -> None:
+        with self._lock:
+            credentials = re.fullmatch(r"(?i)(?:bearer|token)\s+(\S+)\s*", headers.get("Authorization", ""))
+            if credentials is None:
+                raise GitHubApiError(401, "Requires authentication", documentation_url=DOCS)
+            if not secrets.compare_digest(credentials.group(1).encode(), self.token.encode()):
+                raise GitHubApiError(401, "Bad credentials", documentation_url=DOCS)
+            if self._rate_used >= self.rate_limit:
+                raise GitHubApiError(403, PRIMARY_RATE_LIMIT_MESSAGE, documentation_url=RATE_LIMIT_DOCS)
+            self._rate_used += 1
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining > 0 and fault.method in (None, method) and fault.path_regex.search(path):
+                    fault.remaining -= 1
+                    return fault
+            return None
+
+    def _fault_reply(self, fault: _Fault) -> _Reply:
+        if fault.body is not None:
+            return _Reply(fault.status, fault.body)
+        lowered = {name.lower(): value for name, value in fault.headers.items()}
+        if fault.status in (403, 429) and lowered.get("x-ratelimit-remaining") == "0":
+            message, docs = PRIMARY_RATE_LIMIT_MESSAGE, RATE_LIMIT_DOCS
+        elif fault.status in (403, 429):
+            message, docs = SECONDARY_RATE_LIMIT_MESSAGE, f"{RATE_LIMIT_DOCS}#about-secondary-rate-limits"
+        else:
+            message, docs = HTTPStatus(fault.status).phrase, DOCS
+        return _Reply(fault.status, {"message": message, "documentation_url": docs, "status": str(fault.status)})
+
+    def _common_headers(self, request_headers: Message) -> dict[str, str]:
+        with self._lock:
+            serial = next(self._request_serial)
+            used = self._rate_used
+        version = request_headers.get("X-GitHub-Api-Version", API_VERSION)
+        return {
+            "Content-Type": JSON_CONTENT_TYPE,
+            "X-GitHub-Api-Version": version,
+            "X-GitHub-Api-Version-Selected": version,
+            "X-GitHub-Media-Type": "github.v3; format=json",
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(self.rate_limit - used, 0)),
+            "X-RateLimit-Reset": str(self._rate_reset),
+            "X-RateLimit-Used": str(used),
+            "X-RateLimit-Resource": "core",
+            "X-GitHub-Request-Id": f"D0B1:{serial:05X}:{self._repo_id % 0xFFFFF:05X}:{serial * 7919 % 0xFFFFFF:06X}:{self._rate_reset:08X}",
+        }
+
+    def _serve_storage(self, method: str, path: str, headers: Message) -> _Reply:
+        """Asset bytes, without authentication: the storage host trusts the URL (signed, on GitHub)."""
+        if headers.get("Authorization"):
+            self._record_problem(f"{method} {path}: a request to the storage host carried an Authorization header (the token left the API)")
+        with self._lock:
+            asset = self._asset_at_storage_path(path) if method in ("GET", "HEAD") else None
+            if asset is None:
+                return _Reply(404, raw=b"Not Found", headers={"Content-Type": "text/plain; charset=utf-8"})
+            asset.download_count += 1
+            return _Reply(
+                200,
+                raw=asset.content,
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Disposition": f"attachment; filename={quote(asset.name)}",
+                    "ETag": f'"{hashlib.md5(asset.content).hexdigest()}"',
+                },
+            )
+
+    def _record_problem(self, problem: str) -> None:
+        with self._lock:
+            self.violations.append(problem)
+
+    def _asset_at_storage_path(self, path: str) -> _Asset | None:
+        signed = re.fullmatch(r"/release-assets/([0-9]+)/[^/]+", path)
+        if signed:
+            return self._find_asset(int(signed.group(1)))
+        browser = re.fullmatch(rf"/{re.escape(self.owner)}/{re.escape(self.repo)}/releases/download/(.+)/([^/]+)", path)
+        if browser:
+            tag, name = unquote(browser.group(1)), unquote(browser.group(2))
+            for release in self._releases.values():
+                if (release.draft and release.untagged_slug == tag) or (not release.draft and release.tag_name == tag):
+                    return next((asset for asset in release.assets if asset.name == name), None)
+        return None
+
+    # Rendering: GitHub's JSON shapes
+
+    def _now(self) -> str:
+        return _iso(self._clock())
+
+    def _node_id(self, prefix: str, number: int) -> str:
+        return f"{prefix}_kwDO{base64.b64encode(f'{self._repo_id}:{number}'.encode()).decode().rstrip('=')}"
+
+    @property
+    def _repo_api(self) -> str:
+        return f"{self.url}/repos/{self.owner}/{self.repo}"
+
+    @property
+    def _repo_web(self) -> str:
+        return f"{WEB}/{self.owner}/{self.repo}"
+
+    def _user_json(self, login: str) -> dict[str, Any]:
+        if login == ACTIONS_BOT:
+            user_id, kind, node, html = ACTIONS_BOT_ID, "Bot", "MDM6Qm90NDE4OTgyODI=", f"{WEB}/apps/github-actions"
+        elif login == self.owner:
+            user_id = 100_000_000 + zlib.crc32(login.encode()) % 10_000_000
+            kind, node, html = "Organization", self._node_id("O", user_id), f"{WEB}/{login}"
+        else:
+            user_id = 1_000_000 + zlib.crc32(login.encode()) % 90_000_000
+            kind, node, html = "User", self._node_id("U", user_id), f"{WEB}/{login}"
+        api = f"{self.url}/users/{quote(login)}"
+        return {
+            "login": login,
+            "id": user_id,
+            "node_id": node,
+            "avatar_url": f"https://avatars.githubusercontent.com/{'in/15368' if kind == 'Bot' else f'u/{user_id}'}?v=4",
+            "gravatar_id": "",
+            "url": api,
+            "html_url": html,
+            "followers_url": f"{api}/followers",
+            "following_url": f"{api}/following{{/other_user}}",
+            "gists_url": f"{api}/gists{{/gist_id}}",
+            "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/subscriptions",
+            "organizations_url": f"{api}/orgs",
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events{{/privacy}}",
+            "received_events_url": f"{api}/received_events",
+            "type": kind,
+            "user_view_type": "public",
+            "site_admin": False,
+        }
+
+    def _repository_json(self) -> dict[str, Any]:
+        """The repository: every field of ``full-repository`` (a superset of ``repository``)."""
+        api, web = self._repo_api, self._repo_web
+        open_issues = sum(1 for issue in self._issues.values() if issue.state == "open")
+        return {
+            "id": self._repo_id,
+            "node_id": self._node_id("R", self._repo_id),
+            "name": self.repo,
+            "full_name": self.full_name,
+            "private": True,
+            "owner": self._user_json(self.owner),
+            "html_url": web,
+            "description": None,
+            "fork": False,
+            "url": api,
+            "archive_url": f"{api}/{{archive_format}}{{/ref}}",
+            "assignees_url": f"{api}/assignees{{/user}}",
+            "blobs_url": f"{api}/git/blobs{{/sha}}",
+            "branches_url": f"{api}/branches{{/branch}}",
+            "collaborators_url": f"{api}/collaborators{{/collaborator}}",
+            "comments_url": f"{api}/comments{{/number}}",
+            "commits_url": f"{api}/commits{{/sha}}",
+            "compare_url": f"{api}/compare/{{base}}...{{head}}",
+            "contents_url": f"{api}/contents/{{+path}}",
+            "contributors_url": f"{api}/contributors",
+            "deployments_url": f"{api}/deployments",
+            "downloads_url": f"{api}/downloads",
+            "events_url": f"{api}/events",
+            "forks_url": f"{api}/forks",
+            "git_commits_url": f"{api}/git/commits{{/sha}}",
+            "git_refs_url": f"{api}/git/refs{{/sha}}",
+            "git_tags_url": f"{api}/git/tags{{/sha}}",
+            "git_url": f"git://github.com/{self.full_name}.git",
+            "issue_comment_url": f"{api}/issues/comments{{/number}}",
+            "issue_events_url": f"{api}/issues/events{{/number}}",
+            "issues_url": f"{api}/issues{{/number}}",
+            "keys_url": f"{api}/keys{{/key_id}}",
+            "labels_url": f"{api}/labels{{/name}}",
+            "languages_url": f"{api}/languages",
+            "merges_url": f"{api}/merges",
+            "milestones_url": f"{api}/milestones{{/number}}",
+            "notifications_url": f"{api}/notifications{{?since,all,participating}}",
+            "pulls_url": f"{api}/pulls{{/number}}",
+            "releases_url": f"{api}/releases{{/id}}",
+            "ssh_url": f"git@github.com:{self.full_name}.git",
+            "stargazers_url": f"{api}/stargazers",
+            "statuses_url": f"{api}/statuses/{{sha}}",
+            "subscribers_url": f"{api}/subscribers",
+            "subscription_url": f"{api}/subscription",
+            "tags_url": f"{api}/tags",
+            "teams_url": f"{api}/teams",
+            "trees_url": f"{api}/git/trees{{/sha}}",
+            "clone_url": f"{web}.git",
+            "mirror_url": None,
+            "hooks_url": f"{api}/hooks",
+            "svn_url": web,
+            "homepage": None,
+            "language": "Python",
+            "forks_count": 0,
+            "stargazers_count": 0,
+            "watchers_count": 0,
+            "size": 1024,
+            "default_branch": self.default_branch,
+            "open_issues_count": open_issues,
+            "is_template": False,
+            "topics": [],
+            "has_issues": True,
+            "has_projects": True,
+            "has_wiki": False,
+            "has_pages": False,
+            "has_downloads": True,
+            "has_discussions": False,
+            "archived": False,
+            "disabled": False,
+            "visibility": "private",
+            "pushed_at": self._created_at,
+            "created_at": self._created_at,
+            "updated_at": self._created_at,
+            "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
+            "allow_rebase_merge": True,
+            "allow_squash_merge": True,
+            "allow_merge_commit": True,
+            "allow_auto_merge": False,
+            "delete_branch_on_merge": False,
+            "allow_forking": False,
+            "web_commit_signoff_required": False,
+            "organization": self._user_json(self.owner),
+            "network_count": 0,
+            "subscribers_count": 1,
+            "license": None,
+            "forks": 0,
+            "open_issues": open_issues,
+            "watchers": 0,
+        }
+
+    def _ref_json(self, ref: str) -> dict[str, Any]:
+        sha = self._refs[ref]
+        return {
+            "ref": ref,
+            "node_id": self._node_id("REF", zlib.crc32(ref.encode())),
+            "url": f"{self._repo_api}/git/{quote(ref)}",
+            "object": {"type": "commit", "sha": sha, "url": f"{self._repo_api}/git/commits/{sha}"},
+        }
+
+    def _asset_json(self, release: _Release, asset: _Asset) -> dict[str, Any]:
+        tag = release.untagged_slug if release.draft else release.tag_name
+        return {
+            "url": f"{self._repo_api}/releases/assets/{asset.id}",
+            "browser_download_url": f"{self.storage_url}/{self.owner}/{self.repo}/releases/download/{quote(tag)}/{quote(asset.name)}",
+            "id": asset.id,
+            "node_id": self._node_id("RA", asset.id),
+            "name": asset.name,
+            "label": asset.label,
+            "state": "uploaded",
+            "content_type": asset.content_type,
+            "size": len(asset.content),
+            "digest": f"sha256:{hashlib.sha256(asset.content).hexdigest()}",
+            "download_count": asset.download_count,
+            "created_at": asset.created_at,
+            "updated_at": asset.updated_at,
+            "uploader": self._user_json(ACTIONS_BOT),
+        }
+
+    def _release_json(self, release: _Release) -> dict[str, Any]:
+        api = f"{self._repo_api}/releases/{release.id}"
+        tag_path = release.untagged_slug if release.draft else release.tag_name
+        return {
+            "url": api,
+            "assets_url": f"{api}/assets",
+            "upload_url": f"{self.url}/uploads/repos/{self.owner}/{self.repo}/releases/{release.id}/assets{{?name,label}}",
+            "html_url": f"{self._repo_web}/releases/tag/{quote(tag_path)}",
+            "id": release.id,
+            "author": self._user_json(ACTIONS_BOT),
+            "node_id": self._node_id("RE", release.id),
+            "tag_name": release.tag_name,
+            "target_commitish": release.target_commitish,
+            "name": release.name,
+            "draft": release.draft,
+            "immutable": False,
+            "prerelease": release.prerelease,
+            "created_at": release.created_at,
+            "updated_at": release.updated_at,
+            "published_at": release.published_at,
+            "assets": [self._asset_json(release, asset) for asset in release.assets],
+            "tarball_url": f"{self._repo_api}/tarball/{quote(release.tag_name)}",
+            "zipball_url": f"{self._repo_api}/zipball/{quote(release.tag_name)}",
+            "body": release.body,
+        }
+
+    def _label_json(self, name: str) -> dict[str, Any]:
+        label_id = self._labels.setdefault(name, next(self._ids["label"]))
+        return {
+            "id": label_id,
+            "node_id": self._node_id("LA", label_id),
+            "url": f"{self._repo_api}/labels/{quote(name)}",
+            "name": name,
+            "description": None,
+            "color": "ededed",
+            "default": False,
+        }
+
+    def _issue_json(self, issue: _Issue) -> dict[str, Any]:
+        api = f"{self._repo_api}/issues/{issue.number}"
+        kind = "pull" if issue.pull else "issues"
+        shown: dict[str, Any] = {
+            "url": api,
+            "repository_url": self._repo_api,
+            "labels_url": f"{api}/labels{{/name}}",
+            "comments_url": f"{api}/comments",
+            "events_url": f"{api}/events",
+            "html_url": f"{self._repo_web}/{kind}/{issue.number}",
+            "id": issue.id,
+            "node_id": self._node_id("PR" if issue.pull else "I", issue.id),
+            "number": issue.number,
+            "title": issue.title,
+            "user": self._user_json(issue.user),
+            "labels": [self._label_json(name) for name in issue.labels],
+            "state": issue.state,
+            "state_reason": issue.state_reason,
+            "locked": False,
+            "assignee": None,
+            "assignees": [],
+            "milestone": None,
+            "comments": sum(1 for comment in self._comments.values() if comment.issue_number == issue.number),
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
+            "closed_at": issue.closed_at,
+            "author_association": _association(issue.user),
+            "active_lock_reason": None,
+            "body": issue.body,
+            "reactions": self._reactions_json(f"{api}/reactions"),
+            "timeline_url": f"{api}/timeline",
+            "performed_via_github_app": None,
+        }
+        if issue.pull:
+            shown["draft"] = issue.pull.draft
+            shown["pull_request"] = {
+                "url": f"{self._repo_api}/pulls/{issue.number}",
+                "html_url": f"{self._repo_web}/pull/{issue.number}",
+                "diff_url": f"{self._repo_web}/pull/{issue.number}.diff",
+                "patch_url": f"{self._repo_web}/pull/{issue.number}.patch",
+                "merged_at": issue.pull.merged_at,
+            }
+        return shown
+
+    @staticmethod
+    def _reactions_json(url: str) -> dict[str, Any]:
+        counts = dict.fromkeys(("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"), 0)
+        return {"url": url, "total_count": 0, **counts}
+
+    def _pull_json(self, issue: _Issue, *, full: bool) -> dict[str, Any]:
+        """``pull-request`` (full) or ``pull-request-simple`` (lists)."""
+        pull = issue.pull
+        assert pull is not None
+        api = f"{self._repo_api}/pulls/{issue.number}"
+        html = f"{self._repo_web}/pull/{issue.number}"
+        issue_api = f"{self._repo_api}/issues/{issue.number}"
+        repository = self._repository_json()
+
+        def branch(ref: str, sha: str) -> dict[str, Any]:
+            return {"label": f"{self.owner}:{ref}", "ref": ref, "sha": sha, "user": self._user_json(self.owner), "repo": repository}
+
+        shown: dict[str, Any] = {
+            "url": api,
+            "id": pull.id,
+            "node_id": self._node_id("PR", pull.id),
+            "html_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "issue_url": issue_api,
+            "number": issue.number,
+            "state": issue.state,
+            "locked": False,
+            "title": issue.title,
+            "user": self._user_json(issue.user),
+            "body": issue.body,
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
+            "closed_at": issue.closed_at,
+            "merged_at": pull.merged_at,
+            "merge_commit_sha": pull.merge_commit_sha,
+            "assignee": None,
+            "assignees": [],
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "labels": [self._label_json(name) for name in issue.labels],
+            "milestone": None,
+            "draft": pull.draft,
+            "commits_url": f"{api}/commits",
+            "review_comments_url": f"{api}/comments",
+            "review_comment_url": f"{self._repo_api}/pulls/comments{{/number}}",
+            "comments_url": f"{issue_api}/comments",
+            "statuses_url": f"{self._repo_api}/statuses/{pull.head_sha}",
+            "head": branch(pull.head_ref, pull.head_sha),
+            "base": branch(pull.base_ref, pull.base_sha),
+            "_links": {
+                "self": {"href": api},
+                "html": {"href": html},
+                "issue": {"href": issue_api},
+                "comments": {"href": f"{issue_api}/comments"},
+                "review_comments": {"href": f"{api}/comments"},
+                "review_comment": {"href": f"{self._repo_api}/pulls/comments{{/number}}"},
+                "commits": {"href": f"{api}/commits"},
+                "statuses": {"href": f"{self._repo_api}/statuses/{pull.head_sha}"},
+            },
+            "author_association": _association(issue.user),
+            "auto_merge": None,
+            "active_lock_reason": None,
+        }
+        if full:
+            merged = pull.merged_at is not None
+            shown.update(
+                {
+                    "merged": merged,
+                    "mergeable": True if issue.state == "open" else None,
+                    "rebaseable": True if issue.state == "open" else None,
+                    "mergeable_state": "clean" if issue.state == "open" else "unknown",
+                    "merged_by": self._user_json(ACTIONS_BOT) if merged else None,
+                    "comments": sum(1 for comment in self._comments.values() if comment.issue_number == issue.number),
+                    "review_comments": 0,
+                    "maintainer_can_modify": pull.maintainer_can_modify,
+                    "commits": 1,
+                    "additions": 0,
+                    "deletions": 0,
+                    "changed_files": 0,
+                }
+            )
+        return shown
+
+    def _comment_json(self, comment: _Comment) -> dict[str, Any]:
+        issue = self._issues[comment.issue_number]
+        kind = "pull" if issue.pull else "issues"
+        api = f"{self._repo_api}/issues/comments/{comment.id}"
+        return {
+            "url": api,
+            "html_url": f"{self._repo_web}/{kind}/{comment.issue_number}#issuecomment-{comment.id}",
+            "issue_url": f"{self._repo_api}/issues/{comment.issue_number}",
+            "id": comment.id,
+            "node_id": self._node_id("IC", comment.id),
+            "user": self._user_json(comment.user),
+            "created_at": comment.created_at,
+            "updated_at": comment.updated_at,
+            "author_association": _association(comment.user),
+            "body": comment.body,
+            "reactions": self._reactions_json(f"{api}/reactions"),
+            "performed_via_github_app": None,
+        }
+
+    def _deployment_json(self, deployment: _Deployment) -> dict[str, Any]:
+        api = f"{self._repo_api}/deployments/{deployment.id}"
+        return {
+            "url": api,
+            "id": deployment.id,
+            "node_id": self._node_id("DE", deployment.id),
+            "task": deployment.task,
+            "original_environment": deployment.original_environment,
+            "environment": deployment.environment,
+            "description": deployment.description,
+            "created_at": deployment.created_at,
+            "updated_at": deployment.updated_at,
+            "statuses_url": f"{api}/statuses",
+            "repository_url": self._repo_api,
+            "creator": self._user_json(ACTIONS_BOT),
+            "sha": deployment.sha,
+            "ref": deployment.ref,
+            "payload": deployment.payload,
+            "transient_environment": deployment.transient_environment,
+            "production_environment": deployment.production_environment,
+            "performed_via_github_app": None,
+        }
+
+    def _status_json(self, deployment: _Deployment, status: _DeploymentStatus) -> dict[str, Any]:
+        deployment_api = f"{self._repo_api}/deployments/{deployment.id}"
+        return {
+            "url": f"{deployment_api}/statuses/{status.id}",
+            "id": status.id,
+            "node_id": self._node_id("DES", status.id),
+            "state": status.state,
+            "creator": self._user_json(ACTIONS_BOT),
+            "description": status.description,
+            "environment": status.environment,
+            "target_url": status.log_url,  # the deprecated name of log_url, still sent
+            "created_at": status.created_at,
+            "updated_at": status.created_at,
+            "deployment_url": deployment_api,
+            "repository_url": self._repo_api,
+            "environment_url": status.environment_url,
+            "log_url": status.log_url,
+            "performed_via_github_app": None,
+        }
+
+    def _commit_json(self, commit: _Commit) -> dict[str, Any]:
+        git_author = {"name": commit.author, "email": f"{commit.author}@users.noreply.github.com", "date": commit.date}
+        return {
+            "sha": commit.sha,
+            "node_id": self._node_id("C", zlib.crc32(commit.sha.encode())),
+            "url": f"{self._repo_api}/commits/{commit.sha}",
+            "html_url": f"{self._repo_web}/commit/{commit.sha}",
+            "comments_url": f"{self._repo_api}/commits/{commit.sha}/comments",
+            "commit": {
+                "url": f"{self._repo_api}/git/commits/{commit.sha}",
+                "author": git_author,
+                "committer": git_author,
+                "message": commit.message,
+                "tree": {"sha": hashlib.sha1(f"tree {commit.sha}".encode()).hexdigest(), "url": f"{self._repo_api}/git/trees/{commit.sha}"},
+                "comment_count": 0,
+                "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None},
+            },
+            # The commit's author as a GitHub user is null when the email maps to no account: true of these fakes.
+            "author": None,
+            "committer": None,
+            "parents": [
+                {"sha": parent, "url": f"{self._repo_api}/commits/{parent}", "html_url": f"{self._repo_web}/commit/{parent}"}
+                for parent in commit.parents
+            ],
+        }
+
+    # Helpers for handlers
+
+    def _paginate(self, request: _Request, items: list[Any]) -> _Reply:
+        """One page of items with GitHub's ``Link`` header (prev, next, last, first) when there are several pages."""
+        per_page = min(max(_int_or(request.query.get("per_page"), 30), 1), 100)
+        page = max(_int_or(request.query.get("page"), 1), 1)
+        last = max(math.ceil(len(items) / per_page), 1)
+        links = []
+
+        def link(number: int, rel: str) -> str:
+            return f'<{self.url}{request.path}?{urlencode({**request.query, "page": str(number)})}>; rel="{rel}"'
+
+        if page > 1:
+            links.append(link(page - 1, "prev"))
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links.append(link(1, "first"))
+        headers = {"Link": ", ".join(links)} if links else {}
+        return _Reply(200, items[(page - 1) * per_page : page * per_page], headers)
+
+    def _created(self, body: dict[str, Any]) -> _Reply:
+        return _Reply(201, body, {"Location": body["url"]})
+
+    def _resolve_commitish(self, name: str) -> str | None:
+        """A branch, tag, full ref or sha → the commit sha, as far as the double knows."""
+        for ref in (name, f"refs/heads/{name}", f"refs/tags/{name}"):
+            if ref.startswith("refs/") and ref in self._refs:
+                return self._refs[ref]
+        if SHA_PATTERN.fullmatch(name):
+            return name
+        if re.fullmatch(r"[0-9a-f]{7,39}", name):
+            matches = [sha for sha in self._commits if sha.startswith(name)]
+            return matches[0] if len(matches) == 1 else None
+        return None
+
+    def _issue_or_404(self, number: int) -> _Issue:
+        issue = self._issues.get(number)
+        if issue is None:
+            raise _not_found()
+        return issue
+
+    def _release_or_404(self, release_id: int) -> _Release:
+        release = self._releases.get(release_id)
+        if release is None:
+            raise _not_found()
+        return release
+
+    def _find_asset(self, asset_id: int) -> _Asset | None:
+        for release in self._releases.values():
+            for asset in release.assets:
+                if asset.id == asset_id:
+                    return asset
+        return None
+
+    def _latest_release(self) -> _Release | None:
+        """The release marked latest, else the newest published full release (what github.com shows as Latest)."""
+        marked = self._releases.get(self._latest_release_id) if self._latest_release_id is not None else None
+        if marked is not None and not marked.draft and not marked.prerelease:
+            return marked
+        published = [release for release in self._releases.values() if not release.draft and not release.prerelease]
+        return max(published, key=lambda release: (release.published_at or "", release.id), default=None)
+
+    def _mark_latest(self, release: _Release, make_latest: str | None) -> None:
+        """make_latest "true" marks a published full release latest; "legacy" lets date and version decide."""
+        if make_latest == "legacy":
+            self._latest_release_id = None
+        elif make_latest == "true" and not release.draft and not release.prerelease:
+            self._latest_release_id = release.id
+
+    def _create_tag_for(self, release: _Release) -> None:
+        """Publishing a release whose tag does not exist creates it from target_commitish, as GitHub does."""
+        ref = f"refs/tags/{release.tag_name}"
+        if ref in self._refs:
+            return
+        sha = self._resolve_commitish(release.target_commitish)
+        if sha is None:
+            raise _validation_failed("Release", "invalid", "target_commitish")
+        self._refs[ref] = sha
+
+    # Endpoints: repository and git refs
+
+    @_route("GET", "/repos/{owner}/{repo}")
+    def _get_repository(self, request: _Request) -> _Reply:
+        return _Reply(200, self._repository_json())
+
+    @_route("POST", "/repos/{owner}/{repo}/git/refs")
+    def _create_ref(self, request: _Request) -> _Reply:
+        body = request.fields("Reference", required={"ref": str, "sha": str})
+        ref, sha = body["ref"], body["sha"]
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            raise GitHubApiError(422, "Reference update failed", documentation_url=f"{DOCS}/git/refs#create-a-reference")
+        if not SHA_PATTERN.fullmatch(sha):
+            raise GitHubApiError(422, "Object does not exist", documentation_url=f"{DOCS}/git/refs#create-a-reference")
+        if ref in self._refs:
+            raise GitHubApiError(422, "Reference already exists", documentation_url=f"{DOCS}/git/refs#create-a-reference")
+        self._refs[ref] = sha
+        return self._created(self._ref_json(ref))
+
+    @_route("GET", "/repos/{owner}/{repo}/git/ref/{ref}")
+    def _get_ref(self, request: _Request) -> _Reply:
+        ref = f"refs/{request.params['ref']}"
+        if ref not in self._refs:
+            raise _not_found()
+        return _Reply(200, self._ref_json(ref))
+
+    @_route("GET", "/repos/{owner}/{repo}/git/matching-refs/{ref}")
+    def _matching_refs(self, request: _Request) -> _Reply:
+        prefix = f"refs/{request.params['ref']}"
+        return _Reply(200, [self._ref_json(ref) for ref in sorted(self._refs) if ref.startswith(prefix)])
+
+    # Endpoints: releases and assets
+
+    @_route("POST", "/repos/{owner}/{repo}/releases")
+    def _create_release(self, request: _Request) -> _Reply:
+        body = request.fields(
+            "Release",
+            required={"tag_name": str},
+            optional={name: kind for name, kind in RELEASE_FIELDS.items() if name != "tag_name"},
+        )
+        if any(release.tag_name == body["tag_name"] for release in self._releases.values()):
+            raise _validation_failed("Release", "already_exists", "tag_name")
+        make_latest = body.get("make_latest", "true")
+        if make_latest not in ("true", "false", "legacy"):
+            raise _validation_failed("Release", "invalid", "make_latest")
+        now = self._now()
+        draft = bool(body.get("draft", False))
+        release = _Release(
+            id=next(self._ids["release"]),
+            tag_name=body["tag_name"],
+            target_commitish=body.get("target_commitish") or self.default_branch,
+            name=body.get("name"),
+            body=body.get("body"),
+            draft=draft,
+            prerelease=bool(body.get("prerelease", False)),
+            created_at=now,
+            updated_at=now,
+            published_at=None if draft else now,
+            untagged_slug=f"untagged-{secrets.token_hex(10)}",
+        )
+        if not draft:
+            self._create_tag_for(release)
+        self._releases[release.id] = release
+        self._mark_latest(release, make_latest)
+        return self._created(self._release_json(release))
+
+    @_route("GET", "/repos/{owner}/{repo}/releases")
+    def _list_releases(self, request: _Request) -> _Reply:
+        newest_first = sorted(self._releases.values(), key=lambda release: (release.created_at, release.id), reverse=True)
+        return self._paginate(request, [self._release_json(release) for release in newest_first])
+
+    @_route("GET", "/repos/{owner}/{repo}/releases/latest")
+    def _get_latest_release(self, request: _Request) -> _Reply:
+        latest = self._latest_release()
+        if latest is None:
+            raise _not_found()
+        return _Reply(200, self._release_json(latest))
+
+    @_route("GET", "/repos/{owner}/{repo}/releases/tags/{tag}")
+    def _get_release_by_tag(self, request: _Request) -> _Reply:
+        # Only published releases have a tag to be found by; drafts are reachable by id.
+        for release in self._releases.values():
+            if not release.draft and release.tag_name == request.params["tag"]:
+                return _Reply(200, self._release_json(release))
+        raise _not_found()
+
+    @_route("GET", "/repos/{owner}/{repo}/releases/{release_id}")
+    def _get_release(self, request: _Request) -> _Reply:
+        return _Reply(200, self._release_json(self._release_or_404(request.number("release_id"))))
+
+    @_route("PATCH", "/repos/{owner}/{repo}/releases/{release_id}")
+    def _update_release(self, request: _Request) -> _Reply:
+        release = self._release_or_404(request.number("release_id"))
+        body = request.fields(
+            "Release",
+            optional=RELEASE_FIELDS,
+        )
+        if "tag_name" in body and any(other.tag_name == body["tag_name"] and other is not release for other in self._releases.values()):
+            raise _validation_failed("Release", "already_exists", "tag_name")
+        for name in ("tag_name", "target_commitish", "name", "body", "prerelease"):
+            if name in body:
+                setattr(release, name, body[name])
+        now = self._now()
+        if release.draft and body.get("draft") is False:
+            self._create_tag_for(release)
+            release.draft, release.published_at = False, now
+        release.updated_at = now
+        self._mark_latest(release, body.get("make_latest", "true" if body.get("draft") is False else None))
+        return _Reply(200, self._release_json(release))
+
+    @_route("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets")
+    def _list_assets(self, request: _Request) -> _Reply:
+        release = self._release_or_404(request.number("release_id"))
+        return self._paginate(request, [self._asset_json(release, asset) for asset in release.assets])
+
+    @_route("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets")
+    def _upload_asset(self, request: _Request) -> _Reply:
+        release = self._release_or_404(request.number("release_id"))
+        raw_name = request.query.get("name", "")
+        if not raw_name:
+            raise _validation_failed("ReleaseAsset", "missing_field", "name")
+        name = _sanitise_asset_name(raw_name)
+        if any(asset.name == name for asset in release.assets):
+            raise _validation_failed("ReleaseAsset", "already_exists", "name")
+        now = self._now()
+        asset = _Asset(
+            id=next(self._ids["asset"]),
+            release_id=release.id,
+            name=name,
+            label=request.query.get("label", ""),
+            content_type=request.content_type or "application/octet-stream",
+            content=request.body,
+            created_at=now,
+            updated_at=now,
+        )
+        release.assets.append(asset)
+        return self._created(self._asset_json(release, asset))
+
+    @_route("GET", "/repos/{owner}/{repo}/releases/assets/{asset_id}")
+    def _get_asset(self, request: _Request) -> _Reply:
+        asset = self._find_asset(request.number("asset_id"))
+        if asset is None:
+            raise _not_found()
+        if "application/octet-stream" in request.headers.get("Accept", ""):
+            # GitHub redirects binary downloads to a signed URL on another host.
+            location = f"{self.storage_url}/release-assets/{asset.id}/{quote(asset.name)}"
+            return _Reply(302, None, {"Location": location})
+        return _Reply(200, self._asset_json(self._releases[asset.release_id], asset))
+
+    # Endpoints: issues and comments
+
+    @_route("GET", "/repos/{owner}/{repo}/issues")
+    def _list_issues(self, request: _Request) -> _Reply:
+        state = request.query.get("state", "open")
+        wanted_labels = {label.strip() for label in request.query.get("labels", "").split(",") if label.strip()}
+        creator = request.query.get("creator")
+        since = request.query.get("since")
+        found = [
+            issue
+            for issue in self._issues.values()
+            if state in ("all", issue.state)
+            and wanted_labels <= set(issue.labels)
+            and (creator is None or issue.user == creator)
+            and (since is None or issue.updated_at >= since)
+        ]
+        sort = request.query.get("sort", "created")
+        sort_key = {"updated": lambda issue: issue.updated_at, "comments": lambda issue: self._comment_count(issue.number)}.get(
+            sort, lambda issue: issue.created_at
+        )
+        found.sort(key=lambda issue: (sort_key(issue), issue.number), reverse=request.query.get("direction", "desc") == "desc")
+        return self._paginate(request, [self._issue_json(issue) for issue in found])
+
+    def _comment_count(self, number: int) -> int:
+        return sum(1 for comment in self._comments.values() if comment.issue_number == number)
+
+    @_route("POST", "/repos/{owner}/{repo}/issues")
+    def _create_issue(self, request: _Request) -> _Reply:
+        body = request.fields("Issue", required={"title": (str, int)}, optional={"body": str, "labels": list, "assignees": list})
+        now = self._now()
+        issue = _Issue(
+            number=self._next_number,
+            id=next(self._ids["issue"]),
+            title=str(body["title"]),
+            body=body.get("body"),
+            user=ACTIONS_BOT,
+            state="open",
+            state_reason=None,
+            labels=_label_names(body.get("labels") or []),
+            created_at=now,
+            updated_at=now,
+            closed_at=None,
+        )
+        self._next_number += 1
+        self._issues[issue.number] = issue
+        return self._created(self._issue_json(issue))
+
+    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
+    def _get_issue(self, request: _Request) -> _Reply:
+        return _Reply(200, self._issue_json(self._issue_or_404(request.number("issue_number"))))
+
+    @_route("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}")
+    def _update_issue(self, request: _Request) -> _Reply:
+        issue = self._issue_or_404(request.number("issue_number"))
+        body = request.fields("Issue", optional={"title": (str, int), "body": str, "state": str, "state_reason": str, "labels": list})
+        if body.get("state") not in (None, "open", "closed"):
+            raise _validation_failed("Issue", "invalid", "state")
+        now = self._now()
+        if "title" in body:
+            issue.title = str(body["title"])
+        if "body" in body:
+            issue.body = body["body"]
+        if "labels" in body:
+            issue.labels = _label_names(body["labels"] or [])
+        self._set_state(issue, body.get("state"), body.get("state_reason"), now)
+        issue.updated_at = now
+        return _Reply(200, self._issue_json(issue))
+
+    @staticmethod
+    def _set_state(issue: _Issue, state: str | None, reason: str | None, now: str) -> None:
+        if state == "closed" and issue.state == "open":
+            issue.state, issue.closed_at, issue.state_reason = "closed", now, reason or ("completed" if not issue.pull else None)
+        elif state == "open" and issue.state == "closed":
+            issue.state, issue.closed_at, issue.state_reason = "open", None, "reopened" if not issue.pull else None
+
+    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
+    def _list_comments(self, request: _Request) -> _Reply:
+        number = self._issue_or_404(request.number("issue_number")).number
+        since = request.query.get("since")
+        found = [
+            comment
+            for comment in self._comments.values()
+            if comment.issue_number == number and (since is None or comment.updated_at >= since)
+        ]
+        return self._paginate(request, [self._comment_json(comment) for comment in found])
+
+    @_route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
+    def _create_comment(self, request: _Request) -> _Reply:
+        issue = self._issue_or_404(request.number("issue_number"))
+        body = request.fields("IssueComment", required={"body": str})
+        now = self._now()
+        comment = _Comment(
+            id=next(self._ids["comment"]), issue_number=issue.number, body=body["body"], user=ACTIONS_BOT, created_at=now, updated_at=now
+        )
+        self._comments[comment.id] = comment
+        issue.updated_at = now
+        return self._created(self._comment_json(comment))
+
+    @_route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}")
+    def _get_comment(self, request: _Request) -> _Reply:
+        comment = self._comments.get(request.number("comment_id"))
+        if comment is None:
+            raise _not_found()
+        return _Reply(200, self._comment_json(comment))
+
+    @_route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}")
+    def _update_comment(self, request: _Request) -> _Reply:
+        comment = self._comments.get(request.number("comment_id"))
+        if comment is None:
+            raise _not_found()
+        body = request.fields("IssueComment", required={"body": str})
+        comment.body, comment.updated_at = body["body"], self._now()
+        return _Reply(200, self._comment_json(comment))
+
+    # Endpoints: pull requests
+
+    @_route("GET", "/repos/{owner}/{repo}/pulls")
+    def _list_pulls(self, request: _Request) -> _Reply:
+        state = request.query.get("state", "open")
+        head = request.query.get("head")
+        base = request.query.get("base")
+        found = []
+        for issue in self._issues.values():
+            pull = issue.pull
+            if pull is None or state not in ("all", issue.state):
+                continue
+            # GitHub matches head only in the user:ref form; a bare branch name filters nothing (a classic trap).
+            if head and ":" in head and head != f"{self.owner}:{pull.head_ref}":
+                continue
+            if base and base != pull.base_ref:
+                continue
+            found.append(issue)
+        sort = request.query.get("sort", "created")
+        direction = request.query.get("direction", "desc" if sort == "created" else "asc")
+        found.sort(key=lambda issue: (issue.updated_at if sort in ("updated", "popularity") else issue.created_at, issue.number))
+        if direction == "desc":
+            found.reverse()
+        return self._paginate(request, [self._pull_json(issue, full=False) for issue in found])
+
+    @_route("POST", "/repos/{owner}/{repo}/pulls")
+    def _create_pull(self, request: _Request) -> _Reply:
+        body = request.fields(
+            "PullRequest",
+            required={"title": str, "head": str, "base": str},
+            optional={"body": str, "draft": bool, "maintainer_can_modify": bool},
+        )
+        head_owner, _, head_ref = body["head"].rpartition(":")
+        if head_owner not in ("", self.owner):
+            raise _validation_failed("PullRequest", "invalid", "head")
+        head_sha = self._refs.get(f"refs/heads/{head_ref}")
+        base_sha = self._refs.get(f"refs/heads/{body['base']}")
+        if head_sha is None:
+            raise _validation_failed("PullRequest", "invalid", "head")
+        if base_sha is None:
+            raise _validation_failed("PullRequest", "invalid", "base")
+        for issue in self._issues.values():
+            if issue.pull and issue.state == "open" and issue.pull.head_ref == head_ref and issue.pull.base_ref == body["base"]:
+                raise _validation_failed("PullRequest", "custom", message=f"A pull request already exists for {self.owner}:{head_ref}.")
+        if head_sha == base_sha:
+            raise _validation_failed("PullRequest", "custom", message=f"No commits between {body['base']} and {head_ref}")
+        now = self._now()
+        issue = _Issue(
+            number=self._next_number,
+            id=next(self._ids["issue"]),
+            title=body["title"],
+            body=body.get("body"),
+            user=ACTIONS_BOT,
+            state="open",
+            state_reason=None,
+            labels=[],
+            created_at=now,
+            updated_at=now,
+            closed_at=None,
+            pull=_PullPart(
+                id=next(self._ids["pull"]),
+                head_ref=head_ref,
+                head_sha=head_sha,
+                base_ref=body["base"],
+                base_sha=base_sha,
+                merge_commit_sha=None,
+                merged_at=None,
+                draft=bool(body.get("draft", False)),
+                maintainer_can_modify=bool(body.get("maintainer_can_modify", False)),
+            ),
+        )
+        self._next_number += 1
+        self._issues[issue.number] = issue
+        return self._created(self._pull_json(issue, full=True))
+
+    @_route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")
+    def _get_pull(self, request: _Request) -> _Reply:
+        issue = self._issue_or_404(request.number("pull_number"))
+        if issue.pull is None:
+            raise _not_found()
+        return _Reply(200, self._pull_json(issue, full=True))
+
+    @_route("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}")
+    def _update_pull(self, request: _Request) -> _Reply:
+        issue = self._issue_or_404(request.number("pull_number"))
+        if issue.pull is None:
+            raise _not_found()
+        body = request.fields("PullRequest", optional={"title": str, "body": str, "state": str, "base": str, "maintainer_can_modify": bool})
+        if body.get("state") not in (None, "open", "closed"):
+            raise _validation_failed("PullRequest", "invalid", "state")
+        if body.get("state") == "open" and issue.pull.merged_at is not None:
+            raise _validation_failed("PullRequest", "custom", "state", "state cannot be changed. The pull request has already been merged.")
+        if "base" in body:
+            base_sha = self._refs.get(f"refs/heads/{body['base']}")
+            if base_sha is None:
+                raise _validation_failed("PullRequest", "invalid", "base")
+            issue.pull.base_ref, issue.pull.base_sha = body["base"], base_sha
+        if "title" in body:
+            issue.title = body["title"]
+        if "body" in body:
+            issue.body = body["body"]
+        if "maintainer_can_modify" in body:
+            issue.pull.maintainer_can_modify = body["maintainer_can_modify"]
+        now = self._now()
+        self._set_state(issue, body.get("state"), None, now)
+        issue.updated_at = now
+        return _Reply(200, self._pull_json(issue, full=True))
+
+    @_route("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls")
+    def _pulls_for_commit(self, request: _Request) -> _Reply:
+        sha = self._resolve_commitish(request.params["commit_sha"]) or request.params["commit_sha"]
+        found = [issue for issue in self._issues.values() if issue.pull and sha in (issue.pull.head_sha, issue.pull.merge_commit_sha)]
+        return self._paginate(request, [self._pull_json(issue, full=False) for issue in found])
+
+    # Endpoints: deployments
+
+    @_route("POST", "/repos/{owner}/{repo}/deployments")
+    def _create_deployment(self, request: _Request) -> _Reply:
+        body = request.fields(
+            "Deployment",
+            required={"ref": str},
+            optional={
+                "task": str,
+                "auto_merge": bool,
+                "required_contexts": list,
+                "payload": (dict, str),
+                "environment": str,
+                "description": str,
+                "transient_environment": bool,
+                "production_environment": bool,
+            },
+        )
+        sha = self._resolve_commitish(body["ref"])
+        if sha is None:
+            raise GitHubApiError(422, f"No ref found for: {body['ref']}", documentation_url=f"{DOCS}/deployments/deployments")
+        environment = body.get("environment") or "production"
+        now = self._now()
+        deployment = _Deployment(
+            id=next(self._ids["deployment"]),
+            sha=sha,
+            ref=body["ref"],
+            task=body.get("task") or "deploy",
+            payload=body.get("payload", {}),
+            environment=environment,
+            original_environment=environment,
+            description=body.get("description"),
+            transient_environment=bool(body.get("transient_environment", False)),
+            production_environment=bool(body.get("production_environment", environment == "production")),
+            created_at=now,
+            updated_at=now,
+        )
+        self._deployments[deployment.id] = deployment
+        return self._created(self._deployment_json(deployment))
+
+    @_route("GET", "/repos/{owner}/{repo}/deployments")
+    def _list_deployments(self, request: _Request) -> _Reply:
+        filters = {name: request.query[name] for name in ("sha", "ref", "task", "environment") if name in request.query}
+        found = [
+            deployment
+            for deployment in sorted(self._deployments.values(), key=lambda deployment: deployment.id, reverse=True)
+            if all(getattr(deployment, name) == value for name, value in filters.items())
+        ]
+        return self._paginate(request, [self._deployment_json(deployment) for deployment in found])
+
+    @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}")
+    def _get_deployment(self, request: _Request) -> _Reply:
+        deployment = self._deployments.get(request.number("deployment_id"))
+        if deployment is None:
+            raise _not_found()
+        return _Reply(200, self._deployment_json(deployment))
+
+    @_route("POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses")
+    def _create_deployment_status(self, request: _Request) -> _Reply:
+        deployment = self._deployments.get(request.number("deployment_id"))
+        if deployment is None:
+            raise _not_found()
+        body = request.fields(
+            "DeploymentStatus",
+            required={"state": str},
+            optional={
+                "target_url": str,
+                "log_url": str,
+                "description": str,
+                "environment": str,
+                "environment_url": str,
+                "auto_inactive": bool,
+            },
+        )
+        if body["state"] not in DEPLOYMENT_STATES:
+            raise _validation_failed("DeploymentStatus", "invalid", "state")
+        description = body.get("description") or ""
+        if len(description) > MAX_STATUS_DESCRIPTION:
+            raise _validation_failed("DeploymentStatus", "custom", "description", "description is too long (maximum is 140 characters)")
+        if body.get("environment"):
+            deployment.environment = body["environment"]
+        now = self._now()
+        log_url = body.get("log_url") or body.get("target_url") or ""  # target_url is log_url's deprecated name
+        status = self._add_status(deployment, body["state"], description, body.get("environment_url") or "", log_url, now)
+        if status.state == "success" and body.get("auto_inactive", True):
+            self._deactivate_previous(deployment, now)
+        return self._created(self._status_json(deployment, status))
+
+    def _add_status(
+        self, deployment: _Deployment, state: str, description: str, environment_url: str, log_url: str, now: str
+    ) -> _DeploymentStatus:
+        status = _DeploymentStatus(
+            id=next(self._ids["deployment_status"]),
+            state=state,
+            description=description,
+            environment=deployment.environment,
+            environment_url=environment_url,
+            log_url=log_url,
+            created_at=now,
+        )
+        deployment.statuses.append(status)
+        deployment.updated_at = now
+        return status
+
+    def _deactivate_previous(self, deployment: _Deployment, now: str) -> None:
+        """``auto_inactive``: earlier non-transient, non-production deployments to the same environment become inactive."""
+        if deployment.production_environment:
+            return
+        for other in self._deployments.values():
+            if (
+                other.id < deployment.id
+                and other.environment == deployment.environment
+                and not other.transient_environment
+                and not other.production_environment
+                and other.statuses
+                and other.statuses[-1].state != "inactive"
+            ):
+                self._add_status(other, "inactive", "", other.statuses[-1].environment_url, other.statuses[-1].log_url, now)
+
+    @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses")
+    def _list_deployment_statuses(self, request: _Request) -> _Reply:
+        deployment = self._deployments.get(request.number("deployment_id"))
+        if deployment is None:
+            raise _not_found()
+        newest_first = [self._status_json(deployment, status) for status in reversed(deployment.statuses)]
+        return self._paginate(request, newest_first)
+
+    # Endpoints: compare
+
+    @_route("GET", "/repos/{owner}/{repo}/compare/{basehead}")
+    def _compare(self, request: _Request) -> _Reply:
+        base_name, separator, head_name = request.params["basehead"].partition("...")
+        if not separator:
+            raise _not_found()
+        base_sha = self._resolve_commitish(base_name.rpartition(":")[2])
+        head_sha = self._resolve_commitish(head_name.rpartition(":")[2])
+        if base_sha not in self._commits or head_sha not in self._commits:
+            raise _not_found()
+        base_ancestors, head_ancestors = self._ancestors(base_sha), self._ancestors(head_sha)
+        merge_base = next((sha for sha in head_ancestors if sha in base_ancestors), base_sha)
+        ahead = [self._commits[sha] for sha in head_ancestors if sha not in base_ancestors]
+        behind_by = sum(1 for sha in base_ancestors if sha not in head_ancestors)
+        ahead.sort(key=lambda commit: commit.date)  # oldest first, as GitHub lists them
+        status = "identical" if not ahead and not behind_by else "behind" if not ahead else "ahead" if not behind_by else "diverged"
+        basehead = request.params["basehead"]
+        comparison = {
+            "url": f"{self._repo_api}/compare/{quote(basehead)}",
+            "html_url": f"{self._repo_web}/compare/{quote(basehead)}",
+            "permalink_url": f"{self._repo_web}/compare/{self.owner}:{base_sha[:7]}...{self.owner}:{head_sha[:7]}",
+            "diff_url": f"{self._repo_web}/compare/{quote(basehead)}.diff",
+            "patch_url": f"{self._repo_web}/compare/{quote(basehead)}.patch",
+            "base_commit": self._commit_json(self._commits[base_sha]),
+            "merge_base_commit": self._commit_json(self._commits[merge_base]),
+            "status": status,
+            "ahead_by": len(ahead),
+            "behind_by": behind_by,
+            "total_commits": len(ahead),
+            "commits": [self._commit_json(commit) for commit in ahead[:250]],  # GitHub lists at most 250
+            "files": [],
+        }
+        return _Reply(200, comparison)
+
+    def _ancestors(self, sha: str) -> list[str]:
+        """sha and its seeded ancestors, nearest first (breadth-first)."""
+        seen: list[str] = []
+        queue = [sha]
+        while queue:
+            current = queue.pop(0)
+            if current in seen or current not in self._commits:
+                continue
+            seen.append(current)
+            queue += self._commits[current].parents
+        return seen
+
+
+RELEASE_FIELDS = {
+    "tag_name": str,
+    "target_commitish": str,
+    "name": str,
+    "body": str,
+    "draft": bool,
+    "prerelease": bool,
+    "make_latest": str,
+}
+_ID_STARTS = {
+    "release": 180_000_001,
+    "asset": 210_000_001,
+    "issue": 2_100_000_001,
+    "pull": 1_800_000_001,
+    "comment": 2_400_000_001,
+    "label": 6_000_000_001,
+    "deployment": 1_500_000_001,
+    "deployment_status": 3_200_000_001,
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _require_sha(sha: str) -> None:
+    if not SHA_PATTERN.fullmatch(sha):
+        raise ValueError(f"{sha!r} is not a full 40-character lowercase hex sha")
+
+
+def _int_or(raw: str | None, default: int) -> int:
+    return int(raw) if raw is not None and re.fullmatch(r"-?[0-9]+", raw) else default
+
+
+def _association(login: str) -> str:
+    return "NONE" if login.endswith("[bot]") else "MEMBER"
+
+
+def _label_names(labels: Iterable[Any]) -> list[str]:
+    """Labels arrive as names or as {"name": ...} objects."""
+    return [label["name"] if isinstance(label, dict) else str(label) for label in labels]
+
+
+def _sanitise_asset_name(name: str) -> str:
+    """GitHub renames assets with special characters or leading/trailing periods; the list shows the new name."""
+    return re.sub(r"[^A-Za-z0-9._+-]", ".", name).strip(".") or "default"
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body.strip() else None
+    except ValueError:
+        return None
+
+
+def _override_headers(headers: dict[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
+    """Header names are case-insensitive: an override replaces the same header whatever its case."""
+    lowered = {name.lower() for name in overrides}
+    return {**{name: value for name, value in headers.items() if name.lower() not in lowered}, **overrides}
+
+
+class _Server(ThreadingHTTPServer):
+    """One listener; remembers its open connections so that stop() can close them instead of waiting."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, double: GitHubDouble, role: str) -> None:
+        self.double = double
+        self.role = role
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # the client may have closed it already
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients expect from GitHub
+    # Headers and body leave in two writes: without this, Nagle and delayed ACKs add 40 ms to every reply.
+    disable_nagle_algorithm = True
+    timeout = SOCKET_TIMEOUT_SECONDS
+    server: _Server
+
+    def version_string(self) -> str:
+        return "github.com"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests read gh.calls, not a log on stderr
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        try:
+            reply = self.server.double._handle(self.server.role, self.command, self.path, self.headers, body)
+        except Exception as error:  # a bug in the double: answer 500 and say so, rather than drop the connection
+            self.server.double._record_problem(f"{self.command} {self.path}: the double failed: {error!r}\n{traceback.format_exc()}")
+            reply = _Reply(500, {"message": f"GitHubDouble failed: {error!r}"}, {"Content-Type": JSON_CONTENT_TYPE})
+        if reply.raw is not None:
+            payload = reply.raw
+        elif reply.body is None:
+            payload = b""
+        else:
+            payload = json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            if not (name.lower() == "content-type" and not payload):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""

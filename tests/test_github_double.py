@@ -1,0 +1,473 @@
+"""The GitHub REST API double answers like GitHub: real HTTP on loopback, every call held to GitHub's OpenAPI description.
+
+Each test ends with ``gh.violations == []`` (the ``gh`` fixture asserts it); tests that provoke a violation
+on purpose take it out with :func:`take_violations` and assert on it, which also proves the checker can fail.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.github_double import GitHubDouble, check
+from tests.github_double.make_openapi_subset import OPERATIONS
+from tests.github_double.openapi import default_subset, to_json_schema
+
+REPO = "/repos/acme/churn-model"
+HEAD_SHA = "a" * 40
+OTHER_SHA = "b" * 40
+
+
+@pytest.fixture
+def gh() -> Iterator[GitHubDouble]:
+    with GitHubDouble(owner="acme", repo="churn-model") as double:
+        yield double
+        assert double.violations == [], "\n".join(double.violations)
+
+
+@pytest.fixture
+def api(gh: GitHubDouble) -> Iterator[httpx.Client]:
+    """A client set up as the generated project's: bearer token, GitHub's media type and API version."""
+    headers = {"Authorization": f"Bearer {gh.token}", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    with httpx.Client(base_url=gh.url, headers=headers, timeout=5.0) as client:
+        yield client
+
+
+def take_violations(gh: GitHubDouble) -> list[str]:
+    """The violations so far, removed so that the fixture's final check covers only what follows."""
+    taken = list(gh.violations)
+    gh.violations.clear()
+    return taken
+
+
+def upload_target(release: dict) -> str:
+    """``upload_url`` is an RFC 6570 template ending in ``{?name,label}``: clients strip it."""
+    return re.sub(r"\{[^}]*\}$", "", release["upload_url"])
+
+
+def upload(api: httpx.Client, release: dict, body: bytes, content_type: str = "application/octet-stream", **query: str) -> httpx.Response:
+    return api.post(upload_target(release), params=query, content=body, headers={"Content-Type": content_type})
+
+
+# Releases, tags and assets
+
+
+def test_release_with_tag_and_assets_round_trips_through_upload_url_and_redirect(gh: GitHubDouble, api: httpx.Client) -> None:
+    main_sha = gh.refs["refs/heads/main"]
+    tag = api.post(f"{REPO}/git/refs", json={"ref": "refs/tags/v1.0.0", "sha": main_sha})
+    assert tag.status_code == 201
+    assert tag.json()["object"]["sha"] == main_sha
+    assert api.get(f"{REPO}/git/ref/tags/v1.0.0").json()["ref"] == "refs/tags/v1.0.0"
+    assert api.get(f"{REPO}/git/ref/tags/v9.9.9").status_code == 404
+
+    created = api.post(f"{REPO}/releases", json={"tag_name": "v1.0.0", "target_commitish": main_sha, "name": "v1.0.0", "body": "notes"})
+    assert created.status_code == 201
+    release = created.json()
+    assert release["html_url"] == "https://github.com/acme/churn-model/releases/tag/v1.0.0"
+    assert release["url"].startswith(gh.url)
+    # Uploads go to another path prefix than the API, as uploads.github.com is another host than api.github.com.
+    assert release["upload_url"] == f"{gh.url}/uploads/repos/acme/churn-model/releases/{release['id']}/assets{{?name,label}}"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", release["created_at"])
+
+    model_bytes = bytes(range(256)) * 4
+    uploaded = upload(api, release, model_bytes, name="model.pkl", label="Model")
+    assert uploaded.status_code == 201
+    asset = uploaded.json()
+    assert (asset["name"], asset["label"], asset["size"], asset["state"]) == ("model.pkl", "Model", len(model_bytes), "uploaded")
+    assert asset["url"] == f"{gh.url}/repos/acme/churn-model/releases/assets/{asset['id']}"
+    assert gh.calls[-1].content_type == "application/octet-stream"
+    assert gh.calls[-1].json is None
+    report = upload(api, release, b"# Report\n", "text/markdown", name="report.md")
+    assert report.status_code == 201
+    duplicate = upload(api, release, b"x", name="model.pkl")
+    assert duplicate.status_code == 422
+    assert duplicate.json()["errors"][0]["code"] == "already_exists"
+
+    listed = api.get(f"{REPO}/releases/{release['id']}/assets")
+    assert [item["name"] for item in listed.json()] == ["model.pkl", "report.md"]
+    assert api.get(asset["url"]).json()["id"] == asset["id"]  # without the binary Accept: the asset's JSON
+
+    # Binary download: a 302 to the storage host (another origin), which serves the bytes without the token.
+    redirect = api.get(asset["url"], headers={"Accept": "application/octet-stream"})
+    assert redirect.status_code == 302
+    location = redirect.headers["location"]
+    assert location.startswith(gh.storage_url)
+    assert httpx.get(location, timeout=5.0).content == model_bytes
+    # Following the redirect as the generated client does: httpx drops Authorization when the origin changes.
+    followed = api.get(asset["url"], headers={"Accept": "application/octet-stream"}, follow_redirects=True)
+    assert followed.content == model_bytes
+    assert httpx.get(asset["browser_download_url"], timeout=5.0).content == model_bytes
+
+    assert api.get(f"{REPO}/releases/latest").json()["id"] == release["id"]
+    assert api.get(f"{REPO}/releases/tags/v1.0.0").json()["id"] == release["id"]
+    [state] = gh.releases
+    assert [item["content"] for item in state["assets"]] == [model_bytes, b"# Report\n"]
+    assert state["assets"][0]["download_count"] == 3
+
+
+def test_duplicate_tag_and_duplicate_release_are_422(gh: GitHubDouble, api: httpx.Client) -> None:
+    ref = {"ref": "refs/tags/v1.0.0", "sha": gh.refs["refs/heads/main"]}
+    assert api.post(f"{REPO}/git/refs", json=ref).status_code == 201
+    again = api.post(f"{REPO}/git/refs", json=ref)
+    assert again.status_code == 422
+    assert again.json()["message"] == "Reference already exists"
+
+    assert api.post(f"{REPO}/releases", json={"tag_name": "v1.0.0"}).status_code == 201
+    duplicate = api.post(f"{REPO}/releases", json={"tag_name": "v1.0.0"})
+    assert duplicate.status_code == 422
+    assert duplicate.json()["message"] == "Validation Failed"
+    assert duplicate.json()["errors"] == [{"resource": "Release", "code": "already_exists", "field": "tag_name"}]
+
+
+def test_release_without_a_tag_creates_it_and_latest_follows_github_rules(gh: GitHubDouble, api: httpx.Client) -> None:
+    assert api.get(f"{REPO}/releases/latest").status_code == 404
+    first = api.post(f"{REPO}/releases", json={"tag_name": "v1.0.0"}).json()
+    assert gh.refs["refs/tags/v1.0.0"] == gh.refs["refs/heads/main"]  # GitHub tags target_commitish (default branch)
+    api.post(f"{REPO}/releases", json={"tag_name": "v2.0.0-rc1", "prerelease": True})
+    api.post(f"{REPO}/releases", json={"tag_name": "v1.0.1", "make_latest": "false"})
+    draft = api.post(f"{REPO}/releases", json={"tag_name": "v3.0.0", "draft": True}).json()
+    assert "refs/tags/v3.0.0" not in gh.refs  # drafts have no tag until published
+    assert draft["published_at"] is None
+    assert api.get(f"{REPO}/releases/latest").json()["id"] == first["id"]
+    assert api.get(f"{REPO}/releases/tags/v3.0.0").status_code == 404
+
+    published = api.patch(f"{REPO}/releases/{draft['id']}", json={"draft": False})
+    assert published.status_code == 200
+    assert published.json()["published_at"] is not None
+    assert "refs/tags/v3.0.0" in gh.refs
+    assert api.get(f"{REPO}/releases/latest").json()["tag_name"] == "v3.0.0"
+    assert [release["tag_name"] for release in api.get(f"{REPO}/releases").json()][-1] == "v1.0.0"  # newest first
+
+
+# Comments, pagination
+
+
+def test_comments_create_list_paginate_and_update(gh: GitHubDouble, api: httpx.Client) -> None:
+    pull = gh.add_pull(number=12, head_ref="feat", head_sha=HEAD_SHA, base_ref="main")
+    assert pull["number"] == 12
+    for index in range(35):
+        assert api.post(f"{REPO}/issues/12/comments", json={"body": f"comment {index}"}).status_code == 201
+
+    first_page = api.get(f"{REPO}/issues/12/comments")
+    assert len(first_page.json()) == 30
+    assert set(first_page.links) == {"next", "last"}
+    assert first_page.links["next"]["url"] == f"{gh.url}{REPO}/issues/12/comments?page=2"
+    second_page = api.get(first_page.links["next"]["url"])
+    assert [comment["body"] for comment in second_page.json()] == [f"comment {index}" for index in range(30, 35)]
+    assert set(second_page.links) == {"prev", "first"}
+    everything = api.get(f"{REPO}/issues/12/comments", params={"per_page": 100})
+    assert len(everything.json()) == 35
+    assert "link" not in everything.headers
+
+    comment = first_page.json()[0]
+    assert comment["html_url"] == f"https://github.com/acme/churn-model/pull/12#issuecomment-{comment['id']}"
+    updated = api.patch(f"{REPO}/issues/comments/{comment['id']}", json={"body": "edited"})
+    assert updated.status_code == 200
+    assert updated.json()["body"] == "edited"
+    assert gh.comments(12)[0]["body"] == "edited"
+    assert api.patch(f"{REPO}/issues/comments/999", json={"body": "x"}).status_code == 404
+    assert api.post(f"{REPO}/issues/999/comments", json={"body": "x"}).status_code == 404
+
+
+def test_concurrent_comments_all_land_with_distinct_ids(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_pull(number=3, head_sha=HEAD_SHA)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda index: api.post(f"{REPO}/issues/3/comments", json={"body": str(index)}).status_code, range(40)))
+    assert statuses == [201] * 40
+    assert len({comment["id"] for comment in gh.comments(3)}) == 40
+
+
+# Pull requests and issues
+
+
+def test_pulls_create_filter_update_and_find_by_commit(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_ref("refs/heads/feat", HEAD_SHA)
+    created = api.post(f"{REPO}/pulls", json={"title": "Train v2", "head": "feat", "base": "main", "body": "why"})
+    assert created.status_code == 201
+    number = created.json()["number"]
+    assert created.json()["head"]["sha"] == HEAD_SHA
+
+    again = api.post(f"{REPO}/pulls", json={"title": "again", "head": "acme:feat", "base": "main"})
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["message"] == "A pull request already exists for acme:feat."
+    assert api.post(f"{REPO}/pulls", json={"title": "x", "head": "missing", "base": "main"}).status_code == 422
+
+    assert [pull["number"] for pull in api.get(f"{REPO}/pulls", params={"head": "acme:feat"}).json()] == [number]
+    assert api.get(f"{REPO}/pulls", params={"head": "acme:other"}).json() == []
+    assert [pull["number"] for pull in api.get(f"{REPO}/commits/{HEAD_SHA}/pulls").json()] == [number]
+
+    merged = gh.add_pull(head_ref="done", head_sha=OTHER_SHA, merge_commit_sha="c" * 40, merged_at="2024-05-01T10:00:00Z")
+    assert [pull["number"] for pull in api.get(f"{REPO}/commits/{'c' * 40}/pulls").json()] == [merged["number"]]
+    assert api.get(f"{REPO}/pulls/{merged['number']}").json()["merged"] is True
+
+    closed = api.patch(f"{REPO}/pulls/{number}", json={"state": "closed"})
+    assert closed.json()["state"] == "closed"
+    assert closed.json()["closed_at"] is not None
+    assert api.get(f"{REPO}/pulls").json() == []
+    assert {pull["number"] for pull in api.get(f"{REPO}/pulls", params={"state": "all"}).json()} == {number, merged["number"]}
+    assert api.get(f"{REPO}/pulls/999").status_code == 404
+
+
+def test_issues_create_filter_by_label_and_close(gh: GitHubDouble, api: httpx.Client) -> None:
+    incident = api.post(f"{REPO}/issues", json={"title": "Model drift", "body": "p95 up", "labels": ["incident"]})
+    assert incident.status_code == 201
+    api.post(f"{REPO}/issues", json={"title": "Docs", "labels": ["docs"]})
+    gh.add_pull(head_sha=HEAD_SHA)  # pull requests share the numbering and appear in the issue list, as on GitHub
+
+    listed = api.get(f"{REPO}/issues", params={"labels": "incident"}).json()
+    assert [issue["title"] for issue in listed] == ["Model drift"]
+    assert len(api.get(f"{REPO}/issues").json()) == 3
+    assert sum("pull_request" in issue for issue in api.get(f"{REPO}/issues").json()) == 1
+
+    closed = api.patch(f"{REPO}/issues/{incident.json()['number']}", json={"state": "closed"})
+    assert (closed.json()["state"], closed.json()["state_reason"]) == ("closed", "completed")
+    assert [issue["title"] for issue in api.get(f"{REPO}/issues", params={"state": "closed"}).json()] == ["Model drift"]
+    assert [issue["title"] for issue in gh.issues] == ["Model drift", "Docs"]
+
+
+# Deployments
+
+
+def test_deployment_and_statuses(gh: GitHubDouble, api: httpx.Client) -> None:
+    sha = gh.refs["refs/heads/main"]
+    body = {
+        "ref": sha,
+        "environment": "staging",
+        "description": "churn-model v1.0.0",
+        "auto_merge": False,
+        "required_contexts": [],
+        "payload": {"model_version": "3"},
+        "production_environment": False,
+    }
+    created = api.post(f"{REPO}/deployments", json=body)
+    assert created.status_code == 201
+    deployment = created.json()
+    assert (deployment["sha"], deployment["environment"], deployment["payload"]) == (sha, "staging", {"model_version": "3"})
+
+    status = api.post(
+        f"{REPO}/deployments/{deployment['id']}/statuses",
+        json={
+            "state": "success",
+            "description": "deployed",
+            "environment_url": "https://staging.example.com",
+            "log_url": "https://ci.example/1",
+        },
+    )
+    assert status.status_code == 201
+    assert status.json()["target_url"] == "https://ci.example/1"
+
+    listed = api.get(f"{REPO}/deployments", params={"sha": sha, "environment": "staging"}).json()
+    assert [item["id"] for item in listed] == [deployment["id"]]
+    assert api.get(f"{REPO}/deployments", params={"environment": "production"}).json() == []
+    assert [item["state"] for item in api.get(f"{REPO}/deployments/{deployment['id']}/statuses").json()] == ["success"]
+
+    # A newer successful deployment to the same non-production environment makes the older one inactive.
+    newer = api.post(f"{REPO}/deployments", json={**body, "ref": "main"}).json()
+    api.post(f"{REPO}/deployments/{newer['id']}/statuses", json={"state": "success"})
+    assert [[status["state"] for status in item["statuses"]] for item in gh.deployments] == [["success", "inactive"], ["success"]]
+
+    unknown_ref = api.post(f"{REPO}/deployments", json={"ref": "no-such-branch"})
+    assert unknown_ref.status_code == 422
+    assert unknown_ref.json()["message"] == "No ref found for: no-such-branch"
+    too_long = api.post(f"{REPO}/deployments/{deployment['id']}/statuses", json={"state": "success", "description": "x" * 141})
+    assert too_long.status_code == 422
+
+
+# Compare
+
+
+def test_compare_lists_the_commits_between_two_tags(gh: GitHubDouble, api: httpx.Client) -> None:
+    shas = [f"{digit}" * 40 for digit in "123"]
+    for day, sha in enumerate(shas, start=1):
+        gh.add_commit(sha, f"2024-03-0{day}T12:00:00Z", f"change {day}")
+    gh.add_ref("refs/tags/v1", shas[0])
+    gh.add_ref("refs/tags/v2", shas[2])
+    comparison = api.get(f"{REPO}/compare/v1...v2").json()
+    assert (comparison["status"], comparison["ahead_by"], comparison["behind_by"]) == ("ahead", 2, 0)
+    assert [commit["sha"] for commit in comparison["commits"]] == shas[1:]
+    assert comparison["commits"][0]["commit"]["author"]["date"] == "2024-03-02T12:00:00Z"
+    assert api.get(f"{REPO}/compare/v2...v1").json()["status"] == "behind"
+    assert api.get(f"{REPO}/compare/v1...nope").status_code == 404
+
+
+# Errors like GitHub's
+
+
+def test_requests_without_a_valid_token_are_401_and_the_token_is_never_recorded(gh: GitHubDouble) -> None:
+    anonymous = httpx.get(f"{gh.url}{REPO}", timeout=5.0)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["message"] == "Requires authentication"
+    assert anonymous.headers["content-type"] == "application/json; charset=utf-8"
+    wrong = httpx.get(f"{gh.url}{REPO}", headers={"Authorization": "Bearer ghs_wrong"}, timeout=5.0)
+    assert (wrong.status_code, wrong.json()["message"]) == (401, "Bad credentials")
+    assert httpx.get(f"{gh.url}{REPO}", headers={"Authorization": f"token {gh.token}"}, timeout=5.0).status_code == 200
+    assert gh.token.startswith("ghs_")
+    assert len(gh.token) == 40
+    assert gh.token not in repr(gh.calls)
+
+
+def test_other_repositories_are_404(gh: GitHubDouble, api: httpx.Client) -> None:
+    for path in ("/repos/acme/other", "/repos/someone/churn-model/releases", "/repos/acme/other/issues/1/comments"):
+        response = api.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["message"] == "Not Found"
+        assert response.json()["documentation_url"].startswith("https://docs.github.com/")
+    assert api.get(REPO).json()["full_name"] == "acme/churn-model"
+
+
+def test_unknown_paths_and_methods_are_404_and_flagged_as_outside_the_description(gh: GitHubDouble, api: httpx.Client) -> None:
+    assert api.get(f"{REPO}/no-such-endpoint").status_code == 404
+    assert api.delete(f"{REPO}/releases").status_code == 404  # GitHub answers 404, not 405
+    # Asset uploads exist only on the uploads host: the same path on the API host is unknown.
+    assert api.post(f"{REPO}/releases/1/assets", params={"name": "x"}, content=b"x").status_code == 404
+    problems = take_violations(gh)
+    assert len(problems) == 3
+    assert "no operation in the OpenAPI subset matches this path" in problems[0]
+    assert "method DELETE is not documented" in problems[1]
+
+
+def test_malformed_json_is_400(gh: GitHubDouble, api: httpx.Client) -> None:
+    response = api.post(f"{REPO}/issues", content=b'{"title": ', headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["message"] == "Problems parsing JSON"
+    assert any("not valid JSON" in problem for problem in take_violations(gh))
+
+
+def test_missing_required_field_is_422_from_the_double_and_a_violation_from_the_checker(gh: GitHubDouble, api: httpx.Client) -> None:
+    response = api.post(f"{REPO}/deployments", json={"environment": "production"})
+    assert response.status_code == 422
+    assert response.json()["message"] == "Validation Failed"
+    assert response.json()["errors"] == [{"resource": "Deployment", "code": "missing_field", "field": "ref"}]
+    problems = take_violations(gh)
+    assert problems == [
+        "POST /repos/{owner}/{repo}/deployments (/repos/acme/churn-model/deployments): request body: $: 'ref' is a required property"
+    ]
+
+
+def test_the_checker_rejects_wrong_responses_statuses_and_queries(gh: GitHubDouble, api: httpx.Client) -> None:
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+    path = f"{REPO}/releases/{release['id']}"
+    assert check("GET", path, {}, None, 200, release) == []
+
+    broken = {**release, "created_at": "yesterday", "author": None}
+    del broken["upload_url"]
+    problems = check("GET", path, {}, None, 200, broken)
+    assert any("'upload_url' is a required property" in problem for problem in problems)
+    assert any("$.created_at: 'yesterday' is not a 'date-time'" in problem for problem in problems)
+    assert any("$.author: None is not of type 'object'" in problem for problem in problems)
+    assert "status 418 is not documented" in check("GET", path, {}, None, 418, {"message": "teapot"})[0]
+    assert "query parameter 'colour' is not documented" in check("GET", f"{REPO}/releases", {"colour": "red"}, None, 200, [])[0]
+    assert "'many' is not of type 'integer'" in check("GET", f"{REPO}/releases", {"per_page": "many"}, None, 200, [])[0]
+    assert check("PATCH", f"{REPO}/issues/comments/1", {}, {"body": 3}, 200, None)[:1] == [
+        "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id} (/repos/acme/churn-model/issues/comments/1): request body: $.body: "
+        "3 is not of type 'string'"
+    ]
+
+
+def test_nullable_becomes_a_union_with_null() -> None:
+    assert to_json_schema({"type": "string", "nullable": True}) == {"type": ["string", "null"]}
+    assert to_json_schema({"type": "string", "enum": ["a"], "nullable": True}) == {"type": ["string", "null"], "enum": ["a", None]}
+    assert to_json_schema({"allOf": [{"$ref": "#/x"}], "nullable": True}) == {"anyOf": [{"type": "null"}, {"allOf": [{"$ref": "#/x"}]}]}
+    assert to_json_schema({"properties": {"nullable": {"type": "boolean"}}}) == {"properties": {"nullable": {"type": "boolean"}}}
+
+
+# Fault injection and rate limits
+
+
+def test_injected_fault_answers_once_then_the_double_recovers(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.fail_next(method="POST", path_regex=r"/releases$", status=502)
+    failed = api.post(f"{REPO}/releases", json={"tag_name": "v1"})
+    assert failed.status_code == 502
+    assert gh.releases == []  # the fault answered before the double did anything
+    assert api.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 201
+    assert [call.status for call in gh.calls] == [502, 201]
+
+
+def test_injected_rate_limits_carry_githubs_headers(gh: GitHubDouble, api: httpx.Client) -> None:
+    reset = str(int(time.time()) + 2)
+    gh.fail_next(method="GET", path_regex=r"/pulls$", status=403, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
+    gh.fail_next(path_regex=r"/issues", status=403, headers={"retry-after": "1"})
+    gh.fail_next(path_regex=r"/deployments", status=429, headers={"Retry-After": "1"}, times=2)
+
+    primary = api.get(f"{REPO}/pulls")
+    assert (primary.status_code, primary.headers["x-ratelimit-remaining"], primary.headers["x-ratelimit-reset"]) == (403, "0", reset)
+    assert primary.json()["message"].startswith("API rate limit exceeded")
+    secondary = api.get(f"{REPO}/issues")
+    assert (secondary.status_code, secondary.headers["retry-after"]) == (403, "1")
+    assert "secondary rate limit" in secondary.json()["message"]
+    assert [api.get(f"{REPO}/deployments").status_code for _ in range(3)] == [429, 429, 200]
+    assert api.get(f"{REPO}/pulls").status_code == 200
+
+
+def test_fault_after_handling_loses_only_the_reply(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.fail_next(method="POST", path_regex=r"/releases$", status=504, after_handling=True)
+    assert api.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 504
+    assert [release["tag_name"] for release in gh.releases] == ["v1"]
+    retry = api.post(f"{REPO}/releases", json={"tag_name": "v1"})  # a client retrying must cope with this
+    assert retry.status_code == 422
+
+
+def test_every_response_has_githubs_headers_and_the_rate_limit_runs_out() -> None:
+    with GitHubDouble(rate_limit=2) as gh:
+        headers = {"Authorization": f"Bearer {gh.token}"}
+        first = httpx.get(f"{gh.url}{REPO}", headers=headers, timeout=5.0)
+        assert first.headers["content-type"] == "application/json; charset=utf-8"
+        assert first.headers["x-github-api-version-selected"] == "2022-11-28"
+        assert first.headers["x-github-request-id"]
+        rate = tuple(first.headers[f"x-ratelimit-{name}"] for name in ("limit", "remaining", "used", "resource"))
+        assert rate == ("2", "1", "1", "core")
+        assert int(first.headers["x-ratelimit-reset"]) > time.time()
+        assert httpx.get(f"{gh.url}{REPO}", headers=headers, timeout=5.0).status_code == 200
+        exhausted = httpx.get(f"{gh.url}{REPO}", headers=headers, timeout=5.0)
+        assert (exhausted.status_code, exhausted.headers["x-ratelimit-remaining"]) == (403, "0")
+        assert gh.violations == []
+
+
+# The double itself
+
+
+def test_the_token_must_not_reach_the_storage_host(gh: GitHubDouble, api: httpx.Client) -> None:
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+    asset = upload(api, release, b"1", name="a.bin").json()
+    location = api.get(asset["url"], headers={"Accept": "application/octet-stream"}).headers["location"]
+    assert httpx.get(location, headers={"Authorization": f"Bearer {gh.token}"}, timeout=5.0).content == b"1"
+    [problem] = take_violations(gh)
+    assert "storage host carried an Authorization header" in problem
+
+
+def test_asset_names_are_renamed_like_github(gh: GitHubDouble, api: httpx.Client) -> None:
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+    uploaded = upload(api, release, b"1", "text/plain", name="my model (v1).pkl")
+    assert uploaded.json()["name"] == "my.model..v1..pkl"
+    assert uploaded.json()["content_type"] == "text/plain"
+    assert api.post(upload_target(release), content=b"1").status_code == 422  # name is required
+
+
+def test_routes_are_exactly_the_operations_of_the_committed_subset() -> None:
+    subset = default_subset()
+    documented = {operation.key for operation in subset.operations}
+    assert set(GitHubDouble.routes()) == documented
+    assert {(method.upper(), template) for method, template in OPERATIONS} == documented
+    assert subset.source["package"] == "@octokit/openapi"
+    assert subset.source["file"] == "generated/api.github.com.json"
+    assert subset.document["openapi"].startswith("3.0")
+
+
+def test_stop_is_prompt_even_with_an_idle_keep_alive_connection() -> None:
+    double = GitHubDouble()
+    double.start()
+    url = double.url
+    with httpx.Client(headers={"Authorization": f"Bearer {double.token}"}, timeout=5.0) as client:
+        assert client.get(f"{url}{REPO}").status_code == 200  # leaves a pooled keep-alive connection open
+        started = time.monotonic()
+        double.stop()
+        assert time.monotonic() - started < 2.0
+        assert not [thread for thread in threading.enumerate() if thread.name.startswith("github-double-")]
+        with pytest.raises(httpx.TransportError):
+            client.get(f"{url}{REPO}")

@@ -1,0 +1,150 @@
+"""The baked project's real workflow files, executed by act against the GitHub API double.
+
+What a user would see is asserted: the PR comment, the job summary, the release with its
+assets, the deployment, and what a re-run changes (nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+from tests.act_support import prepare_repo, run_act
+from tests.conftest import DEFAULT, TEMPLATE
+from tests.github_double import GitHubDouble
+
+OWNER, REPO = "acme", "churn-model"
+RELEASE_ASSETS = {"model.tar.gz", "model.tar.gz.sha256", "metrics.json", "report.md", "model_card.md", "release.json"}
+MARKER = f"<!-- mlops-report:{REPO} -->"
+
+
+def git(project: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def commit_change(project: Path, branch: str, path: str, old: str, new: str, message: str) -> str:
+    """A branch with one commit changing ``path``; returns its sha and leaves it checked out."""
+    git(project, "checkout", "-q", "-B", branch)
+    file = project / path
+    text = file.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    file.write_text(text.replace(old, new))
+    git(project, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "-q", "-am", message)
+    return git(project, "rev-parse", "HEAD")
+
+
+def pull_request_event(number: int, branch: str, sha: str) -> dict:
+    return {"pull_request": {"number": number, "head": {"ref": branch, "sha": sha, "repo": {"fork": False}}, "base": {"ref": "main"}}}
+
+
+def push_event(sha: str) -> dict:
+    return {"ref": "refs/heads/main", "before": "0" * 40, "after": sha, "head_commit": {"id": sha}}
+
+
+@pytest.fixture
+def baked(tmp_path: Path) -> Path:
+    project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=DEFAULT, output_dir=str(tmp_path / "bake")))
+    prepare_repo(project, OWNER, REPO)
+    return project
+
+
+@pytest.fixture
+def github():
+    with GitHubDouble(owner=OWNER, repo=REPO) as double:
+        yield double
+        assert double.violations == [], "the double saw calls GitHub's OpenAPI description does not allow"
+
+
+def act(project: Path, github: GitHubDouble, event: str, workflow: str, payload: dict, artifacts: Path):
+    return run_act(
+        project,
+        event,
+        workflow,
+        payload,
+        env={"GITHUB_API_URL": github.url},
+        secrets={"GITHUB_TOKEN": github.token},
+        artifacts_dir=artifacts,
+        timeout=900,
+    )
+
+
+def posted(github: GitHubDouble, method: str, fragment: str) -> int:
+    return sum(1 for call in github.calls if call.method == method and fragment in call.path and call.status < 300)
+
+
+def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, github: GitHubDouble, tmp_path: Path):
+    head = git(baked, "rev-parse", "HEAD")
+    github.add_pull(number=12, head_ref="feature", head_sha=head)
+
+    # When the PR workflow runs, Then one sticky comment and the job summary carry the report
+    first = act(baked, github, "pull_request", "pr.yml", pull_request_event(12, "feature", head), tmp_path / "run1")
+    assert first.returncode == 0, first.log[-6000:]
+    (comment,) = github.comments(12)
+    assert comment["body"].startswith(MARKER)
+    assert "## Model report — ✅ pass" in comment["body"] and "no champion yet" in comment["body"]
+    assert "## Model report — ✅ pass" in first.summary
+    assert list((tmp_path / "run1").glob("model-pr12-run*/outputs/report.md")), "results were kept as an artifact"
+
+    # When it runs again (a new push to the PR), Then the same comment is updated, not duplicated
+    second = act(baked, github, "pull_request", "pr.yml", pull_request_event(12, "feature", head), tmp_path / "run2")
+    assert second.returncode == 0, second.log[-6000:]
+    assert [c["id"] for c in github.comments(12)] == [comment["id"]]
+    assert posted(github, "PATCH", f"/issues/comments/{comment['id']}") == 1
+
+    # When the PR is merged (fast-forward) and the release workflow runs on main
+    release_run = act(baked, github, "push", "release.yml", push_event(head), tmp_path / "run3")
+    assert release_run.returncode == 0, release_run.log[-6000:]
+    # Then: a tag, a latest release with every asset, a checksum that matches, a successful deployment
+    assert github.refs["refs/tags/v1.0.0"] == head
+    (release,) = github.releases
+    assert release["tag_name"] == "v1.0.0"
+    assets = {asset["name"]: asset for asset in release["assets"]}
+    assert set(assets) == RELEASE_ASSETS
+    checksum = assets["model.tar.gz.sha256"]["content"].decode().split()[0]
+    assert checksum == hashlib.sha256(assets["model.tar.gz"]["content"]).hexdigest()
+    assert "pull/12" in release["body"]  # the model card says which review it passed
+    (deployment,) = github.deployments
+    assert deployment["environment"] == "production" and deployment["sha"] == head
+    assert [status["state"] for status in deployment["statuses"]] == ["success"]
+    assert "### Released v1.0.0" in release_run.summary
+
+    # When the release workflow is re-run for the same commit, Then nothing new is created
+    before = len(github.calls)
+    rerun = act(baked, github, "push", "release.yml", push_event(head), tmp_path / "run4")
+    assert rerun.returncode == 0, rerun.log[-6000:]
+    new_calls = github.calls[before:]
+    assert not [call for call in new_calls if call.method in {"POST", "PATCH", "DELETE"}], [f"{c.method} {c.path}" for c in new_calls]
+    assert len(github.releases) == 1 and len(github.deployments) == 1
+
+    # When the next PR changes the model config, Then it is compared against the released champion
+    tuned = commit_change(baked, "tune", "confs/model.yaml", "learning_rate: 0.08", "learning_rate: 0.1", "Tune the learning rate")
+    github.add_pull(number=13, head_ref="tune", head_sha=tuned)
+    next_pr = act(baked, github, "pull_request", "pr.yml", pull_request_event(13, "tune", tuned), tmp_path / "run5")
+    assert next_pr.returncode == 0, next_pr.log[-6000:]
+    (next_comment,) = github.comments(13)
+    assert "vs champion **v1.0.0**" in next_comment["body"]
+    assert len(github.comments(12)) == 1  # the first PR's comment is left alone
+
+    # And merging it releases a minor version: the model config changed, the schema did not
+    git(baked, "checkout", "-q", "main")
+    git(baked, "merge", "-q", "--ff-only", "tune")
+    minor = act(baked, github, "push", "release.yml", push_event(tuned), tmp_path / "run6")
+    assert minor.returncode == 0, minor.log[-6000:]
+    assert [release["tag_name"] for release in github.releases] == ["v1.0.0", "v1.1.0"]
+    assert "minor: model config changed" in github.releases[1]["body"]
+
+
+def test_a_pr_that_breaks_a_gate_fails_after_commenting(baked: Path, github: GitHubDouble, tmp_path: Path):
+    strict = commit_change(baked, "strict", "confs/gates.yaml", "minimums: {roc_auc: 0.70,", "minimums: {roc_auc: 0.99,", "Demand 0.99 AUC")
+    github.add_pull(number=7, head_ref="strict", head_sha=strict)
+    result = act(baked, github, "pull_request", "pr.yml", pull_request_event(7, "strict", strict), tmp_path / "run")
+    assert result.returncode != 0
+    assert any("Evaluate against the champion" in step for step in result.failed_steps()), result.failed_steps()
+    (comment,) = github.comments(7)
+    assert "## Model report — ❌ fail" in comment["body"]
+    assert "failed gates: minimum:roc_auc" in comment["body"]
+    assert not github.releases
