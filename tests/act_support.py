@@ -43,7 +43,19 @@ LOCAL_PREFIXES = ("./", "$/", "docker://")
 ORIGIN_PATTERN = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+\.git$")
 # Variables of an outer CI run (or a developer's shell) that must not reach the steps.
 OUTER_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "STATE_")
-OUTER_NAMES = {"VIRTUAL_ENV", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "ACT", "CI", "UV_BIN_DIR", "ACT_ARTIFACTS_DIR", "ACT_STANDINS_PYTHON"}
+# PYTHONDONTWRITEBYTECODE: a hosted runner does not set it, and without it each step reuses
+# the bytecode the previous one compiled instead of recompiling mlflow and sklearn on import.
+OUTER_NAMES = {
+    "VIRTUAL_ENV",
+    "GH_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "ACT",
+    "CI",
+    "UV_BIN_DIR",
+    "ACT_ARTIFACTS_DIR",
+    "ACT_STANDINS_PYTHON",
+    "PYTHONDONTWRITEBYTECODE",
+}
 MIN_SECRET_LENGTH = 16
 CLOSED_LOOPBACK = "http://127.0.0.1:9"  # the discard port: nothing answers there
 GIT_IDENTITY = {

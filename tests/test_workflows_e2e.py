@@ -121,12 +121,14 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     assert len(github.releases) == 1 and len(github.deployments) == 1
 
     # When the next PR changes the model config, Then it is compared against the released champion
-    tuned = commit_change(baked, "tune", "confs/model.yaml", "learning_rate: 0.08", "learning_rate: 0.1", "Tune the learning rate")
+    tuned = commit_change(baked, "tune", "confs/model.yaml", "max_leaf_nodes: 31}", "max_leaf_nodes: 15}", "Smaller trees")
     github.add_pull(number=13, head_ref="tune", head_sha=tuned)
     next_pr = act(baked, github, "pull_request", "pr.yml", pull_request_event(13, "tune", tuned), tmp_path / "run5")
     assert next_pr.returncode == 0, next_pr.log[-6000:]
     (next_comment,) = github.comments(13)
     assert "vs champion **v1.0.0**" in next_comment["body"]
+    (auc_row,) = [line for line in next_comment["body"].splitlines() if line.startswith("| roc_auc |")]
+    assert "▲" in auc_row and "🟢" in auc_row  # smaller trees generalise better on this data
     assert len(github.comments(12)) == 1  # the first PR's comment is left alone
 
     # And merging it releases a minor version: the model config changed, the schema did not

@@ -179,6 +179,27 @@ def test_evaluate_before_train_exits_2_and_writes_nothing(workspace: Path):
     assert not (workspace / METRICS_JSON).exists()
 
 
+def test_a_fetched_empty_champion_means_absolute_gates_only(workspace: Path):
+    # Given `mlops champion` found no release (it writes source "none"), even with a registry alias
+    assert mlops("train").exit_code == 0
+    assert mlops("evaluate").exit_code == 0
+    assert mlops("promote").exit_code == 0
+    (workspace / "outputs" / "champion").mkdir(parents=True)
+    (workspace / "outputs" / "champion" / "champion.json").write_text('{"source": "none"}')
+    # When the challenger is evaluated, Then the release (none) decides, not the local alias
+    assert mlops("evaluate").exit_code == 0
+    assert json.loads((workspace / METRICS_JSON).read_text())["champion"] is None
+
+
+def test_comment_without_a_pr_number_exits_2(workspace: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PR_NUMBER", raising=False)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_" + "y" * 36)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/model")
+    assert mlops("validate").exit_code == 0
+    assert mlops("report").exit_code == 0
+    assert_one_line_error(mlops("comment"), 2, "no pull request number")
+
+
 def test_report_before_anything_exits_2(workspace: Path):
     assert_one_line_error(mlops("report"), 2, "nothing to report")
 
@@ -201,5 +222,5 @@ def test_report_is_appended_to_the_job_summary(workspace: Path, monkeypatch: pyt
 def test_the_console_script_and_module_entry_point_show_every_verb():
     for command in ([sys.executable, "-m", "{{ cookiecutter.package }}", "--help"], [str(Path(sys.executable).parent / "mlops"), "--help"]):
         result = subprocess.run(command, capture_output=True, text=True, check=True)
-        for verb in ("validate", "manifest", "train", "evaluate", "report", "promote"):
+        for verb in ("validate", "manifest", "train", "evaluate", "report", "promote", "champion", "comment", "release"):
             assert verb in result.stdout

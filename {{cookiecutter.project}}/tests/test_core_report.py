@@ -43,3 +43,14 @@ def test_first_model_says_there_is_no_champion():
     markdown = pr_report(None, evaluation(passed=True, champion=False), "Pipeline")
     assert "no champion yet" in markdown
     assert "| rmse | 9.0000 | — | — |" in markdown
+
+
+def test_the_reviewed_metrics_ride_along_hidden_in_the_comment():
+    import json
+    import re
+
+    from {{ cookiecutter.package }}.core.report import METRICS_BLOCK
+
+    markdown = pr_report(VALIDATION, evaluation(passed=True, champion=False), "Pipeline")
+    (block,) = re.findall(rf"{re.escape(METRICS_BLOCK)} (.*?) -->", markdown)
+    assert json.loads(block) == {"run_id": "abcdef1234567890", "metrics": {"rmse": 9.0, "r2": 0.5}}

@@ -43,7 +43,7 @@ def main_options(
     handler.setFormatter(logging.Formatter("%(message)s" if sys.stderr.isatty() else "%(levelname)s %(message)s"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, handlers=[handler], force=True)
     if not debug:
-        for noisy in ("mlflow", "alembic", "urllib3", "git"):
+        for noisy in ("mlflow", "alembic", "urllib3", "git", "httpx", "httpcore"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

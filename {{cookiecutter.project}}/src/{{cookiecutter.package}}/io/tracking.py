@@ -152,13 +152,14 @@ def load_model(settings: Settings, model_uri: str) -> Any:
         raise InputError(f"could not load model {model_uri} from {tracking_uri(settings)}: {str(error).splitlines()[0]}") from error
 
 
-def package_model(model_uri: str) -> bytes:
+def package_model(settings: Settings, model_uri: str) -> bytes:
     """The logged model folder as a reproducible .tar.gz (sorted entries, no times or owners)."""
     import gzip
     import tarfile
     import tempfile
     from io import BytesIO
 
+    connect(settings)
     with tempfile.TemporaryDirectory() as scratch:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch))
         buffer = BytesIO()

@@ -165,7 +165,7 @@ def _upload_missing_assets(settings, github, release, training, evaluation, curr
     archive = (
         github.download_asset(present[MODEL_ARCHIVE])
         if MODEL_ARCHIVE in present
-        else tracking.package_model(training["model"]["model_uri"])
+        else tracking.package_model(settings, training["model"]["model_uri"])
     )
     archive_sha = hashlib.sha256(archive).hexdigest()
     record = {
