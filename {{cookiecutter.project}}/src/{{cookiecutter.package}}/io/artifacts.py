@@ -48,3 +48,11 @@ def read_text(path: Path, *, produced_by: str) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as error:
         raise InputError(f"{path}: not found; run `mlops {produced_by}` first") from error
+
+
+def append_step_summary(markdown: str) -> None:
+    """Add to the GitHub Actions job summary when running in Actions; a no-op elsewhere."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(markdown)

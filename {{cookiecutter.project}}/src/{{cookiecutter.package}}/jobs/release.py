@@ -22,7 +22,7 @@ from {{ cookiecutter.package }}.core.report import COMMENT_MARKER, METRICS_BLOCK
 from {{ cookiecutter.package }}.core.schemas import schema_hash
 from {{ cookiecutter.package }}.core.versioning import Fingerprint, model_digest, next_version
 from {{ cookiecutter.package }}.errors import CheckFailed, InputError
-from {{ cookiecutter.package }}.io.artifacts import read_json, read_text, to_json, write_all
+from {{ cookiecutter.package }}.io.artifacts import append_step_summary, read_json, read_text, to_json, write_all
 from {{ cookiecutter.package }}.io.github import GitHub, GitHubContext
 from {{ cookiecutter.package }}.jobs import EVALUATION_MD, METRICS_JSON, RELEASE_JSON, TRAINING_JSON
 
@@ -86,9 +86,7 @@ def run(settings: Settings) -> dict[str, Any]:
         f"deployment {deployment['id']} to {ENVIRONMENT}: {release['html_url']}\n"
     )
     write_all({settings.path(str(RELEASE_JSON)): to_json(record)})
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as stream:
-            stream.write(summary)
+    append_step_summary(summary)
     logger.info("released %s (%s)", version, bump_reason)
     return record
 

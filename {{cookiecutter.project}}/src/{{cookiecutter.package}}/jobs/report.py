@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from {{ cookiecutter.package }}.config import Settings
 from {{ cookiecutter.package }}.core.report import pr_report
 from {{ cookiecutter.package }}.errors import InputError
-from {{ cookiecutter.package }}.io.artifacts import read_json, write_all
+from {{ cookiecutter.package }}.io.artifacts import append_step_summary, read_json, write_all
 from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, VALIDATION_JSON
 
 
@@ -25,8 +24,5 @@ def run(settings: Settings, title: str) -> str:
         )
     markdown = pr_report(validation, evaluation, title)
     write_all({settings.path(str(PR_REPORT_MD)): markdown})
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as stream:
-            stream.write(markdown)
+    append_step_summary(markdown)
     return markdown
