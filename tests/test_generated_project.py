@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +44,22 @@ def test_baked_project_passes_its_own_tests_and_lint(synced_project, combo):
     in_project(project, uv, "lock", "--check")
     in_project(project, uv, "run", "--frozen", "--no-sync", "ruff", "check", ".")
     in_project(project, uv, "run", "--frozen", "--no-sync", "ruff", "format", "--check", ".")
+    # The project's pre-commit hooks (ruff through uv, the lock check) pass on its own files.
+    in_project(
+        project,
+        uv,
+        "run",
+        "--frozen",
+        "--no-sync",
+        "pre-commit",
+        "run",
+        "--all-files",
+        # The hooks call `uv`, as a developer's shell would find it on PATH.
+        env={
+            "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home"),
+            "PATH": os.pathsep.join([str(Path(uv).parent), os.environ["PATH"]]),
+        },
+    )
     suite = in_project(project, uv, "run", "--frozen", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider")
     assert " passed" in suite.stdout and " failed" not in suite.stdout
 
