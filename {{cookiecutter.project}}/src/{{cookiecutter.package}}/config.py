@@ -123,6 +123,11 @@ class Settings(Strict):
         return candidate if candidate.is_absolute() else self.root / candidate
 
 
+def is_tracking_server(uri: str) -> bool:
+    """True for an MLflow tracking server (whose registry holds the champion), False for a local store."""
+    return uri.startswith(("http://", "https://", "databricks"))
+
+
 SECTIONS: dict[str, type[Strict]] = {
     "data": DataConfig,
     "model": ModelConfig,

@@ -22,7 +22,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from {{ cookiecutter.package }}.config import Settings
+from {{ cookiecutter.package }}.config import Settings, is_tracking_server
 from {{ cookiecutter.package }}.errors import InputError
 
 CHAMPION_ALIAS = "champion"
@@ -60,10 +60,6 @@ def tracking_uri(settings: Settings) -> str:
     return uri
 
 
-def is_local(uri: str) -> bool:
-    return not uri.startswith(("http://", "https://", "databricks"))
-
-
 def connect(settings: Settings) -> MlflowClient:
     uri = tracking_uri(settings)
     mlflow.set_tracking_uri(uri)
@@ -77,7 +73,7 @@ def _experiment_id(client: MlflowClient, settings: Settings) -> str:
     if existing is not None:
         return existing.experiment_id
     location = None
-    if is_local(client.tracking_uri):
+    if not is_tracking_server(client.tracking_uri):
         # Without an explicit location artifacts land in ./mlruns of whatever the cwd is.
         artifacts = settings.path(settings.tracking.artifact_location).resolve()
         artifacts.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import os
 import re
 from typing import Any
 
-from {{ cookiecutter.package }}.config import Settings
+from {{ cookiecutter.package }}.config import Settings, is_tracking_server
 from {{ cookiecutter.package }}.core.model_card import model_card
 from {{ cookiecutter.package }}.core.report import COMMENT_MARKER, METRICS_BLOCK
 from {{ cookiecutter.package }}.core.schemas import schema_hash
@@ -35,8 +35,8 @@ DESCRIPTION = {{ cookiecutter.description | tojson }}
 
 
 def remote_tracking() -> bool:
-    """True when MLflow is a tracking server, whose registry then holds the champion alias."""
-    return os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("http://", "https://", "databricks"))
+    """True when MLFLOW_TRACKING_URI names a tracking server, whose registry then holds the champion alias."""
+    return is_tracking_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
 
 
 def release_marker(sha: str) -> str:
