@@ -27,6 +27,8 @@ COMMON_FILES = {
     ".pre-commit-config.yaml",
     ".python-version",
     "README.md",
+    "docs/datasheet.md",
+    "docs/runbook.md",
     "confs/data.yaml",
     "confs/gates.yaml",
     "confs/model.yaml",
