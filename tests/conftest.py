@@ -76,7 +76,9 @@ def interpreter_for(version: str, project: Path) -> list[str]:
     probe = shutil.which(f"python{version}")
     if probe:
         # Asked from the project folder: version managers (pyenv) resolve by its .python-version.
-        found = subprocess.run([probe, "-c", "import sys; print(sys.executable)"], cwd=project, capture_output=True, text=True)
+        # pyenv exports PYENV_VERSION to the processes it starts, which would pin ours instead.
+        env = {key: value for key, value in os.environ.items() if key != "PYENV_VERSION"}
+        found = subprocess.run([probe, "-c", "import sys; print(sys.executable)"], cwd=project, env=env, capture_output=True, text=True)
         if found.returncode == 0:
             return ["--python", found.stdout.strip()]
     warnings.warn(f"python{version} is not installed here: running that bake on {sys.executable}", stacklevel=2)
