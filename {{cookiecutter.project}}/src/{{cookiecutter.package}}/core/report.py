@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from {{ cookiecutter.package }}.core.metric_catalog import HIGHER_IS_BETTER
@@ -22,6 +23,14 @@ def _number(value: float | None) -> str:
 
 def _verdict(passed: bool) -> str:
     return "✅ pass" if passed else "❌ fail"
+
+
+def reviewed_metrics(markdown: str) -> dict[str, Any] | None:
+    """The reviewed metrics hidden in a report this module rendered, or None when there are none."""
+    if COMMENT_MARKER not in markdown:
+        return None
+    found = re.search(rf"{re.escape(METRICS_BLOCK)} (.*?) -->", markdown)
+    return json.loads(found.group(1)) if found else None
 
 
 def version_label(version: str) -> str:

@@ -35,10 +35,9 @@ def to_json(payload: Any) -> str:
 
 def read_json(path: Path, *, produced_by: str) -> dict[str, Any]:
     """Read an artifact an earlier verb wrote; say which verb to run when it is missing."""
+    text = read_text(path, produced_by=produced_by)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise InputError(f"{path}: not found; run `mlops {produced_by}` first") from error
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON (line {error.lineno}); run `mlops {produced_by}` again") from error
 

@@ -13,12 +13,11 @@ import json
 import logging
 import math
 import os
-import re
 from typing import Any
 
 from {{ cookiecutter.package }}.config import Settings, is_tracking_server
 from {{ cookiecutter.package }}.core.model_card import model_card
-from {{ cookiecutter.package }}.core.report import COMMENT_MARKER, METRICS_BLOCK
+from {{ cookiecutter.package }}.core.report import reviewed_metrics
 from {{ cookiecutter.package }}.core.schemas import schema_hash
 from {{ cookiecutter.package }}.core.versioning import Fingerprint, model_digest, next_version
 from {{ cookiecutter.package }}.errors import CheckFailed, InputError
@@ -100,10 +99,9 @@ def _reviewed_metrics(github: GitHub, sha: str) -> tuple[str | None, dict[str, A
     """The metrics shown in the PR comment that was reviewed before this commit was merged."""
     for pull in github.pulls_for_commit(sha):
         for comment in github.comments(pull["number"]):
-            body = comment.get("body") or ""
-            found = re.search(rf"{re.escape(METRICS_BLOCK)} (.*?) -->", body) if COMMENT_MARKER in body else None
-            if found:
-                return pull["html_url"], json.loads(found.group(1))
+            reviewed = reviewed_metrics(comment.get("body") or "")
+            if reviewed is not None:
+                return pull["html_url"], reviewed
     return None, None
 
 
