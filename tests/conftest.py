@@ -102,3 +102,13 @@ def synced_project(tmp_path_factory: pytest.TempPathFactory):
         return baked[key]
 
     return get
+
+
+@pytest.fixture
+def github():
+    """The GitHub REST API double for acme/churn-model (the default bake's repository)."""
+    from tests.github_double import GitHubDouble
+
+    with GitHubDouble(owner="acme", repo="churn-model") as double:
+        yield double
+        assert double.violations == [], "the double saw calls GitHub's OpenAPI description does not allow"

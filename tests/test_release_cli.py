@@ -18,13 +18,6 @@ SHA = hashlib.sha1(b"merged commit").hexdigest()
 
 
 @pytest.fixture
-def github():
-    with GitHubDouble(owner="acme", repo="churn-model") as double:
-        yield double
-        assert double.violations == []
-
-
-@pytest.fixture
 def project(synced_project) -> Path:
     baked = synced_project(DEFAULT)
     shutil.rmtree(baked / "outputs", ignore_errors=True)

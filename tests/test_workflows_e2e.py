@@ -52,13 +52,6 @@ def baked(tmp_path: Path) -> Path:
     return project
 
 
-@pytest.fixture
-def github():
-    with GitHubDouble(owner=OWNER, repo=REPO) as double:
-        yield double
-        assert double.violations == [], "the double saw calls GitHub's OpenAPI description does not allow"
-
-
 def act(project: Path, github: GitHubDouble, event: str, workflow: str, payload: dict, artifacts: Path):
     return run_act(
         project,
