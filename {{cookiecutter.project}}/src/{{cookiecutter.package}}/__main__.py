@@ -1,5 +1,5 @@
-"""Allow ``python -m {{ cookiecutter.package }}``."""
+"""Allow ``python -m <package>``."""
 
-from {{ cookiecutter.package }}.cli import main
+from .cli import main
 
 main()

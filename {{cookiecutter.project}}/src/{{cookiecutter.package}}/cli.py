@@ -14,10 +14,11 @@ from typing import Annotated, TypeVar
 import typer
 from rich.logging import RichHandler
 
-from {{ cookiecutter.package }}.errors import MlopsError
+from .errors import MlopsError
+from .project import PROJECT_NAME
 
 app = typer.Typer(
-    help={{ cookiecutter.project_name | tojson }} + ": the model life cycle as CLI verbs (run from the project root).",
+    help=f"{PROJECT_NAME}: the model life cycle as CLI verbs (run from the project root).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -49,7 +50,7 @@ def main_options(
 
 def _run(job: Callable[..., T], *args: object) -> T:
     """Load config, run the job; known errors become one line on stderr and an exit code."""
-    from {{ cookiecutter.package }}.config import load_settings
+    from .config import load_settings
 
     try:
         return job(load_settings(State.confs), *args)
@@ -73,7 +74,7 @@ def validate() -> None:
     Reads: confs/data.yaml, the data file, data/manifest.json.
     Writes: outputs/validation/report.{md,json}. Exit 1 when the data fails.
     """
-    from {{ cookiecutter.package }}.jobs import validate as job
+    from .jobs import validate as job
 
     _run(job.run)
 
@@ -84,7 +85,7 @@ def manifest() -> None:
 
     Reads: confs/data.yaml and the data file. Writes: data/manifest.json (commit it).
     """
-    from {{ cookiecutter.package }}.jobs import manifest as job
+    from .jobs import manifest as job
 
     _run(job.run)
 
@@ -96,7 +97,7 @@ def train() -> None:
     Reads: confs/*.yaml, the validated data. Writes: an MLflow run and registered model
     version (.mlflow/ or MLFLOW_TRACKING_URI), outputs/train/run.json.
     """
-    from {{ cookiecutter.package }}.jobs import train as job
+    from .jobs import train as job
 
     _run(job.run)
 
@@ -108,21 +109,21 @@ def evaluate() -> None:
     Reads: outputs/train/run.json, the champion (MLflow alias), confs/gates.yaml.
     Writes: outputs/evaluate/metrics.json and report.md. Exit 1 when a gate fails.
     """
-    from {{ cookiecutter.package }}.jobs import evaluate as job
+    from .jobs import evaluate as job
 
     _run(job.run)
 
 
 @app.command()
 def report(
-    title: Annotated[str, typer.Option(help="Heading of the report.")] = {{ (cookiecutter.project_name + " pipeline report") | tojson }},
+    title: Annotated[str, typer.Option(help="Heading of the report.")] = f"{PROJECT_NAME} pipeline report",
 ) -> None:
     """Render the PR comment / job summary from the validation and evaluation results.
 
     Reads: outputs/validation/report.json, outputs/evaluate/metrics.json.
     Writes: outputs/report.md, stdout, and $GITHUB_STEP_SUMMARY when set.
     """
-    from {{ cookiecutter.package }}.jobs import report as job
+    from .jobs import report as job
 
     typer.echo(_run(job.run, title), nl=False)
 
@@ -133,7 +134,7 @@ def promote() -> None:
 
     Reads: outputs/evaluate/metrics.json. Writes: the `champion` alias. Exit 1 if its gates failed.
     """
-    from {{ cookiecutter.package }}.jobs import promote as job
+    from .jobs import promote as job
 
     version = _run(job.run)
     typer.echo(f"champion is now version {version}")
@@ -146,7 +147,7 @@ def champion() -> None:
     With a tracking server (MLFLOW_TRACKING_URI=http…) the registry alias is the champion instead.
     Reads: GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY. Writes: outputs/champion/.
     """
-    from {{ cookiecutter.package }}.jobs import champion as job
+    from .jobs import champion as job
 
     _run(job.run)
 
@@ -159,7 +160,7 @@ def comment(
 
     Reads: outputs/report.md, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY.
     """
-    from {{ cookiecutter.package }}.jobs import comment as job
+    from .jobs import comment as job
 
     _run(job.run, pr)
 
@@ -171,7 +172,7 @@ def release() -> None:
     Reads: outputs/train/run.json, outputs/evaluate/*, the GitHub API. Writes: outputs/release/release.json.
     Idempotent for a commit. Exit 1 when the gates failed or the model differs from the reviewed one.
     """
-    from {{ cookiecutter.package }}.jobs import release as job
+    from .jobs import release as job
 
     record = _run(job.run)
     typer.echo(f"{record['version']}: {record['release_url']}")

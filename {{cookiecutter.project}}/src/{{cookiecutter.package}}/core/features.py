@@ -9,7 +9,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from {{ cookiecutter.package }}.config import Features
+from .specs import Features
 
 
 def add_derived_features(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from {{ cookiecutter.package }}.core.metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER  # noqa: F401 (re-exported)
+from .metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER  # noqa: F401 (re-exported)
 
 
 def score_classification(y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5) -> dict[str, float]:

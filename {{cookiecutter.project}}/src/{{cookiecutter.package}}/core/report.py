@@ -7,10 +7,11 @@ import math
 import re
 from typing import Any
 
-from {{ cookiecutter.package }}.core.metric_catalog import HIGHER_IS_BETTER
+from ..project import PROJECT
+from .metric_catalog import HIGHER_IS_BETTER
 
 # Hidden marker by which the PR comment is found and updated instead of duplicated.
-COMMENT_MARKER = "<!-- mlops-report:{{ cookiecutter.project }} -->"
+COMMENT_MARKER = f"<!-- mlops-report:{PROJECT} -->"
 # Hidden in the comment: the reviewed metrics, which the release checks the merged build against.
 METRICS_BLOCK = "<!-- mlops-metrics:"
 

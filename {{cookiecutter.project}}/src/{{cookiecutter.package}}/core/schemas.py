@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from {{ cookiecutter.package }}.config import ColumnSpec
+from .specs import ColumnSpec
 
 PANDAS_DTYPES = {
     "int": "int64",

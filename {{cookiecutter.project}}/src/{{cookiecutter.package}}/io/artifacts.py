@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package }}.errors import InputError
+from ..errors import InputError
 
 
 def write_all(outputs: dict[Path, str]) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from {{ cookiecutter.package }}.core.manifest import Manifest
-from {{ cookiecutter.package }}.errors import InputError
+from ..core.manifest import Manifest
+from ..errors import InputError
 
 
 def _open(location: str | Path, mode: str = "rb"):

@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from {{ cookiecutter.package }}.errors import InputError, MlopsError
+from ..errors import InputError, MlopsError
+from ..project import PROJECT
 
 logger = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
@@ -90,7 +91,7 @@ class GitHub:
                 "Authorization": f"Bearer {context.token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": "{{ cookiecutter.project }}-mlops",
+                "User-Agent": f"{PROJECT}-mlops",
             },
             timeout=timeout,
             follow_redirects=True,  # httpx drops Authorization when a redirect leaves the host

@@ -22,8 +22,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from {{ cookiecutter.package }}.config import Settings, is_tracking_server
-from {{ cookiecutter.package }}.errors import InputError
+from ..config import Settings, is_tracking_server
+from ..errors import InputError
 
 CHAMPION_ALIAS = "champion"
 # Explicit requirements: MLflow would otherwise spend seconds inferring them on every run.

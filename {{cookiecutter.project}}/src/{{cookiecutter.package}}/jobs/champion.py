@@ -17,12 +17,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from {{ cookiecutter.package }}.config import Settings
-from {{ cookiecutter.package }}.errors import InputError
-from {{ cookiecutter.package }}.io.artifacts import to_json, write_all
-from {{ cookiecutter.package }}.io.github import GitHub, GitHubContext
-from {{ cookiecutter.package }}.jobs import CHAMPION_DIR, CHAMPION_JSON
-from {{ cookiecutter.package }}.jobs.release import MODEL_ARCHIVE, RELEASE_RECORD, remote_tracking
+from ..config import Settings
+from ..errors import InputError
+from ..io.artifacts import to_json, write_all
+from ..io.github import GitHub, GitHubContext
+from ..jobs import CHAMPION_DIR, CHAMPION_JSON
+from ..jobs.release import MODEL_ARCHIVE, RELEASE_RECORD, remote_tracking
 
 logger = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 
-from {{ cookiecutter.package }}.config import Settings
-from {{ cookiecutter.package }}.core.report import COMMENT_MARKER
-from {{ cookiecutter.package }}.errors import InputError
-from {{ cookiecutter.package }}.io.artifacts import read_text
-from {{ cookiecutter.package }}.io.github import GitHub, GitHubContext, GitHubError
-from {{ cookiecutter.package }}.jobs import PR_REPORT_MD
+from ..config import Settings
+from ..core.report import COMMENT_MARKER
+from ..errors import InputError
+from ..io.artifacts import read_text
+from ..io.github import GitHub, GitHubContext, GitHubError
+from ..jobs import PR_REPORT_MD
 
 logger = logging.getLogger(__name__)
 

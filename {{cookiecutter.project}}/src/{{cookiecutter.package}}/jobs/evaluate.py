@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from {{ cookiecutter.package }}.config import TASK, Settings
-from {{ cookiecutter.package }}.core import metrics as metric_rules
-from {{ cookiecutter.package }}.core.gates import apply_gates
-from {{ cookiecutter.package }}.core.report import evaluation_section
-from {{ cookiecutter.package }}.errors import CheckFailed, InputError
-from {{ cookiecutter.package }}.io import tracking
-from {{ cookiecutter.package }}.io.artifacts import read_json, to_json, write_all
-from {{ cookiecutter.package }}.jobs import CHAMPION_JSON, EVALUATION_MD, METRICS_JSON, TRAINING_JSON
-from {{ cookiecutter.package }}.jobs.train import predict, split_for_modelling
+from ..config import TASK, Settings
+from ..core import metrics as metric_rules
+from ..core.gates import apply_gates
+from ..core.report import evaluation_section
+from ..errors import CheckFailed, InputError
+from ..io import tracking
+from ..io.artifacts import read_json, to_json, write_all
+from ..jobs import CHAMPION_JSON, EVALUATION_MD, METRICS_JSON, TRAINING_JSON
+from ..jobs.train import predict, split_for_modelling
 
 logger = logging.getLogger(__name__)
 

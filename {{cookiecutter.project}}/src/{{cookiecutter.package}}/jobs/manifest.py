@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from {{ cookiecutter.package }}.config import Settings
-from {{ cookiecutter.package }}.core.manifest import DataFile, Manifest
-from {{ cookiecutter.package }}.core.schemas import schema_hash
-from {{ cookiecutter.package }}.io import datasets
-from {{ cookiecutter.package }}.io.artifacts import write_all
+from ..config import Settings
+from ..core.manifest import DataFile, Manifest
+from ..core.schemas import schema_hash
+from ..io import datasets
+from ..io.artifacts import write_all
 
 logger = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from {{ cookiecutter.package }}.config import Settings
-from {{ cookiecutter.package }}.errors import CheckFailed, InputError
-from {{ cookiecutter.package }}.io import tracking
-from {{ cookiecutter.package }}.io.artifacts import read_json
-from {{ cookiecutter.package }}.jobs import METRICS_JSON
+from ..config import Settings
+from ..errors import CheckFailed, InputError
+from ..io import tracking
+from ..io.artifacts import read_json
+from ..jobs import METRICS_JSON
 
 logger = logging.getLogger(__name__)
 

@@ -15,22 +15,21 @@ import math
 import os
 from typing import Any
 
-from {{ cookiecutter.package }}.config import Settings, is_tracking_server
-from {{ cookiecutter.package }}.core.model_card import model_card
-from {{ cookiecutter.package }}.core.report import reviewed_metrics
-from {{ cookiecutter.package }}.core.schemas import schema_hash
-from {{ cookiecutter.package }}.core.versioning import Fingerprint, model_digest, next_version
-from {{ cookiecutter.package }}.errors import CheckFailed, InputError
-from {{ cookiecutter.package }}.io.artifacts import append_step_summary, read_json, read_text, to_json, write_all
-from {{ cookiecutter.package }}.io.github import GitHub, GitHubContext
-from {{ cookiecutter.package }}.jobs import EVALUATION_MD, METRICS_JSON, RELEASE_JSON, TRAINING_JSON
+from ..config import Settings, is_tracking_server
+from ..core.model_card import model_card
+from ..project import DESCRIPTION, PROJECT_NAME
+from ..core.report import reviewed_metrics
+from ..core.schemas import schema_hash
+from ..core.versioning import Fingerprint, model_digest, next_version
+from ..errors import CheckFailed, InputError
+from ..io.artifacts import append_step_summary, read_json, read_text, to_json, write_all
+from ..io.github import GitHub, GitHubContext
+from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_JSON, TRAINING_JSON
 
 logger = logging.getLogger(__name__)
 ENVIRONMENT = "production"
 MODEL_ARCHIVE = "model.tar.gz"
 RELEASE_RECORD = "release.json"
-PROJECT_NAME = {{ cookiecutter.project_name | tojson }}
-DESCRIPTION = {{ cookiecutter.description | tojson }}
 
 
 def remote_tracking() -> bool:
@@ -51,7 +50,7 @@ def fingerprint(settings: Settings, training: dict[str, Any]) -> Fingerprint:
 
 
 def run(settings: Settings) -> dict[str, Any]:
-    from {{ cookiecutter.package }}.io import tracking  # mlflow import costs seconds: only here
+    from ..io import tracking  # mlflow import costs seconds: only here
 
     training = read_json(settings.path(str(TRAINING_JSON)), produced_by="train")
     evaluation = read_json(settings.path(str(METRICS_JSON)), produced_by="evaluate")

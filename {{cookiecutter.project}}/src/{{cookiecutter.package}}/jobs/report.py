@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from {{ cookiecutter.package }}.config import Settings
-from {{ cookiecutter.package }}.core.report import pr_report
-from {{ cookiecutter.package }}.errors import InputError
-from {{ cookiecutter.package }}.io.artifacts import append_step_summary, read_json, write_all
-from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, VALIDATION_JSON
+from ..config import Settings
+from ..core.report import pr_report
+from ..errors import InputError
+from ..io.artifacts import append_step_summary, read_json, write_all
+from ..jobs import METRICS_JSON, PR_REPORT_MD, VALIDATION_JSON
 
 
 def _optional(path: Path, produced_by: str) -> dict | None:

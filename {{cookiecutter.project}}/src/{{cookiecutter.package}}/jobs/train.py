@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from {{ cookiecutter.package }}.config import TASK, Settings
-from {{ cookiecutter.package }}.core.features import build_preprocessor, time_split
-from {{ cookiecutter.package }}.core.metrics import score
-from {{ cookiecutter.package }}.core.models import build_estimator, build_pipeline, search_grid
-from {{ cookiecutter.package }}.errors import ConfigError, InputError
-from {{ cookiecutter.package }}.io.artifacts import to_json, write_all
-from {{ cookiecutter.package }}.jobs import TRAINING_JSON
-from {{ cookiecutter.package }}.jobs.validate import check_data
+from ..config import TASK, Settings
+from ..core.features import build_preprocessor, time_split
+from ..core.metrics import score
+from ..core.models import build_estimator, build_pipeline, search_grid
+from ..errors import ConfigError, InputError
+from ..io.artifacts import to_json, write_all
+from ..jobs import TRAINING_JSON
+from ..jobs.validate import check_data
 
 logger = logging.getLogger(__name__)
 SEARCH_SCORING = {"binary_classification": "roc_auc", "regression": "neg_root_mean_squared_error"}
@@ -68,7 +68,7 @@ def run(settings: Settings) -> dict:
         model = model.best_estimator_
     metrics = score(TASK, holdout[target].to_numpy(), predict(model, holdout[features]))
 
-    from {{ cookiecutter.package }}.io import tracking  # mlflow import costs seconds: only here
+    from ..io import tracking  # mlflow import costs seconds: only here
 
     params = {
         "task": TASK,

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
-from {{ cookiecutter.package }}.config import Settings
-from {{ cookiecutter.package }}.core import manifest as manifest_rules
-from {{ cookiecutter.package }}.core.report import validation_section
-from {{ cookiecutter.package }}.core.schemas import CheckFailure, build_schema, schema_hash, summarize_failures
-from {{ cookiecutter.package }}.errors import CheckFailed
-from {{ cookiecutter.package }}.io import datasets
-from {{ cookiecutter.package }}.io.artifacts import to_json, write_all
-from {{ cookiecutter.package }}.jobs import VALIDATION_JSON, VALIDATION_MD
+from ..config import Settings
+from ..core import manifest as manifest_rules
+from ..core.report import validation_section
+from ..core.schemas import CheckFailure, build_schema, schema_hash, summarize_failures
+from ..errors import CheckFailed
+from ..io import datasets
+from ..io.artifacts import to_json, write_all
+from ..jobs import VALIDATION_JSON, VALIDATION_MD
 
 logger = logging.getLogger(__name__)
 
