@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package }}.config import TASK, Settings, load_settings
+from {{ cookiecutter.package }}.config import Settings, load_settings
 from {{ cookiecutter.package }}.core.metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER
 from {{ cookiecutter.package }}.jobs import manifest
+from {{ cookiecutter.package }}.project import TASK
 
 PROJECT = Path(__file__).resolve().parents[1]
 SMALL_ROWS = 1500

@@ -69,7 +69,11 @@ def test_training_logs_params_metrics_and_model_to_mlflow(workspace: Path):
     assert run.data.tags["data_digest"] == run_record["data_digest"]
     assert PRIMARY in run.data.metrics
     assert run.info.artifact_uri.startswith((workspace / ".mlflow" / "artifacts").as_uri())
-    model = mlflow.sklearn.load_model(run_record["model"]["model_uri"])
+    # The logged model loads back through the project's safe loader (skops, fixed trusted types).
+    from {{ cookiecutter.package }}.config import load_settings
+    from {{ cookiecutter.package }}.io import tracking
+
+    model = tracking.load_model(load_settings(workspace / "confs"), run_record["model"]["model_uri"])
     assert hasattr(model, "predict")
 
 

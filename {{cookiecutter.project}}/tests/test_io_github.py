@@ -73,9 +73,9 @@ def test_assets_go_to_the_upload_url_the_api_returned():
     assert seen[0].content == b"bytes" and seen[0].headers["content-type"] == "application/gzip"
 
 
-def test_missing_environment_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch):
+def test_missing_environment_is_a_clear_input_error():
+    from {{ cookiecutter.package }}.config import Environment
     from {{ cookiecutter.package }}.errors import InputError
 
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     with pytest.raises(InputError, match="GITHUB_TOKEN is not set"):
-        GitHubContext.from_env()
+        GitHubContext.from_env(Environment.read({"GITHUB_REPOSITORY": "acme/model"}))

@@ -6,16 +6,16 @@ file and the key, e.g. ``confs/model.yaml: estimatr: unknown key``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from .core.specs import ColumnSpec, Features, GatesConfig, Strict
 from .errors import ConfigError
-from .project import TASK
-
 
 
 class DataConfig(Strict):
@@ -67,14 +67,69 @@ class TrackingConfig(Strict):
     registered_model: str
 
 
+class Environment(Strict):
+    """The process environment this project reads, read once (nothing else calls ``os.environ``).
+
+    In GitHub Actions the ``GITHUB_*`` values are set by the runner; the workflows pass the
+    token and the pull request's number and fork flag explicitly.
+    """
+
+    github_api_url: str = "https://api.github.com"
+    github_server_url: str = "https://github.com"
+    github_repository: str = ""
+    github_token: str = Field(default="", repr=False)
+    github_sha: str = ""
+    github_ref: str = ""
+    github_actor: str = ""
+    github_event_name: str = ""
+    github_run_id: str = ""
+    github_step_summary: str = ""
+    pr_number: str = ""
+    pr_from_fork: bool = False
+    mlflow_tracking_uri: str = ""
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str]) -> Environment:
+        values: dict[str, Any] = {name: environ[name.upper()] for name in cls.model_fields if environ.get(name.upper())}
+        values["pr_from_fork"] = environ.get("PR_FROM_FORK", "").strip().lower() == "true"
+        if "github_api_url" in values:
+            values["github_api_url"] = values["github_api_url"].rstrip("/")
+        return cls(**values)
+
+    @property
+    def run_url(self) -> str:
+        """The Actions run that is executing, or "" outside Actions."""
+        if not (self.github_repository and self.github_run_id):
+            return ""
+        return f"{self.github_server_url.rstrip('/')}/{self.github_repository}/actions/runs/{self.github_run_id}"
+
+
 class Settings(Strict):
-    """All configuration, one section per file in ``confs/``."""
+    """All configuration, one section per file in ``confs/``, and the environment."""
 
     data: DataConfig
     model: ModelConfig
     gates: GatesConfig
     tracking: TrackingConfig
+    env: Environment = Environment()
     root: Path = Path(".")
+
+    @property
+    def tracking_uri(self) -> str:
+        """``MLFLOW_TRACKING_URI`` wins over ``confs/tracking.yaml``; a relative SQLite path is anchored at the root."""
+        uri = self.env.mlflow_tracking_uri or self.tracking.tracking_uri
+        prefix = "sqlite:///"
+        if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+            uri = prefix + str((self.root / uri.removeprefix(prefix)).resolve())
+        return uri
+
+    @property
+    def uses_tracking_server(self) -> bool:
+        """True when MLflow is a tracking server, whose registry alias then holds the champion.
+
+        The one answer to this question: from the environment or ``confs/tracking.yaml`` alike.
+        """
+        return is_tracking_server(self.tracking_uri)
 
     def path(self, relative: str) -> Path:
         """Resolve a path from the config against the project root."""
@@ -119,8 +174,8 @@ def _describe(error: ValidationError, file: Path) -> str:
     return f"{file}: {key}: {first['msg'].removeprefix('Value error, ')}"
 
 
-def load_settings(confs: Path = Path("confs"), root: Path | None = None) -> Settings:
-    """Read and validate every section; ``root`` (default: parent of ``confs``) anchors paths."""
+def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every section and the environment; ``root`` (default: parent of ``confs``) anchors paths."""
     sections: dict[str, Any] = {}
     for name, model in SECTIONS.items():
         file = confs / f"{name}.yaml"
@@ -128,4 +183,5 @@ def load_settings(confs: Path = Path("confs"), root: Path | None = None) -> Sett
             sections[name] = model.model_validate(_read_yaml(file))
         except ValidationError as error:
             raise ConfigError(_describe(error, file)) from error
-    return Settings(**sections, root=root if root is not None else confs.resolve().parent)
+    environment = Environment.read(os.environ if environ is None else environ)
+    return Settings(**sections, env=environment, root=root if root is not None else confs.resolve().parent)

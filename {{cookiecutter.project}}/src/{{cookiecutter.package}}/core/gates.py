@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .specs import GatesConfig
 from .metric_catalog import HIGHER_IS_BETTER
+from .specs import GatesConfig
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
+from .features import add_derived_features
+
 ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "binary_classification": {
         "hist_gradient_boosting": HistGradientBoostingClassifier,
@@ -46,3 +48,15 @@ def build_pipeline(preprocessor: Pipeline, estimator: BaseEstimator) -> Pipeline
 def search_grid(grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
     """Grid keys name estimator parameters; the pipeline needs them prefixed."""
     return {f"estimator__{name}": values for name, values in grid.items()}
+
+
+# The only types (beyond skops' own safe defaults) a model of this project may contain. A model
+# file is loaded with this list and nothing else: never with a list read from the file itself,
+# which whoever wrote the file would control. tests/test_core_models.py checks that every
+# estimator family's fitted pipeline needs no other type.
+TRUSTED_TYPES: tuple[str, ...] = (
+    f"{add_derived_features.__module__}.{add_derived_features.__qualname__}",
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+)

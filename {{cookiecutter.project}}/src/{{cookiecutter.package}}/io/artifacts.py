@@ -49,9 +49,8 @@ def read_text(path: Path, *, produced_by: str) -> str:
         raise InputError(f"{path}: not found; run `mlops {produced_by}` first") from error
 
 
-def append_step_summary(markdown: str) -> None:
-    """Add to the GitHub Actions job summary when running in Actions; a no-op elsewhere."""
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+def append_step_summary(markdown: str, summary: str) -> None:
+    """Add to the GitHub Actions job summary (``$GITHUB_STEP_SUMMARY``) when there is one; a no-op elsewhere."""
     if summary:
         with open(summary, "a", encoding="utf-8") as stream:
             stream.write(markdown)

@@ -9,7 +9,6 @@ uploads release assets to the upload URL the API returns. The token is never log
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ..config import Environment
 from ..errors import InputError, MlopsError
 from ..project import PROJECT
 
@@ -42,14 +42,13 @@ class GitHubContext:
     token: str = field(repr=False)
 
     @classmethod
-    def from_env(cls) -> GitHubContext:
-        token = os.environ.get("GITHUB_TOKEN", "")
-        repository = os.environ.get("GITHUB_REPOSITORY", "")
+    def from_env(cls, env: Environment) -> GitHubContext:
+        token, repository = env.github_token, env.github_repository
         if not token:
             raise InputError("GITHUB_TOKEN is not set: expected a token with access to the repository (in Actions: secrets.GITHUB_TOKEN)")
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
             raise InputError(f"GITHUB_REPOSITORY is {repository!r}: expected owner/name (set by GitHub Actions)")
-        return cls(api_url=os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"), repository=repository, token=token)
+        return cls(api_url=env.github_api_url, repository=repository, token=token)
 
 
 def _wait_seconds(response: httpx.Response, attempt: int, backoff: float) -> float | None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
@@ -22,8 +22,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from ..config import Settings, is_tracking_server
+from ..config import Settings
 from ..errors import InputError
+from . import model_files
 
 CHAMPION_ALIAS = "champion"
 # Explicit requirements: MLflow would otherwise spend seconds inferring them on every run.
@@ -50,13 +51,10 @@ class ModelRef:
 
 
 def tracking_uri(settings: Settings) -> str:
-    """``MLFLOW_TRACKING_URI`` wins; a relative SQLite path is anchored at the project root."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or settings.tracking.tracking_uri
-    prefix = "sqlite:///"
-    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
-        database = (settings.root / uri.removeprefix(prefix)).resolve()
-        database.parent.mkdir(parents=True, exist_ok=True)
-        uri = prefix + str(database)
+    """The resolved URI (see ``Settings.tracking_uri``); a local SQLite file's folder is created."""
+    uri = settings.tracking_uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return uri
 
 
@@ -73,7 +71,7 @@ def _experiment_id(client: MlflowClient, settings: Settings) -> str:
     if existing is not None:
         return existing.experiment_id
     location = None
-    if not is_tracking_server(client.tracking_uri):
+    if not settings.uses_tracking_server:
         # Without an explicit location artifacts land in ./mlruns of whatever the cwd is.
         artifacts = settings.path(settings.tracking.artifact_location).resolve()
         artifacts.mkdir(parents=True, exist_ok=True)
@@ -81,11 +79,12 @@ def _experiment_id(client: MlflowClient, settings: Settings) -> str:
     return client.create_experiment(name, artifact_location=location)
 
 
-def git_sha(root: Path) -> str:
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"]
+def git_sha(settings: Settings) -> str:
+    """The commit being built: ``GITHUB_SHA`` in Actions, else the checkout's HEAD."""
+    if settings.env.github_sha:
+        return settings.env.github_sha
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=settings.root, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return result.stdout.strip()
@@ -105,7 +104,7 @@ def log_training(
     client = connect(settings)
     experiment = _experiment_id(client, settings)
     with mlflow.start_run(experiment_id=experiment) as run:
-        mlflow.set_tags({"git_sha": git_sha(settings.root), **tags})
+        mlflow.set_tags({"git_sha": git_sha(settings), **tags})
         mlflow.log_params({key: str(value)[:500] for key, value in params.items()})
         mlflow.log_metrics({key: value for key, value in metrics.items() if value == value})
         for name, text in artifacts.items():
@@ -141,18 +140,23 @@ def _predict(model: Any, frame: Any) -> Any:
 
 
 def load_model(settings: Settings, model_uri: str) -> Any:
+    """Fetch a logged model's folder (a local folder is used as it is), then load it safely (``io.model_files``)."""
+    local = Path(model_uri)
+    if local.is_dir():
+        return model_files.load_model(local)
     connect(settings)
-    try:
-        return mlflow.sklearn.load_model(model_uri)
-    except (MlflowException, OSError) as error:
-        raise InputError(f"could not load model {model_uri} from {tracking_uri(settings)}: {str(error).splitlines()[0]}") from error
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            folder = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch)
+        except (MlflowException, OSError) as error:
+            raise InputError(f"could not fetch model {model_uri} from MLflow: {str(error).splitlines()[0]}") from error
+        return model_files.load_model(Path(folder))
 
 
 def package_model(settings: Settings, model_uri: str) -> bytes:
     """The logged model folder as a reproducible .tar.gz (sorted entries, no times or owners)."""
     import gzip
     import tarfile
-    import tempfile
     from io import BytesIO
 
     connect(settings)

@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..io.artifacts import to_json, write_all
 from ..io.github import GitHub, GitHubContext
 from ..jobs import CHAMPION_DIR, CHAMPION_JSON
-from ..jobs.release import MODEL_ARCHIVE, RELEASE_RECORD, remote_tracking
+from ..jobs.release import MODEL_ARCHIVE, RELEASE_RECORD
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +43,11 @@ def _unpack(archive: bytes, destination: Path) -> None:
 
 
 def run(settings: Settings) -> dict:
-    if remote_tracking():
+    if settings.uses_tracking_server:
         record = {"source": "registry"}
-        logger.info("MLFLOW_TRACKING_URI is a server: the champion is its `champion` alias")
+        logger.info("MLflow is a tracking server: the champion is its `champion` alias")
     else:
-        with GitHub(GitHubContext.from_env()) as github:
+        with GitHub(GitHubContext.from_env(settings.env)) as github:
             record = _from_latest_release(settings, github)
     write_all({settings.path(str(CHAMPION_JSON)): to_json(record)})
     return record

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from ..config import Settings
 from ..core.report import COMMENT_MARKER
@@ -16,14 +15,14 @@ logger = logging.getLogger(__name__)
 
 
 def run(settings: Settings, pr_number: int | None) -> str | None:
-    number = pr_number or _number_from_env()
+    number = pr_number or _number_from_env(settings.env.pr_number)
     body = read_text(settings.path(str(PR_REPORT_MD)), produced_by="report")
-    with GitHub(GitHubContext.from_env()) as github:
+    with GitHub(GitHubContext.from_env(settings.env)) as github:
         try:
             comment, created = github.upsert_comment(number, COMMENT_MARKER, body)
         except GitHubError as error:
             # Pull requests from forks get a read-only token: the job summary still has the report.
-            if error.status == 403 and os.environ.get("PR_FROM_FORK") == "true":
+            if error.status == 403 and settings.env.pr_from_fork:
                 logger.warning("cannot comment on PR #%d from a fork (read-only token); the report is in the job summary", number)
                 return None
             raise
@@ -31,8 +30,7 @@ def run(settings: Settings, pr_number: int | None) -> str | None:
     return comment["html_url"]
 
 
-def _number_from_env() -> int:
-    value = os.environ.get("PR_NUMBER", "")
+def _number_from_env(value: str) -> int:
     if not value.isdigit():
         raise InputError(f"no pull request number: pass --pr N or set PR_NUMBER (found {value!r})")
     return int(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ..config import TASK, Settings
+from ..config import Settings
 from ..core import metrics as metric_rules
 from ..core.gates import apply_gates
 from ..core.report import evaluation_section
@@ -13,6 +13,7 @@ from ..io import tracking
 from ..io.artifacts import read_json, to_json, write_all
 from ..jobs import CHAMPION_JSON, EVALUATION_MD, METRICS_JSON, TRAINING_JSON
 from ..jobs.train import predict, split_for_modelling
+from ..project import TASK
 
 logger = logging.getLogger(__name__)
 

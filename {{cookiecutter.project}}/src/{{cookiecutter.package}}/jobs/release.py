@@ -12,12 +12,10 @@ import hashlib
 import json
 import logging
 import math
-import os
 from typing import Any
 
-from ..config import Settings, is_tracking_server
+from ..config import Settings
 from ..core.model_card import model_card
-from ..project import DESCRIPTION, PROJECT_NAME
 from ..core.report import reviewed_metrics
 from ..core.schemas import schema_hash
 from ..core.versioning import Fingerprint, model_digest, next_version
@@ -25,16 +23,12 @@ from ..errors import CheckFailed, InputError
 from ..io.artifacts import append_step_summary, read_json, read_text, to_json, write_all
 from ..io.github import GitHub, GitHubContext
 from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_JSON, TRAINING_JSON
+from ..project import DESCRIPTION, PROJECT_NAME
 
 logger = logging.getLogger(__name__)
 ENVIRONMENT = "production"
 MODEL_ARCHIVE = "model.tar.gz"
 RELEASE_RECORD = "release.json"
-
-
-def remote_tracking() -> bool:
-    """True when MLFLOW_TRACKING_URI names a tracking server, whose registry then holds the champion alias."""
-    return is_tracking_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
 
 
 def release_marker(sha: str) -> str:
@@ -58,9 +52,9 @@ def run(settings: Settings) -> dict[str, Any]:
         raise InputError(f"{METRICS_JSON} evaluates another run than {TRAINING_JSON}; run `mlops evaluate` again")
     if not evaluation["passed"]:
         raise CheckFailed(f"the model built from this commit failed its gates ({METRICS_JSON}); nothing was released")
-    sha = tracking.git_sha(settings.root)
+    sha = tracking.git_sha(settings)
     current = fingerprint(settings, training)
-    with GitHub(GitHubContext.from_env()) as github:
+    with GitHub(GitHubContext.from_env(settings.env)) as github:
         release = _release_for_commit(github, sha)
         if release is None:
             release, bump_reason, reviewed_in = _create_release(settings, github, sha, training, evaluation, current)
@@ -69,7 +63,9 @@ def run(settings: Settings) -> dict[str, Any]:
             logger.info("commit %s is already released as %s: completing what is missing", sha[:12], release["tag_name"])
         version = release["tag_name"]
         archive_sha = _upload_missing_assets(settings, github, release, training, evaluation, current, tracking)
-        deployment = _ensure_deployment(github, release, sha, archive_sha, lambda: _move_alias(settings, training, tracking))
+        deployment = _ensure_deployment(
+            github, release, sha, archive_sha, settings.env.run_url, lambda: _move_alias(settings, training, tracking)
+        )
     record = {
         "version": version,
         "sha": sha,
@@ -84,7 +80,7 @@ def run(settings: Settings) -> dict[str, Any]:
         f"deployment {deployment['id']} to {ENVIRONMENT}: {release['html_url']}\n"
     )
     write_all({settings.path(str(RELEASE_JSON)): to_json(record)})
-    append_step_summary(summary)
+    append_step_summary(summary, settings.env.github_step_summary)
     logger.info("released %s (%s)", version, bump_reason)
     return record
 
@@ -184,7 +180,7 @@ def _upload_missing_assets(settings, github, release, training, evaluation, curr
     return archive_sha
 
 
-def _ensure_deployment(github: GitHub, release: dict[str, Any], sha: str, archive_sha: str, activate) -> dict[str, Any]:
+def _ensure_deployment(github: GitHub, release: dict[str, Any], sha: str, archive_sha: str, run_url: str, activate) -> dict[str, Any]:
     """One successful deployment per released commit; a failure is recorded as such."""
     for deployment in github.deployments(sha=sha, environment=ENVIRONMENT):
         statuses = github.deployment_statuses(deployment["id"])
@@ -196,8 +192,7 @@ def _ensure_deployment(github: GitHub, release: dict[str, Any], sha: str, archiv
         description=f"{release['tag_name']}: model {archive_sha[:12]}",
         payload={"version": release["tag_name"], "model_sha256": archive_sha},
     )
-    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
-    log_url = f"{server}/{github.context.repository}/actions/runs/{os.environ.get('GITHUB_RUN_ID', '')}".rstrip("/")
+    log_url = run_url or release["html_url"]
     try:
         activate()
     except BaseException:
@@ -221,6 +216,6 @@ def _ensure_deployment(github: GitHub, release: dict[str, Any], sha: str, archiv
 
 def _move_alias(settings: Settings, training: dict[str, Any], tracking) -> None:
     """With a tracking server the registry alias follows the release; locally there is nothing to move."""
-    if remote_tracking() and training["model"].get("version"):
+    if settings.uses_tracking_server and training["model"].get("version"):
         tracking.set_champion(settings, training["model"]["version"])
         logger.info("moved the `champion` alias to version %s", training["model"]["version"])

@@ -24,5 +24,5 @@ def run(settings: Settings, title: str) -> str:
         )
     markdown = pr_report(validation, evaluation, title)
     write_all({settings.path(str(PR_REPORT_MD)): markdown})
-    append_step_summary(markdown)
+    append_step_summary(markdown, settings.env.github_step_summary)
     return markdown

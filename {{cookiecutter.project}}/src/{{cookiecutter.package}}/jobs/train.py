@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from ..config import TASK, Settings
+from ..config import Settings
 from ..core.features import build_preprocessor, time_split
 from ..core.metrics import score
 from ..core.models import build_estimator, build_pipeline, search_grid
@@ -16,6 +16,7 @@ from ..errors import ConfigError, InputError
 from ..io.artifacts import to_json, write_all
 from ..jobs import TRAINING_JSON
 from ..jobs.validate import check_data
+from ..project import TASK
 
 logger = logging.getLogger(__name__)
 SEARCH_SCORING = {"binary_classification": "roc_auc", "regression": "neg_root_mean_squared_error"}
