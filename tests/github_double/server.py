@@ -15,16 +15,39 @@ pagination with ``Link`` headers, rate-limit headers, and injected faults (:meth
 Every call it serves is checked against GitHub's published description (``openapi.py``); what does not
 match lands in :attr:`GitHubDouble.violations`, which a test asserts empty.
 
-Like github.com it has three hosts, here three listeners on 127.0.0.1:
+Where a client could go wrong, it is as strict as GitHub:
+
+- Identities and permissions. :attr:`GitHubDouble.token` is GITHUB_TOKEN with every permission;
+  :meth:`GitHubDouble.token_for` makes a token for any login with the permissions of a workflow job's
+  ``permissions:`` block, :meth:`GitHubDouble.fork_token` a fork pull request's read-only one. Every route
+  declares what it needs (``@_route(..., needs=...)``); a token without it gets 403 ``Resource not
+  accessible by integration``. What a token creates (comments, issues, pull requests, releases, assets,
+  deployments, statuses) is recorded as made by its login, a ``[bot]`` login as a Bot.
+- Releases: drafts have no tag, are not latest nor found by tag, and are seen only with contents:write;
+  publishing (``PATCH draft: false``) creates the tag. With ``immutable_releases`` a published release's
+  assets and tag are locked and its tag is never reusable.
+- Uploads need a ``Content-Type`` (400 without); asset names are unique per release (422).
+- Deployments: ``auto_merge`` merges the default branch into a branch behind it (202, no deployment);
+  commit statuses (:meth:`GitHubDouble.add_commit_status`) must be ``success`` for the contexts
+  ``required_contexts`` names, every reported one when it is omitted (409).
+- Bodies: 65536 characters for issues, pull requests and comments, 125000 for release notes (422).
+
+github.com has three hosts (api, uploads, objects); the double has two listeners on 127.0.0.1:
 
 - the API (``gh.url``), which also serves asset uploads under ``/uploads`` (uploads.github.com on GitHub);
 - storage (``gh.storage_url``): where asset downloads redirect to and ``browser_download_url`` points,
   on another port so that, as on GitHub, the redirect leaves the API's origin and a client must not
   carry the token there (a storage request with an ``Authorization`` header is a violation).
 
-Deliberate simplifications, each where GitHub would need a real git repository: any 40-hex sha names a
-commit (GitHub checks that it exists); deployments ignore ``auto_merge`` and ``required_contexts``;
-``compare`` knows only the commits seeded with :meth:`GitHubDouble.add_commit`.
+Deliberate simplifications, each where GitHub would need a real git repository or more state than a test
+needs: unless ``known_commits_only``, any 40-hex sha names a commit (tests pass shas of projects the double
+never saw); ``compare`` and ``auto_merge`` know only the history seeded with :meth:`GitHubDouble.add_commit`
+(a branch whose tip is not a seeded commit is never "behind"), and auto-merges never conflict; the rate
+limit is one budget shared by all tokens; permissions are checked per route (per issue kind for issues
+and comments), never per item of a list (the issue list shows pull requests to an issues-only token); any
+identity with the permission may edit any comment; immutable releases lock assets and the tag name, but
+the double has no endpoint that moves or deletes a tag anyway, and the wording of its refusal to rename
+an immutable release's tag is its own (GitHub's was not found).
 """
 
 from __future__ import annotations
