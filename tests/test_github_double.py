@@ -621,7 +621,7 @@ def test_permissions_take_a_workflow_blocks_shape() -> None:
 
     normalised = _normalise_permissions({"contents": "read", "pull-requests": "write", "some-future-permission": "write"})
     assert (normalised["contents"], normalised["pull-requests"], normalised["issues"]) == ("read", "write", "none")
-    assert "some-future-permission" not in normalised  # unknown keys are ignored, as GitHub ignores ones it retired
+    assert "some-future-permission" not in normalised  # a key the double does not know is ignored
     assert set(_normalise_permissions(None).values()) == {"write"}
     assert set(_normalise_permissions("read-all").values()) == {"read"}
     with pytest.raises(ValueError, match="admin"):

@@ -120,8 +120,8 @@ PERMISSIONS = (
     "statuses",
 )
 LEVELS = ("none", "read", "write")
-# A pull request from a fork gets a read-only GITHUB_TOKEN ("Automatic token authentication": "Permissions
-# for the GITHUB_TOKEN", the "Maximum access for pull requests from public forked repositories" column).
+# A pull request from a fork gets a read-only GITHUB_TOKEN: the "Maximum access for pull requests from public
+# forked repositories" column of docs.github.com/actions/reference/github_token-reference (read, id-token none).
 FORK_PERMISSIONS = {permission: "read" for permission in PERMISSIONS if permission != "id-token"}
 METADATA_READ = "metadata:read"  # a route every token may call (GET /repos/{owner}/{repo})
 ISSUE_OR_PULL = "issues-or-pull-requests"  # issues:…, or pull-requests:… when the issue is a pull request
