@@ -370,6 +370,14 @@ def test_the_checker_rejects_wrong_responses_statuses_and_queries(gh: GitHubDoub
     ]
 
 
+def test_statuses_github_answers_beyond_its_description_are_allowed_only_where_seen() -> None:
+    refusal = {"message": "Validation Failed", "errors": [{"resource": "ReleaseAsset", "code": "custom"}]}
+    assert check("DELETE", f"{REPO}/releases/assets/1", {}, None, 422, refusal) == []
+    assert check("PATCH", f"{REPO}/releases/1", {}, {"body": "x"}, 422, refusal) == []
+    assert "status 422 is not documented" in check("GET", f"{REPO}/releases/1/assets", {}, None, 422, refusal)[0]
+    assert "'message' string" in check("DELETE", f"{REPO}/releases/assets/1", {}, None, 422, {"errors": []})[0]
+
+
 def test_nullable_becomes_a_union_with_null() -> None:
     assert to_json_schema({"type": "string", "nullable": True}) == {"type": ["string", "null"]}
     assert to_json_schema({"type": "string", "enum": ["a"], "nullable": True}) == {"type": ["string", "null"], "enum": ["a", None]}
@@ -446,7 +454,7 @@ def test_asset_names_are_renamed_like_github(gh: GitHubDouble, api: httpx.Client
     uploaded = upload(api, release, b"1", "text/plain", name="my model (v1).pkl")
     assert uploaded.json()["name"] == "my.model..v1..pkl"
     assert uploaded.json()["content_type"] == "text/plain"
-    assert api.post(upload_target(release), content=b"1").status_code == 422  # name is required
+    assert upload(api, release, b"1").status_code == 422  # name is required
 
 
 def test_routes_are_exactly_the_operations_of_the_committed_subset() -> None:
@@ -471,3 +479,377 @@ def test_stop_is_prompt_even_with_an_idle_keep_alive_connection() -> None:
         assert not [thread for thread in threading.enumerate() if thread.name.startswith("github-double-")]
         with pytest.raises(httpx.TransportError):
             client.get(f"{url}{REPO}")
+
+
+# Identities and permissions
+
+
+def client(gh: GitHubDouble, token: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    return httpx.Client(base_url=gh.url, headers=headers, timeout=5.0)
+
+
+def assert_not_accessible(response: httpx.Response, docs_anchor: str) -> None:
+    assert response.status_code == 403, response.text
+    assert response.json()["message"] == "Resource not accessible by integration"
+    assert response.json()["documentation_url"] == f"https://docs.github.com/rest/{docs_anchor}"
+
+
+def test_tokens_are_unique_and_act_as_their_identity(gh: GitHubDouble, api: httpx.Client) -> None:
+    bot = gh.token_for(login="release-drafter[bot]")
+    person = gh.token_for(login="alice")
+    assert len({gh.token, bot, person, gh.token_for()}) == 4
+    assert all(re.fullmatch(r"ghs_[A-Za-z0-9]{36}", token) for token in (bot, person))
+    gh.add_pull(number=5, head_sha=HEAD_SHA)
+    seeded = gh.add_comment(5, "Looks good to me", login="carol")
+
+    with client(gh, bot) as as_bot, client(gh, person) as as_person:
+        by_bot = as_bot.post(f"{REPO}/issues/5/comments", json={"body": "bot"}).json()["user"]
+        by_person = as_person.post(f"{REPO}/issues/5/comments", json={"body": "person"}).json()["user"]
+    by_actions = api.post(f"{REPO}/issues/5/comments", json={"body": "actions"}).json()["user"]
+    assert (by_bot["login"], by_bot["type"]) == ("release-drafter[bot]", "Bot")
+    assert by_bot["html_url"] == "https://github.com/apps/release-drafter"
+    assert (by_person["login"], by_person["type"]) == ("alice", "User")
+    assert (by_actions["login"], by_actions["id"], by_actions["type"]) == ("github-actions[bot]", 41898282, "Bot")
+    assert (seeded["user"]["login"], seeded["user"]["type"]) == ("carol", "User")
+    assert [comment["user"]["login"] for comment in gh.comments(5)] == ["carol", "release-drafter[bot]", "alice", "github-actions[bot]"]
+    assert [call.login for call in gh.calls] == ["release-drafter[bot]", "alice", "github-actions[bot]"]
+    other = GitHubDouble()  # ids derive from the login: stable across doubles and runs
+    with other, client(other, other.token_for(login="alice")) as as_alice:
+        assert as_alice.post(f"{REPO}/issues", json={"title": "x"}).json()["user"]["id"] == by_person["id"]
+
+
+def test_what_is_created_records_who_created_it(gh: GitHubDouble) -> None:
+    with client(gh, gh.token_for(login="deployer[bot]")) as deployer:
+        release = deployer.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+        asset = upload(deployer, release, b"1", name="a.bin").json()
+        deployment = deployer.post(f"{REPO}/deployments", json={"ref": "main", "required_contexts": []}).json()
+        status = deployer.post(f"{REPO}/deployments/{deployment['id']}/statuses", json={"state": "success"}).json()
+        issue = deployer.post(f"{REPO}/issues", json={"title": "Drift"}).json()
+    gh.add_ref("refs/heads/feat", HEAD_SHA)
+    with client(gh, gh.token_for(login="alice")) as alice:
+        pull = alice.post(f"{REPO}/pulls", json={"title": "t", "head": "feat", "base": "main"}).json()
+    who = [release["author"], asset["uploader"], deployment["creator"], status["creator"], issue["user"]]
+    assert {(user["login"], user["type"]) for user in who} == {("deployer[bot]", "Bot")}
+    assert (pull["user"]["login"], pull["user"]["type"]) == ("alice", "User")
+    assert gh.releases[0]["author"]["login"] == "deployer[bot]"
+    assert gh.deployments[0]["statuses"][0]["creator"]["login"] == "deployer[bot]"
+
+
+def test_a_token_without_the_permission_gets_403_resource_not_accessible(gh: GitHubDouble) -> None:
+    gh.add_pull(number=3, head_sha=HEAD_SHA)
+    reader = gh.token_for(permissions={"contents": "read", "pull-requests": "read"})
+    with client(gh, reader) as api:
+        assert api.get(f"{REPO}/releases").status_code == 200
+        assert api.get(f"{REPO}/pulls").status_code == 200
+        assert_not_accessible(api.post(f"{REPO}/releases", json={"tag_name": "v1"}), "releases/releases#create-a-release")
+        assert_not_accessible(
+            api.post(f"{REPO}/git/refs", json={"ref": "refs/tags/v1", "sha": gh.refs["refs/heads/main"]}), "git/refs#create-a-reference"
+        )
+        assert_not_accessible(api.get(f"{REPO}/deployments"), "deployments/deployments#list-deployments")
+        assert_not_accessible(api.get(f"{REPO}/issues"), "issues/issues#list-repository-issues")
+        assert_not_accessible(api.patch(f"{REPO}/pulls/3", json={"title": "x"}), "pulls/pulls#update-a-pull-request")
+    assert gh.releases == [] and "refs/tags/v1" not in gh.refs and gh.pulls[0]["title"] != "x"
+
+    # An empty block (`permissions: {}`) leaves metadata only: the repository itself, nothing in it.
+    with client(gh, gh.token_for(permissions={})) as api:
+        assert api.get(REPO).status_code == 200
+        assert_not_accessible(api.get(f"{REPO}/releases"), "releases/releases#list-releases")
+        assert_not_accessible(api.get(f"{REPO}/pulls/3"), "pulls/pulls#get-a-pull-request")
+        assert_not_accessible(api.get(f"{REPO}/issues/3/comments"), "issues/comments#list-issue-comments")
+    # Write implies read; the all-write default token reaches everything.
+    with client(gh, gh.token_for(permissions={"deployments": "write"})) as api:
+        assert api.get(f"{REPO}/deployments").status_code == 200
+
+
+def test_every_route_declares_the_permission_it_needs() -> None:
+    from tests.github_double.server import _NEEDS, ISSUE_OR_PULL, METADATA_READ
+
+    assert set(_NEEDS) == set(GitHubDouble.routes())
+    by_permission = {needs if isinstance(needs, str) else needs[0] for needs in _NEEDS.values()}
+    assert by_permission == {METADATA_READ, ISSUE_OR_PULL, "contents", "issues", "pull-requests", "deployments"}
+    writes = {key for key, needs in _NEEDS.items() if key[0] != "GET" and isinstance(needs, tuple)}
+    assert all(_NEEDS[key][1] == "write" for key in writes)
+
+
+def test_issue_comments_on_a_pull_request_take_pull_requests_or_issues(gh: GitHubDouble) -> None:
+    gh.add_pull(number=7, head_sha=HEAD_SHA)
+    with client(gh, gh.token) as api:
+        issue_number = api.post(f"{REPO}/issues", json={"title": "an issue"}).json()["number"]
+    pulls_writer = gh.token_for(permissions={"pull-requests": "write"})
+    issues_writer = gh.token_for(permissions={"issues": "write"})
+    pulls_reader = gh.token_for(permissions={"pull-requests": "read"})
+    with client(gh, pulls_writer) as api:
+        comment = api.post(f"{REPO}/issues/7/comments", json={"body": "from pulls"})
+        assert comment.status_code == 201
+        assert api.patch(f"{REPO}/issues/comments/{comment.json()['id']}", json={"body": "edited"}).status_code == 200
+        assert_not_accessible(
+            api.post(f"{REPO}/issues/{issue_number}/comments", json={"body": "x"}), "issues/comments#create-an-issue-comment"
+        )
+    with client(gh, issues_writer) as api:
+        assert api.post(f"{REPO}/issues/7/comments", json={"body": "from issues"}).status_code == 201
+        assert api.post(f"{REPO}/issues/{issue_number}/comments", json={"body": "on the issue"}).status_code == 201
+    with client(gh, pulls_reader) as api:
+        assert [comment["body"] for comment in api.get(f"{REPO}/issues/7/comments").json()] == ["edited", "from issues"]
+        assert_not_accessible(api.get(f"{REPO}/issues/{issue_number}/comments"), "issues/comments#list-issue-comments")
+        assert_not_accessible(api.post(f"{REPO}/issues/7/comments", json={"body": "x"}), "issues/comments#create-an-issue-comment")
+    assert len(gh.comments(7)) == 2
+
+
+def test_a_fork_pull_requests_token_reads_but_cannot_write(gh: GitHubDouble) -> None:
+    gh.add_pull(number=9, head_sha=HEAD_SHA)
+    with client(gh, gh.token) as api:
+        api.post(f"{REPO}/releases", json={"tag_name": "v1"})
+    with client(gh, gh.fork_token()) as fork:
+        assert fork.get(f"{REPO}/releases/latest").status_code == 200
+        assert fork.get(f"{REPO}/issues/9/comments").json() == []
+        assert fork.get(f"{REPO}/deployments").status_code == 200
+        writes = [
+            fork.post(f"{REPO}/issues/9/comments", json={"body": "x"}),
+            fork.post(f"{REPO}/releases", json={"tag_name": "v2"}),
+            fork.post(f"{REPO}/deployments", json={"ref": "main"}),
+            fork.post(f"{REPO}/issues", json={"title": "x"}),
+            fork.patch(f"{REPO}/pulls/9", json={"state": "closed"}),
+        ]
+    assert [response.status_code for response in writes] == [403] * 5
+    assert gh.comments(9) == [] and len(gh.releases) == 1 and gh.deployments == [] and gh.issues == []
+    assert gh.token_for(permissions="read-all") != gh.fork_token()
+
+
+def test_permissions_take_a_workflow_blocks_shape() -> None:
+    from tests.github_double.server import _normalise_permissions
+
+    normalised = _normalise_permissions({"contents": "read", "pull-requests": "write", "some-future-permission": "write"})
+    assert (normalised["contents"], normalised["pull-requests"], normalised["issues"]) == ("read", "write", "none")
+    assert "some-future-permission" not in normalised  # a key the double does not know is ignored
+    assert set(_normalise_permissions(None).values()) == {"write"}
+    assert set(_normalise_permissions("read-all").values()) == {"read"}
+    with pytest.raises(ValueError, match="admin"):
+        _normalise_permissions({"contents": "admin"})
+    with pytest.raises(ValueError):
+        GitHubDouble().token_for(login="")
+
+
+# Drafts, publishing, deleting, immutable releases
+
+
+def test_drafts_are_hidden_from_readers_latest_and_tag_lookup_until_published(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_commit("1" * 40, "2024-03-01T12:00:00Z", "release candidate", branch="release")
+    stable = api.post(f"{REPO}/releases", json={"tag_name": "v1.0.0"}).json()
+    draft = api.post(f"{REPO}/releases", json={"tag_name": "v2.0.0", "target_commitish": "release", "draft": True}).json()
+    assert (draft["draft"], draft["published_at"], draft["html_url"].split("/")[-1].startswith("untagged-")) == (True, None, True)
+    assert "refs/tags/v2.0.0" not in gh.refs
+    assert [release["tag_name"] for release in api.get(f"{REPO}/releases").json()] == ["v2.0.0", "v1.0.0"]  # push access
+    assert api.get(f"{REPO}/releases/latest").json()["id"] == stable["id"]
+    assert api.get(f"{REPO}/releases/tags/v2.0.0").status_code == 404
+
+    with client(gh, gh.token_for(permissions={"contents": "read"})) as reader:
+        assert [release["tag_name"] for release in reader.get(f"{REPO}/releases").json()] == ["v1.0.0"]
+        assert reader.get(f"{REPO}/releases/{draft['id']}").status_code == 404
+        assert reader.get(f"{REPO}/releases/{draft['id']}/assets").status_code == 404
+
+    # Publishing with make_latest "false" creates the tag on target_commitish but leaves latest alone.
+    published = api.patch(f"{REPO}/releases/{draft['id']}", json={"draft": False, "make_latest": "false"}).json()
+    assert published["draft"] is False and published["published_at"] is not None
+    assert published["html_url"].endswith("/releases/tag/v2.0.0")
+    assert gh.refs["refs/tags/v2.0.0"] == "1" * 40
+    assert api.get(f"{REPO}/releases/latest").json()["id"] == stable["id"]
+    assert api.get(f"{REPO}/releases/tags/v2.0.0").json()["id"] == draft["id"]
+
+    # A prerelease is never latest, whatever make_latest says.
+    api.post(f"{REPO}/releases", json={"tag_name": "v3.0.0-rc1", "prerelease": True, "make_latest": "true"})
+    assert api.get(f"{REPO}/releases/latest").json()["id"] == stable["id"]
+    assert [(release["tag_name"], release["draft"], release["immutable"]) for release in gh.releases] == [
+        ("v1.0.0", False, False),
+        ("v2.0.0", False, False),
+        ("v3.0.0-rc1", False, False),
+    ]
+
+
+def test_releases_and_assets_can_be_deleted(gh: GitHubDouble, api: httpx.Client) -> None:
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+    asset = upload(api, release, b"1", name="a.bin").json()
+    deleted_asset = api.delete(asset["url"])
+    assert (deleted_asset.status_code, deleted_asset.content) == (204, b"")
+    assert api.get(asset["url"]).status_code == 404
+    assert api.delete(asset["url"]).status_code == 404
+    assert upload(api, release, b"2", name="a.bin").status_code == 201  # the name is free again
+
+    assert api.delete(release["url"]).status_code == 204
+    assert gh.releases == []
+    assert api.get(f"{REPO}/releases/latest").status_code == 404
+    assert "refs/tags/v1" in gh.refs  # deleting a release leaves its tag
+    assert api.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 201
+    with client(gh, gh.token_for(permissions={"contents": "read"})) as reader:
+        assert_not_accessible(reader.delete(f"{REPO}/releases/{gh.releases[0]['id']}"), "releases/releases#delete-a-release")
+
+
+def test_immutable_releases_lock_assets_and_tag_once_published() -> None:
+    with GitHubDouble(immutable_releases=True) as gh, client(gh, gh.token) as api:
+        # The recommended flow: draft, attach everything, publish. A draft stays mutable.
+        draft = api.post(f"{REPO}/releases", json={"tag_name": "v1", "draft": True}).json()
+        model = upload(api, draft, b"model", name="model.pkl").json()
+        scratch = upload(api, draft, b"tmp", name="scratch.txt").json()
+        assert api.delete(scratch["url"]).status_code == 204
+        published = api.patch(draft["url"], json={"draft": False}).json()
+        assert published["immutable"] is True
+
+        late = upload(api, published, b"late", name="late.txt")
+        assert late.status_code == 422
+        assert late.json()["message"] == "Cannot upload assets to an immutable release."
+        deleting = api.delete(model["url"])
+        assert deleting.status_code == 422
+        assert deleting.json()["errors"] == [
+            {"resource": "ReleaseAsset", "code": "custom", "message": "Cannot delete asset from an immutable release"}
+        ]
+        retag = api.patch(published["url"], json={"tag_name": "v1.0.1"})
+        assert (retag.status_code, retag.json()["errors"][0]["field"]) == (422, "tag_name")
+        assert api.patch(published["url"], json={"draft": True}).status_code == 422
+        # Title, notes and prerelease stay editable.
+        edited = api.patch(published["url"], json={"name": "First", "body": "notes", "prerelease": True})
+        assert (edited.status_code, edited.json()["name"], edited.json()["prerelease"]) == (200, "First", True)
+        assert [asset["name"] for asset in gh.releases[0]["assets"]] == ["model.pkl"]
+
+        # Deleting an immutable release frees nothing: its tag is never reusable.
+        assert api.delete(published["url"]).status_code == 204
+        again = api.post(f"{REPO}/releases", json={"tag_name": "v1"})
+        assert again.status_code == 422
+        assert again.json()["errors"] == [
+            {"resource": "Release", "code": "custom", "field": "tag_name", "message": "tag_name was used by an immutable release"}
+        ]
+
+        # The setting holds for releases published while it is on; turning it off unlocks new ones only.
+        gh.immutable_releases = False
+        mutable = api.post(f"{REPO}/releases", json={"tag_name": "v2"}).json()
+        assert mutable["immutable"] is False
+        assert upload(api, mutable, b"x", name="x.txt").status_code == 201
+        assert gh.violations == []
+
+
+# Uploads
+
+
+def test_an_upload_without_content_type_is_400(gh: GitHubDouble, api: httpx.Client) -> None:
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+    bare = api.post(upload_target(release), params={"name": "model.pkl"}, content=b"1")
+    assert bare.status_code == 400
+    assert bare.json()["message"] == "Invalid Content-Type: ''"
+    assert gh.releases[0]["assets"] == []
+    duplicate = (upload(api, release, b"1", name="model.pkl"), upload(api, release, b"2", name="model.pkl"))
+    assert [response.status_code for response in duplicate] == [201, 422]
+    assert duplicate[1].json()["errors"] == [{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}]
+
+
+# Deployments: auto-merge, commit statuses, unknown commits
+
+
+def test_deploying_a_branch_behind_the_default_branch_auto_merges_first(gh: GitHubDouble, api: httpx.Client) -> None:
+    base = gh.refs["refs/heads/main"]
+    gh.add_commit("1" * 40, "2024-03-01T12:00:00Z", "topic work", branch="topic", parents=[base])
+    gh.add_commit("2" * 40, "2024-03-02T12:00:00Z", "main moved on")  # main is now ahead of topic's base
+
+    merged = api.post(f"{REPO}/deployments", json={"ref": "topic", "environment": "review"})
+    assert merged.status_code == 202
+    assert merged.json() == {"message": "Auto-merged main into topic on deployment."}
+    assert gh.deployments == []
+    merge_sha = gh.refs["refs/heads/topic"]
+    comparison = api.get(f"{REPO}/compare/main...topic").json()
+    assert (comparison["status"], comparison["behind_by"]) == ("ahead", 0)
+    assert comparison["commits"][-1]["parents"] == [
+        {"sha": sha, "url": f"{gh.url}{REPO}/commits/{sha}", "html_url": f"https://github.com/acme/churn-model/commit/{sha}"}
+        for sha in ("1" * 40, "2" * 40)
+    ]
+    again = api.post(f"{REPO}/deployments", json={"ref": "topic", "environment": "review"})  # up to date now: deploys
+    assert (again.status_code, again.json()["sha"]) == (201, merge_sha)
+
+    gh.add_commit("3" * 40, "2024-03-03T12:00:00Z", "main moves again")
+    skipped = api.post(f"{REPO}/deployments", json={"ref": "topic", "auto_merge": False, "environment": "review"})
+    assert (skipped.status_code, skipped.json()["sha"]) == (201, merge_sha)
+    # Shas and tags are never auto-merged; neither is the default branch itself.
+    assert api.post(f"{REPO}/deployments", json={"ref": "1" * 40}).status_code == 201
+    assert api.post(f"{REPO}/deployments", json={"ref": "main"}).status_code == 201
+
+
+def test_deployments_wait_for_commit_statuses(gh: GitHubDouble, api: httpx.Client) -> None:
+    sha = gh.refs["refs/heads/main"]
+    assert api.post(f"{REPO}/deployments", json={"ref": "main"}).status_code == 201  # no statuses at all: nothing fails
+    gh.add_commit_status(sha, "ci", "success")
+    gh.add_commit_status(sha, "lint", "pending")
+
+    blocked = api.post(f"{REPO}/deployments", json={"ref": "main"})  # omitted required_contexts: every context counts
+    assert blocked.status_code == 409
+    assert blocked.json()["message"] == "Conflict: Commit status checks failed for main."
+    assert blocked.json()["errors"] == [
+        {
+            "contexts": [{"context": "ci", "state": "success"}, {"context": "lint", "state": "pending"}],
+            "resource": "Deployment",
+            "field": "required_contexts",
+            "code": "invalid",
+        }
+    ]
+    assert api.post(f"{REPO}/deployments", json={"ref": "main", "required_contexts": ["ci"]}).status_code == 201
+    assert api.post(f"{REPO}/deployments", json={"ref": "main", "required_contexts": []}).status_code == 201
+    not_reported = api.post(f"{REPO}/deployments", json={"ref": sha, "required_contexts": ["security"]})
+    assert not_reported.status_code == 409
+    assert not_reported.json()["message"] == f"Conflict: Commit status checks failed for {sha}."
+    gh.add_commit_status(sha, "lint", "success")
+    assert api.post(f"{REPO}/deployments", json={"ref": "main"}).status_code == 201
+    assert len(gh.deployments) == 4
+    with pytest.raises(ValueError):
+        gh.add_commit_status(sha, "ci", "green")
+
+
+def test_known_commits_only_refuses_shas_the_repository_does_not_have() -> None:
+    unknown = "f" * 40
+    with GitHubDouble(known_commits_only=True) as gh, client(gh, gh.token) as api:
+        missing = api.post(f"{REPO}/git/refs", json={"ref": "refs/tags/v1", "sha": unknown})
+        assert (missing.status_code, missing.json()["message"]) == (422, "Object does not exist")
+        deploy = api.post(f"{REPO}/deployments", json={"ref": unknown, "required_contexts": []})
+        assert (deploy.status_code, deploy.json()["message"]) == (422, f"No ref found for: {unknown}")
+        release = api.post(f"{REPO}/releases", json={"tag_name": "v1", "target_commitish": unknown})
+        assert (release.status_code, release.json()["errors"][0]["field"]) == (422, "target_commitish")
+
+        gh.add_commit(unknown, "2024-03-01T12:00:00Z", "now it exists")
+        pulled = gh.add_pull(head_sha="e" * 40)["head"]["sha"]  # a pull request's head exists too
+        for sha in (unknown, pulled):
+            assert api.post(f"{REPO}/git/refs", json={"ref": f"refs/tags/at-{sha[:4]}", "sha": sha}).status_code == 201
+        assert api.post(f"{REPO}/deployments", json={"ref": unknown, "required_contexts": []}).status_code == 201
+        assert gh.violations == []
+    with GitHubDouble() as lenient, client(lenient, lenient.token) as api:  # the default: any sha is a commit
+        assert api.post(f"{REPO}/git/refs", json={"ref": "refs/tags/v1", "sha": unknown}).status_code == 201
+
+
+# Body limits
+
+
+def test_bodies_over_githubs_limits_are_422(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_pull(number=4, head_sha=HEAD_SHA)
+    longest = "x" * 65536
+    comment = api.post(f"{REPO}/issues/4/comments", json={"body": longest})
+    assert comment.status_code == 201
+    too_long = api.post(f"{REPO}/issues/4/comments", json={"body": longest + "x"})
+    assert too_long.status_code == 422
+    assert too_long.json()["message"] == "Validation Failed"
+    assert too_long.json()["errors"] == [
+        {"resource": "IssueComment", "code": "unprocessable", "field": "data", "message": "Body is too long (maximum is 65536 characters)"}
+    ]
+    assert api.patch(f"{REPO}/issues/comments/{comment.json()['id']}", json={"body": longest + "x"}).status_code == 422
+    assert gh.comments(4)[0]["body"] == longest
+
+    issue = api.post(f"{REPO}/issues", json={"title": "t", "body": longest + "x"})
+    assert issue.status_code == 422
+    assert issue.json()["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"
+    assert api.patch(f"{REPO}/pulls/4", json={"body": longest + "x"}).status_code == 422
+
+    notes = "n" * 125000
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1", "body": notes})
+    assert release.status_code == 201
+    for response in (
+        api.post(f"{REPO}/releases", json={"tag_name": "v2", "body": notes + "n"}),
+        api.patch(release.json()["url"], json={"body": notes + "n"}),
+    ):
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {"resource": "Release", "code": "custom", "field": "body", "message": "body is too long (maximum is 125000 characters)"}
+        ]
+    assert gh.releases[0]["body"] == notes

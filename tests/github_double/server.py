@@ -15,16 +15,39 @@ pagination with ``Link`` headers, rate-limit headers, and injected faults (:meth
 Every call it serves is checked against GitHub's published description (``openapi.py``); what does not
 match lands in :attr:`GitHubDouble.violations`, which a test asserts empty.
 
-Like github.com it has three hosts, here three listeners on 127.0.0.1:
+Where a client could go wrong, it is as strict as GitHub:
+
+- Identities and permissions. :attr:`GitHubDouble.token` is GITHUB_TOKEN with every permission;
+  :meth:`GitHubDouble.token_for` makes a token for any login with the permissions of a workflow job's
+  ``permissions:`` block, :meth:`GitHubDouble.fork_token` a fork pull request's read-only one. Every route
+  declares what it needs (``@_route(..., needs=...)``); a token without it gets 403 ``Resource not
+  accessible by integration``. What a token creates (comments, issues, pull requests, releases, assets,
+  deployments, statuses) is recorded as made by its login, a ``[bot]`` login as a Bot.
+- Releases: drafts have no tag, are not latest nor found by tag, and are seen only with contents:write;
+  publishing (``PATCH draft: false``) creates the tag. With ``immutable_releases`` a published release's
+  assets and tag are locked and its tag is never reusable.
+- Uploads need a ``Content-Type`` (400 without); asset names are unique per release (422).
+- Deployments: ``auto_merge`` merges the default branch into a branch behind it (202, no deployment);
+  commit statuses (:meth:`GitHubDouble.add_commit_status`) must be ``success`` for the contexts
+  ``required_contexts`` names, every reported one when it is omitted (409).
+- Bodies: 65536 characters for issues, pull requests and comments, 125000 for release notes (422).
+
+github.com has three hosts (api, uploads, objects); the double has two listeners on 127.0.0.1:
 
 - the API (``gh.url``), which also serves asset uploads under ``/uploads`` (uploads.github.com on GitHub);
 - storage (``gh.storage_url``): where asset downloads redirect to and ``browser_download_url`` points,
   on another port so that, as on GitHub, the redirect leaves the API's origin and a client must not
   carry the token there (a storage request with an ``Authorization`` header is a violation).
 
-Deliberate simplifications, each where GitHub would need a real git repository: any 40-hex sha names a
-commit (GitHub checks that it exists); deployments ignore ``auto_merge`` and ``required_contexts``;
-``compare`` knows only the commits seeded with :meth:`GitHubDouble.add_commit`.
+Deliberate simplifications, each where GitHub would need a real git repository or more state than a test
+needs: unless ``known_commits_only``, any 40-hex sha names a commit (tests pass shas of projects the double
+never saw); ``compare`` and ``auto_merge`` know only the history seeded with :meth:`GitHubDouble.add_commit`
+(a branch whose tip is not a seeded commit is never "behind"), and auto-merges never conflict; the rate
+limit is one budget shared by all tokens; permissions are checked per route (per issue kind for issues
+and comments), never per item of a list (the issue list shows pull requests to an issues-only token); any
+identity with the permission may edit any comment; immutable releases lock assets and the tag name, but
+the double has no endpoint that moves or deletes a tag anyway, and the wording of its refusal to rename
+an immutable release's tag is its own (GitHub's was not found).
 """
 
 from __future__ import annotations
@@ -76,6 +99,42 @@ PRIMARY_RATE_LIMIT_MESSAGE = (
 )
 SECONDARY_RATE_LIMIT_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 
+# GITHUB_TOKEN's permissions, as a workflow's `permissions:` block spells them ("Controlling permissions for
+# GITHUB_TOKEN", docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token).
+# `metadata` is not among them: every token reads it, none writes it.
+PERMISSIONS = (
+    "actions",
+    "attestations",
+    "checks",
+    "contents",
+    "deployments",
+    "discussions",
+    "id-token",
+    "issues",
+    "models",
+    "packages",
+    "pages",
+    "pull-requests",
+    "repository-projects",
+    "security-events",
+    "statuses",
+)
+LEVELS = ("none", "read", "write")
+# A pull request from a fork gets a read-only GITHUB_TOKEN: the "Maximum access for pull requests from public
+# forked repositories" column of docs.github.com/actions/reference/github_token-reference (read, id-token none).
+FORK_PERMISSIONS = {permission: "read" for permission in PERMISSIONS if permission != "id-token"}
+METADATA_READ = "metadata:read"  # a route every token may call (GET /repos/{owner}/{repo})
+ISSUE_OR_PULL = "issues-or-pull-requests"  # issues:…, or pull-requests:… when the issue is a pull request
+# What GitHub answers an installation token (GITHUB_TOKEN, a GitHub App) lacking a permission: 403 with this
+# message and the operation's docs page (e.g. actions/create-github-app-token#258, renovatebot/github-action#595).
+ACCESS_DENIED_MESSAGE = "Resource not accessible by integration"
+# Body limits, from GitHub's 422 answers: 65536 characters for issues, pull requests and comments
+# (danger/danger#424, trstringer/manual-approval#89, easybuilders/easybuild-easyconfigs#24647), 125000 for
+# release notes (ncipollo/release-action#493, angular/dev-infra#174).
+MAX_ISSUE_BODY = 65536
+MAX_RELEASE_BODY = 125000
+COMMIT_STATES = ("error", "failure", "pending", "success")
+
 
 @dataclass(frozen=True)
 class Call:
@@ -88,6 +147,7 @@ class Call:
     status: int
     content_type: str | None  # the request's Content-Type
     response_json: Any | None = None
+    login: str | None = None  # who the token acts as; None when it authenticated no one (or on the storage host)
 
 
 @dataclass
@@ -133,6 +193,19 @@ def _validation_failed(resource: str, code: str, field_name: str | None = None, 
     return GitHubApiError(422, "Validation Failed", errors=[error])
 
 
+@dataclass(frozen=True)
+class _Identity:
+    """Who a token acts as, and what its permissions allow (a workflow job's ``permissions:`` block, normalised)."""
+
+    login: str
+    permissions: Mapping[str, str]  # every key of PERMISSIONS → none/read/write
+
+    def allows(self, permission: str, level: str) -> bool:
+        if permission == "metadata":
+            return level == "read"  # every installation token can read metadata, and none can write it
+        return LEVELS.index(self.permissions.get(permission, "none")) >= LEVELS.index(level)
+
+
 @dataclass
 class _Request:
     method: str
@@ -143,6 +216,13 @@ class _Request:
     body: bytes
     headers: Message
     content_type: str | None
+    identity: _Identity
+    documentation_url: str  # the operation's page on docs.github.com, as GitHub's errors link it
+
+    def require(self, *alternatives: tuple[str, str]) -> None:
+        """403 unless the token holds one of the (permission, level) alternatives, with GitHub's message for integrations."""
+        if not any(self.identity.allows(permission, level) for permission, level in alternatives):
+            raise GitHubApiError(403, ACCESS_DENIED_MESSAGE, documentation_url=self.documentation_url)
 
     def number(self, name: str) -> int:
         return int(self.params[name])
@@ -183,6 +263,7 @@ class _Asset:
     content: bytes
     created_at: str
     updated_at: str
+    uploader: str
     download_count: int = 0
 
 
@@ -199,6 +280,8 @@ class _Release:
     updated_at: str
     published_at: str | None
     untagged_slug: str  # drafts live at releases/tag/untagged-<hex> on github.com
+    author: str
+    immutable: bool = False  # published while the repository had immutable releases on: assets and tag locked
     assets: list[_Asset] = field(default_factory=list)
 
 
@@ -252,6 +335,7 @@ class _DeploymentStatus:
     environment_url: str
     log_url: str
     created_at: str
+    creator: str
 
 
 @dataclass
@@ -268,6 +352,7 @@ class _Deployment:
     production_environment: bool
     created_at: str
     updated_at: str
+    creator: str
     statuses: list[_DeploymentStatus] = field(default_factory=list)
 
 
@@ -281,14 +366,29 @@ class _Commit:
 
 
 _HandlerFunction = Callable[["GitHubDouble", _Request], _Reply]
+# What a token must hold for an operation: a (permission, level) pair, or one of the markers below.
+_Needs = tuple[str, str] | str
 _ROUTES: dict[tuple[str, str], _HandlerFunction] = {}
+_NEEDS: dict[tuple[str, str], _Needs] = {}
 
 
-def _route(method: str, template: str) -> Callable[[_HandlerFunction], _HandlerFunction]:
-    """Register a handler for an OpenAPI operation: routing uses the subset's own path templates."""
+def _route(method: str, template: str, *, needs: _Needs) -> Callable[[_HandlerFunction], _HandlerFunction]:
+    """Register a handler for an OpenAPI operation and the permission it needs (checked before the handler runs).
+
+    Routing uses the subset's own path templates. ``needs`` is a (permission, level) pair checked before
+    the handler runs, :data:`METADATA_READ` (every token may), or :data:`ISSUE_OR_PULL`: the handler checks
+    once it knows whether the issue is a pull request.
+    """
+    if isinstance(needs, tuple):
+        permission, level = needs
+        if permission not in PERMISSIONS or level not in ("read", "write"):
+            raise ValueError(f"{method} {template}: unknown permission {needs!r}")
+    elif needs not in (METADATA_READ, ISSUE_OR_PULL):
+        raise ValueError(f"{method} {template}: unknown permission marker {needs!r}")
 
     def register(handler: _HandlerFunction) -> _HandlerFunction:
         _ROUTES[(method, template)] = handler
+        _NEEDS[(method, template)] = needs
         return handler
 
     return register
@@ -306,12 +406,19 @@ class GitHubDouble:
         token: str | None = None,
         rate_limit: int = DEFAULT_RATE_LIMIT,
         clock: Callable[[], datetime] | None = None,
+        immutable_releases: bool = False,
+        known_commits_only: bool = False,
     ) -> None:
         self.owner = owner
         self.repo = repo
         self.default_branch = default_branch
-        self.token = token or "ghs_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
         self.rate_limit = rate_limit
+        # The repository setting "Enable release immutability": releases published while it is on stay immutable.
+        self.immutable_releases = immutable_releases
+        # Off, any 40-hex sha names a commit (tests pass real shas of a baked project the double never saw);
+        # on, only seeded commits, shas some ref or pull request points at, exist, as on GitHub.
+        self.known_commits_only = known_commits_only
+        self._tokens: dict[str, _Identity] = {}
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -336,6 +443,10 @@ class GitHubDouble:
         self._comments: dict[int, _Comment] = {}
         self._labels: dict[str, int] = {}
         self._deployments: dict[int, _Deployment] = {}
+        self._commit_statuses: dict[str, dict[str, str]] = {}  # sha → context → latest state
+        self._tags_of_immutable_releases: set[str] = set()  # never reusable, even once the release is deleted
+        # GITHUB_TOKEN as a workflow without a `permissions:` block gets it in a permissive repository: all write.
+        self.token = self._issue_token(ACTIONS_BOT, _normalise_permissions(None), token)
         initial = hashlib.sha1(f"{owner}/{repo} initial commit".encode()).hexdigest()
         self.add_commit(initial, self._created_at, "Initial commit", branch=default_branch, parents=[])
 
@@ -398,6 +509,35 @@ class GitHubDouble:
     def routes(cls) -> list[tuple[str, str]]:
         """Every (method, OpenAPI path template) the double implements."""
         return sorted(_ROUTES)
+
+    # Identities and tokens
+
+    def token_for(self, *, login: str = ACTIONS_BOT, permissions: Mapping[str, str] | str | None = None) -> str:
+        """A new token acting as ``login`` with ``permissions``, in the shape of a workflow job's ``permissions:`` block.
+
+        ``permissions`` maps GITHUB_TOKEN's permissions (``contents``, ``pull-requests``, ``issues``,
+        ``deployments``, ...: :data:`PERMISSIONS`) to ``none``/``read``/``write``. As in a workflow, a key left
+        out means ``none`` and ``{}`` leaves only metadata (reading the repository); ``"read-all"`` and
+        ``"write-all"`` work as there; unknown keys are ignored (a workflow may name permissions this double
+        has no use for). ``None`` means all write, like :attr:`token`. A login ending in ``[bot]`` is a Bot,
+        any other a User. A call the token's permissions do not cover answers 403 ``Resource not accessible
+        by integration``, as GitHub answers GITHUB_TOKEN and GitHub Apps.
+        """
+        return self._issue_token(login, _normalise_permissions(permissions))
+
+    def fork_token(self, *, login: str = ACTIONS_BOT) -> str:
+        """The GITHUB_TOKEN of a workflow run for a pull request from a fork: read-only (:data:`FORK_PERMISSIONS`)."""
+        return self.token_for(login=login, permissions=FORK_PERMISSIONS)
+
+    def _issue_token(self, login: str, permissions: dict[str, str], token: str | None = None) -> str:
+        if not login or "/" in login:
+            raise ValueError(f"{login!r} is not a GitHub login")
+        token = token or "ghs_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+        with self._lock:
+            if token in self._tokens:
+                raise ValueError("token already issued")
+            self._tokens[token] = _Identity(login, permissions)
+        return token
 
     # Seeding and fault injection
 
@@ -491,6 +631,29 @@ class GitHubDouble:
             self._issues[number] = issue
             return self._pull_json(issue, full=True)
 
+    def add_comment(
+        self, issue_number: int, body: str, login: str = "someone", *, created_at: str | datetime | None = None
+    ) -> dict[str, Any]:
+        """Seed a comment on an issue or pull request, as a person (``login``) wrote it; returns it as the API would."""
+        with self._lock:
+            issue = self._issues.get(issue_number)
+            if issue is None:
+                raise ValueError(f"no issue or pull request #{issue_number}: seed it first (add_pull)")
+            when = _iso(created_at) if isinstance(created_at, datetime) else created_at or self._now()
+            comment = _Comment(
+                id=next(self._ids["comment"]), issue_number=issue_number, body=body, user=login, created_at=when, updated_at=when
+            )
+            self._comments[comment.id] = comment
+            return self._comment_json(comment)
+
+    def add_commit_status(self, sha: str, context: str, state: str = "success") -> None:
+        """Seed a commit status (as CI reports them), which deployments check: see ``required_contexts``."""
+        _require_sha(sha)
+        if state not in COMMIT_STATES:
+            raise ValueError(f"{state!r}: a commit status is one of {', '.join(COMMIT_STATES)}")
+        with self._lock:
+            self._commit_statuses.setdefault(sha, {})[context] = state
+
     def fail_next(
         self,
         method: str | None = None,
@@ -582,19 +745,20 @@ class GitHubDouble:
 
         problems: list[str] = []
         request_json: Any = None
+        login: str | None = None
         fault = self._take_fault(method, path)
         if fault is not None and not fault.after_handling:
             request_json = _json_or_none(body)
             reply = self._fault_reply(fault)
         else:
-            reply, request_json, problems = self._serve_api(method, path, query, headers, body)
+            reply, request_json, problems, login = self._serve_api(method, path, query, headers, body)
             if fault is not None:
                 reply = self._fault_reply(fault)
         reply.headers = {**self._common_headers(headers), **reply.headers}
         if fault is not None:
             reply.headers = _override_headers(reply.headers, fault.headers)
         problems += self._openapi.check(method, path, query, request_json, reply.status, reply.body)
-        self._record(Call(method, path, query, request_json, reply.status, content_type, copy.deepcopy(reply.body)), problems)
+        self._record(Call(method, path, query, request_json, reply.status, content_type, copy.deepcopy(reply.body), login), problems)
         return reply
 
     def _record(self, call: Call, problems: list[str]) -> None:
@@ -602,11 +766,15 @@ class GitHubDouble:
             self.calls.append(call)
             self.violations.extend(problems)
 
-    def _serve_api(self, method: str, path: str, query: dict[str, str], headers: Message, body: bytes) -> tuple[_Reply, Any, list[str]]:
+    def _serve_api(
+        self, method: str, path: str, query: dict[str, str], headers: Message, body: bytes
+    ) -> tuple[_Reply, Any, list[str], str | None]:
         problems: list[str] = []
         request_json: Any = None
+        login: str | None = None
         try:
-            self._authenticate(headers)
+            identity = self._authenticate(headers)
+            login = identity.login
             found = self._openapi.match(method, path)
             if found is None:
                 raise _not_found()  # GitHub answers 404, not 405, to a known path with another method
@@ -620,23 +788,41 @@ class GitHubDouble:
                 except ValueError as error:
                     problems.append(f"{method} {path}: request body is not valid JSON")
                     raise GitHubApiError(400, "Problems parsing JSON", documentation_url=DOCS) from error
-            request = _Request(method, path, params, query, request_json, body, headers, headers.get("Content-Type"))
+            request = _Request(
+                method,
+                path,
+                params,
+                query,
+                request_json,
+                body,
+                headers,
+                headers.get("Content-Type"),
+                identity,
+                self._openapi.documentation_url(operation) or DOCS,
+            )
+            needs = _NEEDS[operation.key]
+            if isinstance(needs, tuple):
+                request.require(needs)  # ISSUE_OR_PULL routes check in the handler, once they know the issue
             with self._lock:
                 reply = _ROUTES[operation.key](self, request)
         except GitHubApiError as error:
             reply = _Reply(error.status, error.body)
-        return reply, request_json, problems
+        return reply, request_json, problems, login
 
-    def _authenticate(self, headers: Message) -> None:
+    def _authenticate(self, headers: Message) -> _Identity:
         with self._lock:
             credentials = re.fullmatch(r"(?i)(?:bearer|token)\s+(\S+)\s*", headers.get("Authorization", ""))
             if credentials is None:
                 raise GitHubApiError(401, "Requires authentication", documentation_url=DOCS)
-            if not secrets.compare_digest(credentials.group(1).encode(), self.token.encode()):
+            presented = credentials.group(1).encode()
+            # Compare with every token (constant time each): which token matched must not leak through timing.
+            matches = [identity for token, identity in self._tokens.items() if secrets.compare_digest(presented, token.encode())]
+            if not matches:
                 raise GitHubApiError(401, "Bad credentials", documentation_url=DOCS)
             if self._rate_used >= self.rate_limit:
                 raise GitHubApiError(403, PRIMARY_RATE_LIMIT_MESSAGE, documentation_url=RATE_LIMIT_DOCS)
             self._rate_used += 1
+            return matches[0]
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
         with self._lock:
@@ -728,8 +914,15 @@ class GitHubDouble:
         return f"{WEB}/{self.owner}/{self.repo}"
 
     def _user_json(self, login: str) -> dict[str, Any]:
+        """A user as GitHub shows one: a ``[bot]`` login is an app's Bot, the owner an Organization, anyone else a User.
+
+        Ids derive from the login, so the same login has the same id in every call and every test.
+        """
         if login == ACTIONS_BOT:
             user_id, kind, node, html = ACTIONS_BOT_ID, "Bot", "MDM6Qm90NDE4OTgyODI=", f"{WEB}/apps/github-actions"
+        elif login.endswith("[bot]"):
+            user_id = 150_000_000 + zlib.crc32(login.encode()) % 10_000_000
+            kind, node, html = "Bot", self._node_id("BOT", user_id), f"{WEB}/apps/{login.removesuffix('[bot]')}"
         elif login == self.owner:
             user_id = 100_000_000 + zlib.crc32(login.encode()) % 10_000_000
             kind, node, html = "Organization", self._node_id("O", user_id), f"{WEB}/{login}"
@@ -879,7 +1072,7 @@ class GitHubDouble:
             "download_count": asset.download_count,
             "created_at": asset.created_at,
             "updated_at": asset.updated_at,
-            "uploader": self._user_json(ACTIONS_BOT),
+            "uploader": self._user_json(asset.uploader),
         }
 
     def _release_json(self, release: _Release) -> dict[str, Any]:
@@ -891,13 +1084,13 @@ class GitHubDouble:
             "upload_url": f"{self.url}/uploads/repos/{self.owner}/{self.repo}/releases/{release.id}/assets{{?name,label}}",
             "html_url": f"{self._repo_web}/releases/tag/{quote(tag_path)}",
             "id": release.id,
-            "author": self._user_json(ACTIONS_BOT),
+            "author": self._user_json(release.author),
             "node_id": self._node_id("RE", release.id),
             "tag_name": release.tag_name,
             "target_commitish": release.target_commitish,
             "name": release.name,
             "draft": release.draft,
-            "immutable": False,
+            "immutable": release.immutable,
             "prerelease": release.prerelease,
             "created_at": release.created_at,
             "updated_at": release.updated_at,
@@ -1081,7 +1274,7 @@ class GitHubDouble:
             "updated_at": deployment.updated_at,
             "statuses_url": f"{api}/statuses",
             "repository_url": self._repo_api,
-            "creator": self._user_json(ACTIONS_BOT),
+            "creator": self._user_json(deployment.creator),
             "sha": deployment.sha,
             "ref": deployment.ref,
             "payload": deployment.payload,
@@ -1097,7 +1290,7 @@ class GitHubDouble:
             "id": status.id,
             "node_id": self._node_id("DES", status.id),
             "state": status.state,
-            "creator": self._user_json(ACTIONS_BOT),
+            "creator": self._user_json(status.creator),
             "description": status.description,
             "environment": status.environment,
             "target_url": status.log_url,  # the deprecated name of log_url, still sent
@@ -1161,16 +1354,26 @@ class GitHubDouble:
         return _Reply(201, body, {"Location": body["url"]})
 
     def _resolve_commitish(self, name: str) -> str | None:
-        """A branch, tag, full ref or sha → the commit sha, as far as the double knows."""
+        """A branch, tag, full ref or sha → the commit sha, as far as the double knows.
+
+        With ``known_commits_only`` a full sha must name a commit the double knows (:meth:`_commit_exists`).
+        """
         for ref in (name, f"refs/heads/{name}", f"refs/tags/{name}"):
             if ref.startswith("refs/") and ref in self._refs:
                 return self._refs[ref]
         if SHA_PATTERN.fullmatch(name):
-            return name
+            return name if self._commit_exists(name) else None
         if re.fullmatch(r"[0-9a-f]{7,39}", name):
             matches = [sha for sha in self._commits if sha.startswith(name)]
             return matches[0] if len(matches) == 1 else None
         return None
+
+    def _commit_exists(self, sha: str) -> bool:
+        """Whether sha names a commit: any sha unless ``known_commits_only``; then a seeded one or one a ref or pull points at."""
+        if not self.known_commits_only:
+            return True
+        pulled = {sha for issue in self._issues.values() if issue.pull for sha in (issue.pull.head_sha, issue.pull.merge_commit_sha)}
+        return sha in self._commits or sha in self._refs.values() or sha in pulled
 
     def _issue_or_404(self, number: int) -> _Issue:
         issue = self._issues.get(number)
@@ -1178,11 +1381,28 @@ class GitHubDouble:
             raise _not_found()
         return issue
 
-    def _release_or_404(self, release_id: int) -> _Release:
+    @staticmethod
+    def _require_issue_access(request: _Request, issue: _Issue, level: str) -> None:
+        """Issues need issues:<level>; a pull request's issue side (its comments too) takes pull-requests:<level> as well.
+
+        GitHub's permission table for GitHub Apps lists the issue comment endpoints under both "Issues" and
+        "Pull requests" (docs.github.com/rest/authentication/permissions-required-for-github-apps).
+        """
+        if issue.pull is None:
+            request.require(("issues", level))
+        else:
+            request.require(("issues", level), ("pull-requests", level))
+
+    def _release_or_404(self, release_id: int, request: _Request) -> _Release:
         release = self._releases.get(release_id)
-        if release is None:
+        if release is None or not self._can_see(request, release):
             raise _not_found()
         return release
+
+    @staticmethod
+    def _can_see(request: _Request, release: _Release) -> bool:
+        """Drafts exist only for those who can push ("Only users with push access will receive listings for draft releases")."""
+        return not release.draft or request.identity.allows("contents", "write")
 
     def _find_asset(self, asset_id: int) -> _Asset | None:
         for release in self._releases.values():
@@ -1200,11 +1420,22 @@ class GitHubDouble:
         return max(published, key=lambda release: (release.published_at or "", release.id), default=None)
 
     def _mark_latest(self, release: _Release, make_latest: str | None) -> None:
-        """make_latest "true" marks a published full release latest; "legacy" lets date and version decide."""
+        """make_latest "true" marks a published full release latest; "legacy" lets date and version decide.
+
+        Drafts and prereleases are never latest, whatever make_latest says.
+        """
         if make_latest == "legacy":
             self._latest_release_id = None
         elif make_latest == "true" and not release.draft and not release.prerelease:
             self._latest_release_id = release.id
+
+    def _publish(self, release: _Release, now: str) -> None:
+        """A release goes public: its tag is created if missing, and on an immutable-releases repository it locks."""
+        self._create_tag_for(release)
+        release.draft, release.published_at = False, now
+        if self.immutable_releases:
+            release.immutable = True
+            self._tags_of_immutable_releases.add(release.tag_name)
 
     def _create_tag_for(self, release: _Release) -> None:
         """Publishing a release whose tag does not exist creates it from target_commitish, as GitHub does."""
@@ -1216,85 +1447,96 @@ class GitHubDouble:
             raise _validation_failed("Release", "invalid", "target_commitish")
         self._refs[ref] = sha
 
+    def _check_release_fields(self, body: Mapping[str, Any], release: _Release | None) -> None:
+        """422s shared by create and update: a tag taken, a tag an immutable release used, notes too long."""
+        tag_name = body.get("tag_name")
+        if tag_name is not None and any(other.tag_name == tag_name and other is not release for other in self._releases.values()):
+            raise _validation_failed("Release", "already_exists", "tag_name")
+        if tag_name is not None and tag_name in self._tags_of_immutable_releases and (release is None or release.tag_name != tag_name):
+            # Tags of immutable releases are never reused, not even once the release is deleted
+            # (github-community-projects/ospo-reusable-workflows#83, microsoft/hve-core#554).
+            raise _validation_failed("Release", "custom", "tag_name", "tag_name was used by an immutable release")
+        if len(body.get("body") or "") > MAX_RELEASE_BODY:
+            raise _validation_failed("Release", "custom", "body", f"body is too long (maximum is {MAX_RELEASE_BODY} characters)")
+        if body.get("make_latest", "true") not in ("true", "false", "legacy"):
+            raise _validation_failed("Release", "invalid", "make_latest")
+
     # Endpoints: repository and git refs
 
-    @_route("GET", "/repos/{owner}/{repo}")
+    @_route("GET", "/repos/{owner}/{repo}", needs=METADATA_READ)
     def _get_repository(self, request: _Request) -> _Reply:
         return _Reply(200, self._repository_json())
 
-    @_route("POST", "/repos/{owner}/{repo}/git/refs")
+    @_route("POST", "/repos/{owner}/{repo}/git/refs", needs=("contents", "write"))
     def _create_ref(self, request: _Request) -> _Reply:
         body = request.fields("Reference", required={"ref": str, "sha": str})
         ref, sha = body["ref"], body["sha"]
         if not ref.startswith("refs/") or ref.count("/") < 2:
-            raise GitHubApiError(422, "Reference update failed", documentation_url=f"{DOCS}/git/refs#create-a-reference")
-        if not SHA_PATTERN.fullmatch(sha):
-            raise GitHubApiError(422, "Object does not exist", documentation_url=f"{DOCS}/git/refs#create-a-reference")
+            raise GitHubApiError(422, "Reference update failed", documentation_url=request.documentation_url)
+        if not SHA_PATTERN.fullmatch(sha) or not self._commit_exists(sha):
+            raise GitHubApiError(422, "Object does not exist", documentation_url=request.documentation_url)
         if ref in self._refs:
-            raise GitHubApiError(422, "Reference already exists", documentation_url=f"{DOCS}/git/refs#create-a-reference")
+            raise GitHubApiError(422, "Reference already exists", documentation_url=request.documentation_url)
         self._refs[ref] = sha
         return self._created(self._ref_json(ref))
 
-    @_route("GET", "/repos/{owner}/{repo}/git/ref/{ref}")
+    @_route("GET", "/repos/{owner}/{repo}/git/ref/{ref}", needs=("contents", "read"))
     def _get_ref(self, request: _Request) -> _Reply:
         ref = f"refs/{request.params['ref']}"
         if ref not in self._refs:
             raise _not_found()
         return _Reply(200, self._ref_json(ref))
 
-    @_route("GET", "/repos/{owner}/{repo}/git/matching-refs/{ref}")
+    @_route("GET", "/repos/{owner}/{repo}/git/matching-refs/{ref}", needs=("contents", "read"))
     def _matching_refs(self, request: _Request) -> _Reply:
         prefix = f"refs/{request.params['ref']}"
         return _Reply(200, [self._ref_json(ref) for ref in sorted(self._refs) if ref.startswith(prefix)])
 
     # Endpoints: releases and assets
 
-    @_route("POST", "/repos/{owner}/{repo}/releases")
+    @_route("POST", "/repos/{owner}/{repo}/releases", needs=("contents", "write"))
     def _create_release(self, request: _Request) -> _Reply:
         body = request.fields(
             "Release",
             required={"tag_name": str},
             optional={name: kind for name, kind in RELEASE_FIELDS.items() if name != "tag_name"},
         )
-        if any(release.tag_name == body["tag_name"] for release in self._releases.values()):
-            raise _validation_failed("Release", "already_exists", "tag_name")
-        make_latest = body.get("make_latest", "true")
-        if make_latest not in ("true", "false", "legacy"):
-            raise _validation_failed("Release", "invalid", "make_latest")
+        self._check_release_fields(body, None)
         now = self._now()
-        draft = bool(body.get("draft", False))
         release = _Release(
             id=next(self._ids["release"]),
             tag_name=body["tag_name"],
             target_commitish=body.get("target_commitish") or self.default_branch,
             name=body.get("name"),
             body=body.get("body"),
-            draft=draft,
+            draft=True,
             prerelease=bool(body.get("prerelease", False)),
             created_at=now,
             updated_at=now,
-            published_at=None if draft else now,
+            published_at=None,
             untagged_slug=f"untagged-{secrets.token_hex(10)}",
+            author=request.identity.login,
         )
-        if not draft:
-            self._create_tag_for(release)
+        if not body.get("draft", False):
+            self._publish(release, now)
         self._releases[release.id] = release
-        self._mark_latest(release, make_latest)
+        self._mark_latest(release, body.get("make_latest", "true"))
         return self._created(self._release_json(release))
 
-    @_route("GET", "/repos/{owner}/{repo}/releases")
+    @_route("GET", "/repos/{owner}/{repo}/releases", needs=("contents", "read"))
     def _list_releases(self, request: _Request) -> _Reply:
-        newest_first = sorted(self._releases.values(), key=lambda release: (release.created_at, release.id), reverse=True)
+        visible = [release for release in self._releases.values() if self._can_see(request, release)]
+        newest_first = sorted(visible, key=lambda release: (release.created_at, release.id), reverse=True)
         return self._paginate(request, [self._release_json(release) for release in newest_first])
 
-    @_route("GET", "/repos/{owner}/{repo}/releases/latest")
+    @_route("GET", "/repos/{owner}/{repo}/releases/latest", needs=("contents", "read"))
     def _get_latest_release(self, request: _Request) -> _Reply:
         latest = self._latest_release()
         if latest is None:
             raise _not_found()
         return _Reply(200, self._release_json(latest))
 
-    @_route("GET", "/repos/{owner}/{repo}/releases/tags/{tag}")
+    @_route("GET", "/repos/{owner}/{repo}/releases/tags/{tag}", needs=("contents", "read"))
     def _get_release_by_tag(self, request: _Request) -> _Reply:
         # Only published releases have a tag to be found by; drafts are reachable by id.
         for release in self._releases.values():
@@ -1302,41 +1544,63 @@ class GitHubDouble:
                 return _Reply(200, self._release_json(release))
         raise _not_found()
 
-    @_route("GET", "/repos/{owner}/{repo}/releases/{release_id}")
+    @_route("GET", "/repos/{owner}/{repo}/releases/{release_id}", needs=("contents", "read"))
     def _get_release(self, request: _Request) -> _Reply:
-        return _Reply(200, self._release_json(self._release_or_404(request.number("release_id"))))
+        return _Reply(200, self._release_json(self._release_or_404(request.number("release_id"), request)))
 
-    @_route("PATCH", "/repos/{owner}/{repo}/releases/{release_id}")
+    @_route("PATCH", "/repos/{owner}/{repo}/releases/{release_id}", needs=("contents", "write"))
     def _update_release(self, request: _Request) -> _Reply:
-        release = self._release_or_404(request.number("release_id"))
-        body = request.fields(
-            "Release",
-            optional=RELEASE_FIELDS,
-        )
-        if "tag_name" in body and any(other.tag_name == body["tag_name"] and other is not release for other in self._releases.values()):
-            raise _validation_failed("Release", "already_exists", "tag_name")
+        release = self._release_or_404(request.number("release_id"), request)
+        body = request.fields("Release", optional=RELEASE_FIELDS)
+        self._check_release_fields(body, release)
+        if release.immutable:
+            # "Only the assets and tag are locked": title, notes, prerelease and latest stay editable
+            # (docs.github.com/code-security/concepts/supply-chain-security/immutable-releases). GitHub's exact
+            # wording for these refusals was not found; the double's own is below.
+            if body.get("tag_name", release.tag_name) != release.tag_name:
+                raise _validation_failed("Release", "custom", "tag_name", "tag_name cannot be changed on an immutable release")
+            if body.get("draft") is True:
+                raise _validation_failed("Release", "custom", "draft", "an immutable release cannot become a draft again")
         for name in ("tag_name", "target_commitish", "name", "body", "prerelease"):
             if name in body:
                 setattr(release, name, body[name])
         now = self._now()
-        if release.draft and body.get("draft") is False:
-            self._create_tag_for(release)
-            release.draft, release.published_at = False, now
+        publishing = release.draft and body.get("draft") is False
+        if publishing:
+            self._publish(release, now)
+        elif body.get("draft") is True and not release.draft:
+            release.draft, release.published_at = True, None  # back to draft: the tag stays, as on GitHub
         release.updated_at = now
-        self._mark_latest(release, body.get("make_latest", "true" if body.get("draft") is False else None))
+        self._mark_latest(release, body.get("make_latest", "true" if publishing else None))
         return _Reply(200, self._release_json(release))
 
-    @_route("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets")
+    @_route("DELETE", "/repos/{owner}/{repo}/releases/{release_id}", needs=("contents", "write"))
+    def _delete_release(self, request: _Request) -> _Reply:
+        release = self._release_or_404(request.number("release_id"), request)
+        # The tag stays (GitHub deletes releases, not tags); an immutable release's tag stays reserved.
+        del self._releases[release.id]
+        if self._latest_release_id == release.id:
+            self._latest_release_id = None
+        return _Reply(204)
+
+    @_route("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets", needs=("contents", "read"))
     def _list_assets(self, request: _Request) -> _Reply:
-        release = self._release_or_404(request.number("release_id"))
+        release = self._release_or_404(request.number("release_id"), request)
         return self._paginate(request, [self._asset_json(release, asset) for asset in release.assets])
 
-    @_route("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets")
+    @_route("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets", needs=("contents", "write"))
     def _upload_asset(self, request: _Request) -> _Reply:
-        release = self._release_or_404(request.number("release_id"))
+        release = self._release_or_404(request.number("release_id"), request)
+        if not request.content_type:
+            # "Use the required Content-Type header" (the operation's description); without one the uploads host
+            # answers 400 Invalid Content-Type: '' (fastlane/fastlane#9922, octokit/octokit.net#149).
+            raise GitHubApiError(400, f"Invalid Content-Type: {request.content_type or ''!r}", documentation_url=request.documentation_url)
         raw_name = request.query.get("name", "")
         if not raw_name:
             raise _validation_failed("ReleaseAsset", "missing_field", "name")
+        if release.immutable:
+            # softprops/action-gh-release#653, libredb/libredb-studio#154: 422 with this message, no errors list.
+            raise GitHubApiError(422, "Cannot upload assets to an immutable release.", documentation_url=DOCS)
         name = _sanitise_asset_name(raw_name)
         if any(asset.name == name for asset in release.assets):
             raise _validation_failed("ReleaseAsset", "already_exists", "name")
@@ -1346,18 +1610,31 @@ class GitHubDouble:
             release_id=release.id,
             name=name,
             label=request.query.get("label", ""),
-            content_type=request.content_type or "application/octet-stream",
+            content_type=request.content_type,
             content=request.body,
             created_at=now,
             updated_at=now,
+            uploader=request.identity.login,
         )
         release.assets.append(asset)
         return self._created(self._asset_json(release, asset))
 
-    @_route("GET", "/repos/{owner}/{repo}/releases/assets/{asset_id}")
+    @_route("DELETE", "/repos/{owner}/{repo}/releases/assets/{asset_id}", needs=("contents", "write"))
+    def _delete_asset(self, request: _Request) -> _Reply:
+        asset = self._find_asset(request.number("asset_id"))
+        if asset is None or not self._can_see(request, self._releases[asset.release_id]):
+            raise _not_found()
+        release = self._releases[asset.release_id]
+        if release.immutable:
+            # uutils/coreutils#13839: Validation Failed, this message, no field.
+            raise _validation_failed("ReleaseAsset", "custom", message="Cannot delete asset from an immutable release")
+        release.assets.remove(asset)
+        return _Reply(204)
+
+    @_route("GET", "/repos/{owner}/{repo}/releases/assets/{asset_id}", needs=("contents", "read"))
     def _get_asset(self, request: _Request) -> _Reply:
         asset = self._find_asset(request.number("asset_id"))
-        if asset is None:
+        if asset is None or not self._can_see(request, self._releases[asset.release_id]):
             raise _not_found()
         if "application/octet-stream" in request.headers.get("Accept", ""):
             # GitHub redirects binary downloads to a signed URL on another host.
@@ -1367,7 +1644,7 @@ class GitHubDouble:
 
     # Endpoints: issues and comments
 
-    @_route("GET", "/repos/{owner}/{repo}/issues")
+    @_route("GET", "/repos/{owner}/{repo}/issues", needs=("issues", "read"))
     def _list_issues(self, request: _Request) -> _Reply:
         state = request.query.get("state", "open")
         wanted_labels = {label.strip() for label in request.query.get("labels", "").split(",") if label.strip()}
@@ -1391,16 +1668,17 @@ class GitHubDouble:
     def _comment_count(self, number: int) -> int:
         return sum(1 for comment in self._comments.values() if comment.issue_number == number)
 
-    @_route("POST", "/repos/{owner}/{repo}/issues")
+    @_route("POST", "/repos/{owner}/{repo}/issues", needs=("issues", "write"))
     def _create_issue(self, request: _Request) -> _Reply:
         body = request.fields("Issue", required={"title": (str, int)}, optional={"body": str, "labels": list, "assignees": list})
+        _check_body_length(body, "Issue")
         now = self._now()
         issue = _Issue(
             number=self._next_number,
             id=next(self._ids["issue"]),
             title=str(body["title"]),
             body=body.get("body"),
-            user=ACTIONS_BOT,
+            user=request.identity.login,
             state="open",
             state_reason=None,
             labels=_label_names(body.get("labels") or []),
@@ -1412,14 +1690,18 @@ class GitHubDouble:
         self._issues[issue.number] = issue
         return self._created(self._issue_json(issue))
 
-    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
+    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}", needs=ISSUE_OR_PULL)
     def _get_issue(self, request: _Request) -> _Reply:
-        return _Reply(200, self._issue_json(self._issue_or_404(request.number("issue_number"))))
+        issue = self._issue_or_404(request.number("issue_number"))
+        self._require_issue_access(request, issue, "read")
+        return _Reply(200, self._issue_json(issue))
 
-    @_route("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}")
+    @_route("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", needs=ISSUE_OR_PULL)
     def _update_issue(self, request: _Request) -> _Reply:
         issue = self._issue_or_404(request.number("issue_number"))
+        self._require_issue_access(request, issue, "write")
         body = request.fields("Issue", optional={"title": (str, int), "body": str, "state": str, "state_reason": str, "labels": list})
+        _check_body_length(body, "Issue")
         if body.get("state") not in (None, "open", "closed"):
             raise _validation_failed("Issue", "invalid", "state")
         now = self._now()
@@ -1440,9 +1722,11 @@ class GitHubDouble:
         elif state == "open" and issue.state == "closed":
             issue.state, issue.closed_at, issue.state_reason = "open", None, "reopened" if not issue.pull else None
 
-    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
+    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", needs=ISSUE_OR_PULL)
     def _list_comments(self, request: _Request) -> _Reply:
-        number = self._issue_or_404(request.number("issue_number")).number
+        issue = self._issue_or_404(request.number("issue_number"))
+        self._require_issue_access(request, issue, "read")
+        number = issue.number
         since = request.query.get("since")
         found = [
             comment
@@ -1451,37 +1735,47 @@ class GitHubDouble:
         ]
         return self._paginate(request, [self._comment_json(comment) for comment in found])
 
-    @_route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
+    @_route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", needs=ISSUE_OR_PULL)
     def _create_comment(self, request: _Request) -> _Reply:
         issue = self._issue_or_404(request.number("issue_number"))
+        self._require_issue_access(request, issue, "write")
         body = request.fields("IssueComment", required={"body": str})
+        _check_comment_length(body["body"])
         now = self._now()
         comment = _Comment(
-            id=next(self._ids["comment"]), issue_number=issue.number, body=body["body"], user=ACTIONS_BOT, created_at=now, updated_at=now
+            id=next(self._ids["comment"]),
+            issue_number=issue.number,
+            body=body["body"],
+            user=request.identity.login,
+            created_at=now,
+            updated_at=now,
         )
         self._comments[comment.id] = comment
         issue.updated_at = now
         return self._created(self._comment_json(comment))
 
-    @_route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}")
+    @_route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}", needs=ISSUE_OR_PULL)
     def _get_comment(self, request: _Request) -> _Reply:
         comment = self._comments.get(request.number("comment_id"))
         if comment is None:
             raise _not_found()
+        self._require_issue_access(request, self._issues[comment.issue_number], "read")
         return _Reply(200, self._comment_json(comment))
 
-    @_route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}")
+    @_route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", needs=ISSUE_OR_PULL)
     def _update_comment(self, request: _Request) -> _Reply:
         comment = self._comments.get(request.number("comment_id"))
         if comment is None:
             raise _not_found()
+        self._require_issue_access(request, self._issues[comment.issue_number], "write")
         body = request.fields("IssueComment", required={"body": str})
+        _check_comment_length(body["body"])
         comment.body, comment.updated_at = body["body"], self._now()
         return _Reply(200, self._comment_json(comment))
 
     # Endpoints: pull requests
 
-    @_route("GET", "/repos/{owner}/{repo}/pulls")
+    @_route("GET", "/repos/{owner}/{repo}/pulls", needs=("pull-requests", "read"))
     def _list_pulls(self, request: _Request) -> _Reply:
         state = request.query.get("state", "open")
         head = request.query.get("head")
@@ -1504,13 +1798,14 @@ class GitHubDouble:
             found.reverse()
         return self._paginate(request, [self._pull_json(issue, full=False) for issue in found])
 
-    @_route("POST", "/repos/{owner}/{repo}/pulls")
+    @_route("POST", "/repos/{owner}/{repo}/pulls", needs=("pull-requests", "write"))
     def _create_pull(self, request: _Request) -> _Reply:
         body = request.fields(
             "PullRequest",
             required={"title": str, "head": str, "base": str},
             optional={"body": str, "draft": bool, "maintainer_can_modify": bool},
         )
+        _check_body_length(body, "PullRequest")
         head_owner, _, head_ref = body["head"].rpartition(":")
         if head_owner not in ("", self.owner):
             raise _validation_failed("PullRequest", "invalid", "head")
@@ -1531,7 +1826,7 @@ class GitHubDouble:
             id=next(self._ids["issue"]),
             title=body["title"],
             body=body.get("body"),
-            user=ACTIONS_BOT,
+            user=request.identity.login,
             state="open",
             state_reason=None,
             labels=[],
@@ -1554,19 +1849,20 @@ class GitHubDouble:
         self._issues[issue.number] = issue
         return self._created(self._pull_json(issue, full=True))
 
-    @_route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")
+    @_route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", needs=("pull-requests", "read"))
     def _get_pull(self, request: _Request) -> _Reply:
         issue = self._issue_or_404(request.number("pull_number"))
         if issue.pull is None:
             raise _not_found()
         return _Reply(200, self._pull_json(issue, full=True))
 
-    @_route("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}")
+    @_route("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}", needs=("pull-requests", "write"))
     def _update_pull(self, request: _Request) -> _Reply:
         issue = self._issue_or_404(request.number("pull_number"))
         if issue.pull is None:
             raise _not_found()
         body = request.fields("PullRequest", optional={"title": str, "body": str, "state": str, "base": str, "maintainer_can_modify": bool})
+        _check_body_length(body, "PullRequest")
         if body.get("state") not in (None, "open", "closed"):
             raise _validation_failed("PullRequest", "invalid", "state")
         if body.get("state") == "open" and issue.pull.merged_at is not None:
@@ -1587,7 +1883,7 @@ class GitHubDouble:
         issue.updated_at = now
         return _Reply(200, self._pull_json(issue, full=True))
 
-    @_route("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls")
+    @_route("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", needs=("contents", "read"))
     def _pulls_for_commit(self, request: _Request) -> _Reply:
         sha = self._resolve_commitish(request.params["commit_sha"]) or request.params["commit_sha"]
         found = [issue for issue in self._issues.values() if issue.pull and sha in (issue.pull.head_sha, issue.pull.merge_commit_sha)]
@@ -1595,7 +1891,7 @@ class GitHubDouble:
 
     # Endpoints: deployments
 
-    @_route("POST", "/repos/{owner}/{repo}/deployments")
+    @_route("POST", "/repos/{owner}/{repo}/deployments", needs=("deployments", "write"))
     def _create_deployment(self, request: _Request) -> _Reply:
         body = request.fields(
             "Deployment",
@@ -1611,9 +1907,15 @@ class GitHubDouble:
                 "production_environment": bool,
             },
         )
-        sha = self._resolve_commitish(body["ref"])
+        ref = body["ref"]
+        sha = self._resolve_commitish(ref)
         if sha is None:
-            raise GitHubApiError(422, f"No ref found for: {body['ref']}", documentation_url=f"{DOCS}/deployments/deployments")
+            raise GitHubApiError(422, f"No ref found for: {ref}", documentation_url=request.documentation_url)
+        if body.get("auto_merge", True) and self._merge_default_branch_into(ref):
+            # "Merged branch response" (the operation's description): GitHub merged instead of deploying; a new
+            # request deploys the merge.
+            return _Reply(202, {"message": f"Auto-merged {self.default_branch} into {ref} on deployment."})
+        self._check_commit_statuses(request, ref, sha, body.get("required_contexts"))
         environment = body.get("environment") or "production"
         now = self._now()
         deployment = _Deployment(
@@ -1629,11 +1931,50 @@ class GitHubDouble:
             production_environment=bool(body.get("production_environment", environment == "production")),
             created_at=now,
             updated_at=now,
+            creator=request.identity.login,
         )
         self._deployments[deployment.id] = deployment
         return self._created(self._deployment_json(deployment))
 
-    @_route("GET", "/repos/{owner}/{repo}/deployments")
+    def _merge_default_branch_into(self, ref: str) -> bool:
+        """``auto_merge``: a branch behind the default branch gets it merged in (a merge commit on the branch).
+
+        Only a branch can be behind, and only what the double knows counts: both tips must be seeded commits
+        (:meth:`add_commit`) for "behind" to be decided; a branch whose tip the double never saw as a commit
+        is taken as up to date. Merges never conflict here (GitHub would answer 409 "Conflict merging ...").
+        """
+        branch = ref.removeprefix("refs/heads/")
+        tip, base_tip = self._refs.get(f"refs/heads/{branch}"), self._refs.get(f"refs/heads/{self.default_branch}")
+        if branch == self.default_branch or tip is None or base_tip is None:
+            return False
+        if tip not in self._commits or base_tip not in self._commits or base_tip in self._ancestors(tip):
+            return False
+        merge_sha = hashlib.sha1(f"merge {base_tip} into {tip}".encode()).hexdigest()
+        self.add_commit(
+            merge_sha, self._now(), f"Merge branch '{self.default_branch}' into {branch}", branch=branch, parents=[tip, base_tip]
+        )
+        return True
+
+    def _check_commit_statuses(self, request: _Request, ref: str, sha: str, required_contexts: list[str] | None) -> None:
+        """409 unless the commit's statuses allow deploying it.
+
+        Omitted ``required_contexts`` means every context reported for the commit must be ``success`` (none
+        reported: nothing to fail); a list names the contexts that must be, reported or not yet (a context
+        not reported yet counts as pending). ``[]`` skips the check. Body as GitHub's (drevops/vortex#1903).
+        """
+        reported = self._commit_statuses.get(sha, {})
+        contexts = list(reported) if required_contexts is None else [str(context) for context in required_contexts]
+        states = [{"context": context, "state": reported.get(context, "pending")} for context in contexts]
+        if all(state["state"] == "success" for state in states):
+            return
+        raise GitHubApiError(
+            409,
+            f"Conflict: Commit status checks failed for {ref}.",
+            errors=[{"contexts": states, "resource": "Deployment", "field": "required_contexts", "code": "invalid"}],
+            documentation_url=request.documentation_url,
+        )
+
+    @_route("GET", "/repos/{owner}/{repo}/deployments", needs=("deployments", "read"))
     def _list_deployments(self, request: _Request) -> _Reply:
         filters = {name: request.query[name] for name in ("sha", "ref", "task", "environment") if name in request.query}
         found = [
@@ -1643,14 +1984,14 @@ class GitHubDouble:
         ]
         return self._paginate(request, [self._deployment_json(deployment) for deployment in found])
 
-    @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}")
+    @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}", needs=("deployments", "read"))
     def _get_deployment(self, request: _Request) -> _Reply:
         deployment = self._deployments.get(request.number("deployment_id"))
         if deployment is None:
             raise _not_found()
         return _Reply(200, self._deployment_json(deployment))
 
-    @_route("POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses")
+    @_route("POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", needs=("deployments", "write"))
     def _create_deployment_status(self, request: _Request) -> _Reply:
         deployment = self._deployments.get(request.number("deployment_id"))
         if deployment is None:
@@ -1676,13 +2017,15 @@ class GitHubDouble:
             deployment.environment = body["environment"]
         now = self._now()
         log_url = body.get("log_url") or body.get("target_url") or ""  # target_url is log_url's deprecated name
-        status = self._add_status(deployment, body["state"], description, body.get("environment_url") or "", log_url, now)
+        status = self._add_status(
+            deployment, body["state"], description, body.get("environment_url") or "", log_url, now, request.identity.login
+        )
         if status.state == "success" and body.get("auto_inactive", True):
-            self._deactivate_previous(deployment, now)
+            self._deactivate_previous(deployment, now, request.identity.login)
         return self._created(self._status_json(deployment, status))
 
     def _add_status(
-        self, deployment: _Deployment, state: str, description: str, environment_url: str, log_url: str, now: str
+        self, deployment: _Deployment, state: str, description: str, environment_url: str, log_url: str, now: str, creator: str
     ) -> _DeploymentStatus:
         status = _DeploymentStatus(
             id=next(self._ids["deployment_status"]),
@@ -1692,12 +2035,13 @@ class GitHubDouble:
             environment_url=environment_url,
             log_url=log_url,
             created_at=now,
+            creator=creator,
         )
         deployment.statuses.append(status)
         deployment.updated_at = now
         return status
 
-    def _deactivate_previous(self, deployment: _Deployment, now: str) -> None:
+    def _deactivate_previous(self, deployment: _Deployment, now: str, creator: str) -> None:
         """``auto_inactive``: earlier non-transient, non-production deployments to the same environment become inactive."""
         if deployment.production_environment:
             return
@@ -1710,9 +2054,9 @@ class GitHubDouble:
                 and other.statuses
                 and other.statuses[-1].state != "inactive"
             ):
-                self._add_status(other, "inactive", "", other.statuses[-1].environment_url, other.statuses[-1].log_url, now)
+                self._add_status(other, "inactive", "", other.statuses[-1].environment_url, other.statuses[-1].log_url, now, creator)
 
-    @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses")
+    @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", needs=("deployments", "read"))
     def _list_deployment_statuses(self, request: _Request) -> _Reply:
         deployment = self._deployments.get(request.number("deployment_id"))
         if deployment is None:
@@ -1722,7 +2066,7 @@ class GitHubDouble:
 
     # Endpoints: compare
 
-    @_route("GET", "/repos/{owner}/{repo}/compare/{basehead}")
+    @_route("GET", "/repos/{owner}/{repo}/compare/{basehead}", needs=("contents", "read"))
     def _compare(self, request: _Request) -> _Reply:
         base_name, separator, head_name = request.params["basehead"].partition("...")
         if not separator:
@@ -1796,6 +2140,36 @@ def _iso(moment: datetime) -> str:
 def _require_sha(sha: str) -> None:
     if not SHA_PATTERN.fullmatch(sha):
         raise ValueError(f"{sha!r} is not a full 40-character lowercase hex sha")
+
+
+def _check_body_length(body: Mapping[str, Any], resource: str) -> None:
+    """Issue and pull request bodies: 422 past 65536 characters (trstringer/manual-approval#89 for issues)."""
+    if len(body.get("body") or "") > MAX_ISSUE_BODY:
+        raise _validation_failed(resource, "custom", "body", f"body is too long (maximum is {MAX_ISSUE_BODY} characters)")
+
+
+def _check_comment_length(text: str) -> None:
+    """Comments: 422 past 65536 characters, in the shape GitHub answers today (easybuilders/easybuild-easyconfigs#24647;
+    before 2021 it was code custom, field body, as for issues: danger/danger#424)."""
+    if len(text) > MAX_ISSUE_BODY:
+        raise _validation_failed("IssueComment", "unprocessable", "data", f"Body is too long (maximum is {MAX_ISSUE_BODY} characters)")
+
+
+def _normalise_permissions(permissions: Mapping[str, str] | str | None) -> dict[str, str]:
+    """A workflow job's ``permissions:`` value → every permission's level; ``None`` is all write."""
+    if permissions is None or permissions == "write-all":
+        return dict.fromkeys(PERMISSIONS, "write")
+    if permissions == "read-all":
+        return dict.fromkeys(PERMISSIONS, "read")
+    if isinstance(permissions, str):
+        raise ValueError(f"{permissions!r}: permissions are a mapping, 'read-all' or 'write-all'")
+    normalised = dict.fromkeys(PERMISSIONS, "none")
+    for permission, level in permissions.items():
+        if level not in LEVELS:
+            raise ValueError(f"{permission}: {level!r} is not one of {', '.join(LEVELS)}")
+        if permission in normalised:  # others (a newer permission, a typo) a workflow may name: ignored, as documented
+            normalised[permission] = level
+    return normalised
 
 
 def _int_or(raw: str | None, default: int) -> int:
