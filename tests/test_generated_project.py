@@ -11,7 +11,12 @@ import pytest
 from tests.conftest import DEFAULT, MATRIX, REGRESSION, combo_id, in_project, mlops, tool
 
 
-@pytest.mark.parametrize("combo", MATRIX, ids=combo_id)
+def lanes(*combos: dict[str, str]) -> list:
+    """The default combination in the fast lane; every other one installed and run only in the slow lane."""
+    return [pytest.param(combo, id=combo_id(combo), marks=() if combo == DEFAULT else pytest.mark.slow) for combo in combos]
+
+
+@pytest.mark.parametrize("combo", lanes(*MATRIX))
 def test_pr_loop_passes_on_the_embedded_defaults(synced_project, combo):
     project = synced_project(combo)
     for verb in ("validate", "train", "evaluate"):
@@ -25,7 +30,7 @@ def test_pr_loop_passes_on_the_embedded_defaults(synced_project, combo):
     assert "### Data checks — ✅ pass" in report and "### Model — ✅ pass" in report
 
 
-@pytest.mark.parametrize("combo", [DEFAULT, REGRESSION], ids=combo_id)
+@pytest.mark.parametrize("combo", lanes(DEFAULT, REGRESSION))
 def test_second_model_is_compared_with_the_promoted_champion(synced_project, combo):
     project = synced_project(combo)
     for verb in ("validate", "train", "evaluate", "promote", "train", "evaluate"):
@@ -37,7 +42,7 @@ def test_second_model_is_compared_with_the_promoted_champion(synced_project, com
     assert f"vs champion **v{metrics['champion']['version']}**" in mlops(project, "report").stdout
 
 
-@pytest.mark.parametrize("combo", [DEFAULT, REGRESSION], ids=combo_id)
+@pytest.mark.parametrize("combo", lanes(DEFAULT, REGRESSION))
 def test_baked_project_passes_its_own_tests_and_lint(synced_project, combo):
     project = synced_project(combo)
     uv = tool("uv")
