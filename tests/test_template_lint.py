@@ -53,7 +53,7 @@ def project_ruff_settings(lint_rules: bool = True) -> list[str]:
     # when `lint.select` is overridden too), as `--config` overrides otherwise.
     options = {"line-length", "target-version", "select", "ignore"}
     settings = {**ruff, **lint} if lint_rules else ruff
-    args = ["--isolated"]
+    args = ["--isolated", "--no-cache"]  # a .ruff_cache in the template would be baked into projects
     for key, value in settings.items():
         if key in options:
             args += [f"--{key}", ",".join(value) if isinstance(value, list) else str(value)]
