@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Developer entry point of the template: ``python3 tasks.py demo|test|lock|data``.
+"""Developer entry point of the template: ``python3 tasks.py demo|test|fast|lock|data``.
 
 Standard library only, so that it runs on a fresh machine that has Python and git alone:
 it creates ``.venv`` beside this file and installs ``requirements-dev.txt`` into it first.
@@ -8,6 +8,8 @@ it creates ``.venv`` beside this file and installs ``requirements-dev.txt`` into
   (validate → train → evaluate → report) on the embedded defaults, printing the report.
 - ``test``: run the template's test suite (bakes every option combination, runs the baked
   projects' own tests and loops). Extra arguments go to pytest.
+- ``fast``: the quick lane, ``test -m "not slow"``: everything but act, the real mlflow
+  server and the installed runs of the non-default combinations. Extra arguments go to pytest.
 - ``lock``: (maintainers) re-lock the generated project's dependencies into the template's uv.lock.
 - ``data``: (maintainers) regenerate the demo dataset and its manifest in the template.
 """
@@ -94,6 +96,10 @@ def test(args: list[str]) -> int:
     return run([str(BIN / "python"), "-m", "pytest", *args], check=False).returncode
 
 
+def fast(args: list[str]) -> int:
+    return test(["-m", "not slow", *args])
+
+
 def lock(_: list[str]) -> int:
     """uv.lock of the generated project, with the project's own name put back as a variable."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -120,7 +126,7 @@ def data(_: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": demo, "test": test, "lock": lock, "data": data}
+COMMANDS = {"demo": demo, "test": test, "fast": fast, "lock": lock, "data": data}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -34,14 +34,14 @@ def problem(answers: dict[str, str]) -> str | None:
             f"github_owner {answers['github_owner']!r} is not a valid GitHub user or organisation name: "
             "expected letters, digits and single dashes, at most 39 characters"
         )
-    if answers["python_version"] not in {"3.11", "3.12", "3.13"}:
-        return f"python_version {answers['python_version']!r} is not supported: expected 3.11, 3.12 or 3.13"
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", answers["runs_on"]):
         return f"runs_on {answers['runs_on']!r} is not a runner label: expected one word such as ubuntu-latest or self-hosted"
-    if answers["task"] not in {"binary_classification", "regression"}:
-        return f"task {answers['task']!r} is not supported: expected binary_classification or regression"
-    if answers["model_family"] not in {"hist_gradient_boosting", "random_forest", "linear"}:
-        return f"model_family {answers['model_family']!r} is not supported: expected hist_gradient_boosting, random_forest or linear"
+    # The options with a fixed set of values: cookiecutter.json lists them under `_choices`
+    # (the option itself holds the default, so that cookiecutter leaves the check to this hook).
+    for option, allowed in answers["_choices"].items():
+        if answers[option] not in allowed:
+            expected = ", ".join(allowed[:-1]) + " or " + allowed[-1]
+            return f"{option} {answers[option]!r} is not supported: expected {expected}"
     return None
 
 

@@ -15,7 +15,8 @@ import pytest
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-CHOICES = {key: value for key, value in OPTIONS.items() if isinstance(value, list) and not key.startswith("_")}
+# The options with a fixed set of values, in cookiecutter.json's `_choices` (first value = the default).
+CHOICES: dict[str, list[str]] = OPTIONS["_choices"]
 # Options that shape the same files (model.yaml, gates.yaml) interact: take their full product.
 INTERACTING = ("task", "model_family", "hyperparameter_search")
 # The rest combine freely: cycle through their values across the product, so every value is baked.
@@ -72,6 +73,8 @@ def interpreter_for(version: str, project: Path) -> list[str]:
 
     The version is a pin in .python-version and CI; the code is the same for every version.
     A machine without it must still run the loop rather than skip it (uv would try to download).
+    In CI (``CI`` set to a true value) a missing version fails instead: a CI that silently ran
+    every bake on one Python would report versions as tested that never were.
     """
     probe = shutil.which(f"python{version}")
     if probe:
@@ -81,8 +84,56 @@ def interpreter_for(version: str, project: Path) -> list[str]:
         found = subprocess.run([probe, "-c", "import sys; print(sys.executable)"], cwd=project, env=env, capture_output=True, text=True)
         if found.returncode == 0:
             return ["--python", found.stdout.strip()]
+    if running_in_ci():
+        pytest.fail(
+            f"python{version} is not installed on this CI machine, so the bakes that chose {version} cannot run on it: "
+            f"install it (e.g. actions/setup-python with python-version {version}, `uv python install {version}`, "
+            f"or `pyenv install {version}`) and put python{version} on PATH",
+            pytrace=False,
+        )
     warnings.warn(f"python{version} is not installed here: running that bake on {sys.executable}", stacklevel=2)
     return ["--python", sys.executable]
+
+
+def running_in_ci() -> bool:
+    """CI services set CI=true (GitHub Actions, .ci/run); "", "0", "false", "no" and "off" mean no."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no", "off"}
+
+
+# Test lanes. `slow` marks what needs act, a real `mlflow server`, or a bake of every option
+# combination installed and run; `python3 tasks.py fast` (pytest -m "not slow") leaves those out.
+# Tests in files of our own carry @pytest.mark.slow. Tests in files other work owns are marked
+# here, by module and test name (the name without its parameters), so that those files need no edit.
+SLOW_TESTS = {
+    "tests.test_workflows_e2e": "*",  # every test runs the generated workflows under act
+    "tests.test_act_support": {
+        # the tests that start act; the others check act_support's own logic without running it
+        "test_successful_run_exits_zero_with_every_job_and_step_green",
+        "test_summary_collects_every_step_of_every_job",
+        "test_uploaded_artifact_is_copied_with_its_layout",
+        "test_fake_token_never_appears_in_log_or_summary",
+        "test_secrets_reach_steps_verbatim",
+        "test_failing_step_is_reported_by_name_and_fails_the_run",
+        "test_upload_artifact_stand_in_follows_v4_rules",
+        "test_local_composite_action_runs_but_self_repository_syntax_does_not_yet",
+        "test_timeout_stops_act_and_its_steps",
+    },
+    "tests.test_release_cli": {
+        "test_release_with_a_tracking_server_moves_the_champion_alias",  # a real mlflow server
+        "test_release_survives_server_errors_and_rate_limits",  # trains, evaluates and waits out Retry-After: ~50 s
+    },
+}
+
+
+def is_slow(module: str, name: str) -> bool:
+    names = SLOW_TESTS.get(module, ())
+    return names == "*" or name in names
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_slow(item.module.__name__, getattr(item, "originalname", item.name)):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

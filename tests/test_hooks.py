@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEMPLATE, tool
+from tests.conftest import CHOICES, OPTIONS, TEMPLATE, tool
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,17 @@ from tests.conftest import TEMPLATE, tool
         pytest.param(["package=mlflow"], "package 'mlflow' would shadow an existing module", id="package-dependency"),
         pytest.param(["github_owner=-acme"], "github_owner '-acme' is not a valid GitHub user", id="owner-leading-dash"),
         pytest.param(["runs_on=ubuntu latest"], "runs_on 'ubuntu latest' is not a runner label", id="runner-with-space"),
+        # Answers outside an option's choices (cookiecutter itself would raise a traceback for
+        # a choice list, so the lists live in `_choices` and this hook checks them).
+        pytest.param(["task=foo"], "task 'foo' is not supported: expected binary_classification or regression", id="choice-task"),
+        pytest.param(["model_family=xgboost"], "model_family 'xgboost' is not supported", id="choice-model-family"),
+        pytest.param(
+            ["hyperparameter_search=maybe"], "hyperparameter_search 'maybe' is not supported: expected no or yes", id="choice-search"
+        ),
+        pytest.param(
+            ["license=GPL-3.0"], "license 'GPL-3.0' is not supported: expected MIT, Apache-2.0 or Proprietary", id="choice-license"
+        ),
+        pytest.param(["python_version=3.10"], "python_version '3.10' is not supported: expected 3.11, 3.12 or 3.13", id="choice-python"),
     ],
 )
 def test_bad_answers_are_rejected_with_one_line(tmp_path: Path, answers: list[str], expected: str):
@@ -30,6 +41,9 @@ def test_bad_answers_are_rejected_with_one_line(tmp_path: Path, answers: list[st
         text=True,
     )
     assert result.returncode != 0
+    # No traceback on stderr, where an exception escaping cookiecutter would land. (cookiecutter
+    # 2.7 logs every failed hook with its own FailedHookException traceback on stdout: not ours to change.)
+    assert "Traceback" not in result.stderr, result.stderr
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(error_lines) == 1, result.stderr
     assert expected in error_lines[0]
@@ -38,4 +52,13 @@ def test_bad_answers_are_rejected_with_one_line(tmp_path: Path, answers: list[st
 
 def test_valid_answers_pass_the_hook(cookies):
     result = cookies.bake(extra_context={"project": "a1-b2", "package": "a1_b2", "github_owner": "my-org", "runs_on": "self-hosted"})
+    assert result.exit_code == 0, result.exception
+
+
+def test_every_choice_option_defaults_to_its_first_choice_and_every_choice_bakes(cookies):
+    # The option holds the default and `_choices` the allowed values: the two must agree.
+    for option, allowed in CHOICES.items():
+        assert OPTIONS[option] == allowed[0], f"{option}: default {OPTIONS[option]!r} is not the first of {allowed}"
+    # Each value passes the hook (the bake matrix bakes them all; here the last of each, at once).
+    result = cookies.bake(extra_context={option: allowed[-1] for option, allowed in CHOICES.items()})
     assert result.exit_code == 0, result.exception

@@ -8,6 +8,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import DEFAULT, mlops, project_env
 from tests.services import mlflow_server
 
@@ -17,6 +19,7 @@ def server_get(url: str, endpoint: str, **query: str) -> dict:
         return json.loads(response.read())
 
 
+@pytest.mark.slow  # a real mlflow server
 def test_runs_models_and_the_champion_alias_live_on_the_server(synced_project, tmp_path: Path):
     project = synced_project(DEFAULT)
     shutil.rmtree(project / "outputs", ignore_errors=True)

@@ -53,3 +53,72 @@ def test_fairness_gap_gate_uses_the_gap_between_groups():
     assert measured["recall"] == 0.5
     results = apply_gates("binary_classification", gates_for(max_fairness_gap={"recall": 0.2}), {}, None, measured)
     assert verdicts(results) == {("fairness_gap", "recall"): False}
+
+
+def test_one_failing_gate_among_several_fails_the_report_and_is_named():
+    from {{ cookiecutter.package }}.core.report import pr_report
+
+    gates = gates_for(minimums={"r2": 0.5}, maximums={"rmse": 10.0}, max_regression={"mae": 0.5, "r2": 0.1})
+    challenger = {"r2": 0.75, "rmse": 9.0, "mae": 6.0}
+    champion = {"r2": 0.75, "rmse": 9.5, "mae": 5.0}  # mae worse by 1.0: over its 0.5 tolerance
+    results = apply_gates("regression", gates, challenger, champion, {})
+    assert verdicts(results) == {
+        ("minimum", "r2"): True,
+        ("maximum", "rmse"): True,
+        ("no_regression", "mae"): False,
+        ("no_regression", "r2"): True,
+    }
+    evaluation = {
+        "task": "regression",
+        "holdout_rows": 4,
+        "challenger": {"run_id": "c" * 16, "model_uri": "models:/m/2", "version": "2", "metrics": challenger},
+        "champion": {"run_id": "p" * 16, "model_uri": "models:/m@champion", "version": "1", "metrics": champion},
+        "fairness": None,
+        "gates": [gate.as_dict() for gate in results],
+        "passed": all(gate.passed for gate in results),  # as the evaluate job decides
+    }
+    markdown = pr_report(None, evaluation, "Pipeline")
+    assert "## Pipeline — ❌ fail" in markdown
+    assert "(failed gates: no_regression:mae)" in markdown
+    assert "### Model — ❌ fail" in markdown
+    assert [line for line in markdown.splitlines() if "❌ fail |" in line] == [
+        next(line for line in markdown.splitlines() if line.startswith("| no_regression | mae |"))
+    ]
+
+
+# Bounds are inclusive. The numbers are exact in binary floating point so that "at the bound"
+# really is at it (0.80 - 0.75 is 0.05000000000000004, not 0.05).
+def test_a_minimum_passes_at_its_bound_and_fails_just_below():
+    gates = gates_for(minimums={"r2": 0.5})
+    assert verdicts(apply_gates("regression", gates, {"r2": 0.5}, None, {})) == {("minimum", "r2"): True}
+    below = math.nextafter(0.5, 0.0)
+    assert verdicts(apply_gates("regression", gates, {"r2": below}, None, {})) == {("minimum", "r2"): False}
+
+
+def test_a_maximum_passes_at_its_bound_and_fails_just_above():
+    gates = gates_for(maximums={"rmse": 10.0})
+    assert verdicts(apply_gates("regression", gates, {"rmse": 10.0}, None, {})) == {("maximum", "rmse"): True}
+    above = math.nextafter(10.0, math.inf)
+    assert verdicts(apply_gates("regression", gates, {"rmse": above}, None, {})) == {("maximum", "rmse"): False}
+
+
+def test_a_regression_exactly_at_the_tolerance_passes_in_both_directions():
+    gates = gates_for(max_regression={"r2": 0.25, "rmse": 0.5})
+    champion = {"r2": 0.75, "rmse": 10.0}
+    at_bound = {"r2": 0.5, "rmse": 10.5}  # r2 lower by 0.25, rmse higher by 0.5: both exactly the tolerance
+    assert verdicts(apply_gates("regression", gates, at_bound, champion, {})) == {
+        ("no_regression", "r2"): True,
+        ("no_regression", "rmse"): True,
+    }
+    past = {"r2": math.nextafter(0.5, 0.0), "rmse": math.nextafter(10.5, math.inf)}
+    assert verdicts(apply_gates("regression", gates, past, champion, {})) == {
+        ("no_regression", "r2"): False,
+        ("no_regression", "rmse"): False,
+    }
+
+
+def test_a_fairness_gap_at_its_bound_passes_and_just_above_fails():
+    gates = gates_for(max_fairness_gap={"recall": 0.25})
+    assert verdicts(apply_gates("binary_classification", gates, {}, None, {"recall": 0.25})) == {("fairness_gap", "recall"): True}
+    above = {"recall": math.nextafter(0.25, 1.0)}
+    assert verdicts(apply_gates("binary_classification", gates, {}, None, above)) == {("fairness_gap", "recall"): False}

@@ -2,8 +2,9 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from {{ cookiecutter.package }}.config import ColumnSpec
+from {{ cookiecutter.package }}.config import ColumnSpec, load_settings
 from {{ cookiecutter.package }}.core.schemas import build_schema, schema_hash, summarize_failures
+from tests.conftest import PROJECT
 
 COLUMNS = {
     "id": ColumnSpec(dtype="string", unique=True),
@@ -50,3 +51,13 @@ def test_schema_hash_changes_when_a_type_changes_and_not_otherwise():
     retyped = {**COLUMNS, "age": ColumnSpec(dtype="float", min=18)}
     assert schema_hash(same) == schema_hash(COLUMNS)
     assert schema_hash(retyped) != schema_hash(COLUMNS)
+
+
+def test_schema_hash_changes_when_the_column_order_changes():
+    # The shipped columns, whatever data this project was given: same specs, another order.
+    columns = load_settings(PROJECT / "confs").data.columns
+    assert len(columns) >= 2
+    reordered = dict(reversed(list(columns.items())))
+    assert list(reordered) != list(columns)
+    assert schema_hash(reordered) != schema_hash(columns)
+    assert schema_hash(dict(columns.items())) == schema_hash(columns)

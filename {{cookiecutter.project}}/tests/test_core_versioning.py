@@ -25,6 +25,22 @@ def test_the_bump_follows_what_changed(current, expected):
     assert reason.split(":")[0] in {"major", "minor", "patch"}
 
 
+@pytest.mark.parametrize(
+    ("previous_tag", "previous", "expected"),
+    [
+        pytest.param(None, None, ("v1.0.0", "first release"), id="first"),
+        pytest.param("v1.4.2", None, ("v1.5.0", "minor: the previous release records no fingerprint"), id="no-fingerprint"),
+        pytest.param("v1.4.2", Fingerprint("s0", "d1", "m1"), ("v2.0.0", "major: the input schema changed"), id="major"),
+        pytest.param("v1.4.2", Fingerprint("s1", "d0", "m1"), ("v1.5.0", "minor: data changed"), id="minor-data"),
+        pytest.param("v1.4.2", Fingerprint("s1", "d1", "m0"), ("v1.5.0", "minor: model config changed"), id="minor-model-config"),
+        pytest.param("v1.4.2", Fingerprint("s1", "d0", "m0"), ("v1.5.0", "minor: data and model config changed"), id="minor-both"),
+        pytest.param("v1.4.2", Fingerprint("s1", "d1", "m1"), ("v1.4.3", "patch: same schema, data and model config"), id="patch"),
+    ],
+)
+def test_each_bump_says_why(previous_tag, previous, expected):
+    assert next_version(previous_tag, previous, BASE) == expected
+
+
 def test_a_previous_release_without_fingerprint_bumps_minor():
     assert next_version("v3.1.4", None, BASE)[0] == "v3.2.0"
 
