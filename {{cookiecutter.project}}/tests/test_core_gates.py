@@ -110,11 +110,17 @@ def test_a_regression_exactly_at_the_tolerance_passes_in_both_directions():
         ("no_regression", "r2"): True,
         ("no_regression", "rmse"): True,
     }
-    past = {"r2": math.nextafter(0.5, 0.0), "rmse": math.nextafter(10.5, math.inf)}
+    past = {"r2": 0.5 - 1e-6, "rmse": 10.5 + 1e-6}
     assert verdicts(apply_gates("regression", gates, past, champion, {})) == {
         ("no_regression", "r2"): False,
         ("no_regression", "rmse"): False,
     }
+
+
+def test_a_regression_at_the_tolerance_passes_despite_float_subtraction():
+    # 0.80 - 0.75 is 0.05000000000000004 in binary: still exactly the allowed 0.05 to a reader
+    gates = gates_for(max_regression={"r2": 0.05})
+    assert verdicts(apply_gates("regression", gates, {"r2": 0.75}, {"r2": 0.80}, {})) == {("no_regression", "r2"): True}
 
 
 def test_a_fairness_gap_at_its_bound_passes_and_just_above_fails():
