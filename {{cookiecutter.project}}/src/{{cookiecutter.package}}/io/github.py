@@ -13,6 +13,7 @@ elsewhere, the storage host a download redirects to) gets the request without it
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import re
@@ -174,9 +175,7 @@ class GitHub:
     def repo_path(self) -> str:
         return f"/repos/{self.context.repository}"
 
-    def request(
-        self, method: str, url: str, *, ok: tuple[int, ...] = (200, 201), stream: bool = False, **kwargs: Any
-    ) -> httpx.Response:
+    def request(self, method: str, url: str, *, ok: tuple[int, ...] = (200, 201), stream: bool = False, **kwargs: Any) -> httpx.Response:
         """One API call with retries; raises ``GitHubError`` for a status outside ``ok``.
 
         With ``stream`` the body of a successful answer is left unread: the caller reads and closes it.
@@ -225,7 +224,9 @@ class GitHub:
             if not next_url:
                 return
             if _origin_of(next_url) != _origin_of(self.context.api_url):
-                raise GitHubError(f"GitHub GET {_path(url)}: the next page is on another host ({next_url.split('?')[0]}): refusing to follow it")
+                raise GitHubError(
+                    f"GitHub GET {_path(url)}: the next page is on another host ({next_url.split('?')[0]}): refusing to follow it"
+                )
             query = None  # the next link carries the query
         raise GitHubError(
             f"GitHub GET {_path(url)} still had a next page after {MAX_PAGES} pages of up to {PER_PAGE} items: stopping there"
@@ -238,10 +239,8 @@ class GitHub:
         release = _object(release, "release", "id", "tag_name")
         upload_url = release.get("upload_url")
         if isinstance(upload_url, str):
-            try:
+            with contextlib.suppress(httpx.InvalidURL):  # upload_asset says what is wrong with it, should anyone use it
                 self._auth.allow(httpx.URL(_upload_base(upload_url)))
-            except httpx.InvalidURL:
-                pass  # upload_asset says what is wrong with it, should anyone use it
         return release
 
     def latest_release(self) -> dict[str, Any] | None:
@@ -277,7 +276,9 @@ class GitHub:
         return self._release(self.request_json("POST", f"{self.repo_path}/releases", json=payload, ok=(201,)))
 
     def release_assets(self, release: dict[str, Any]) -> list[dict[str, Any]]:
-        return [_object(asset, "release asset", "name", "url") for asset in self.paginate(f"{self.repo_path}/releases/{release['id']}/assets")]
+        return [
+            _object(asset, "release asset", "name", "url") for asset in self.paginate(f"{self.repo_path}/releases/{release['id']}/assets")
+        ]
 
     def upload_asset(self, release: dict[str, Any], name: str, content: bytes, content_type: str) -> dict[str, Any]:
         """Upload to the ``upload_url`` the API returned (uploads.github.com on github.com, the API's host on GHE)."""
@@ -398,7 +399,9 @@ def _failure(method: str, url: str, response: httpx.Response) -> GitHubError:
     message = _message(response)
     if response.status_code == 403 and message == ACCESS_DENIED:
         permission = required_permission(method, url)
-        needs = f"the token lacks `{permission}` (grant it in the job's permissions: block)" if permission else "the token lacks a permission"
+        needs = (
+            f"the token lacks `{permission}` (grant it in the job's permissions: block)" if permission else "the token lacks a permission"
+        )
         return GitHubError(f"GitHub refused {method} {_path(url)}: {needs}: 403 {ACCESS_DENIED}", 403)
     return GitHubError(f"GitHub {method} {_path(url)} failed: {response.status_code} {message}", response.status_code)
 
