@@ -91,6 +91,20 @@ def test_an_upload_url_the_api_did_not_return_gets_no_token():
     assert "authorization" not in seen[0].headers
 
 
+def test_an_upload_url_in_clear_text_gets_no_token_even_from_the_api():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/releases/latest"):
+            return httpx.Response(200, json={"id": 9, "tag_name": "v1.0.0", "upload_url": UPLOAD_URL.replace("https:", "http:")})
+        return httpx.Response(201, json={"name": "model.tar.gz"})
+
+    github = client(handler, [])
+    github.upload_asset(github.latest_release(), "model.tar.gz", b"bytes", "application/gzip")
+    assert seen[1].url.scheme == "http" and "authorization" not in seen[1].headers
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -182,9 +196,16 @@ def test_a_download_larger_than_the_cap_is_refused_without_reading_it_all():
 def test_a_declared_length_over_the_cap_is_refused_up_front():
     from {{ cookiecutter.package }}.errors import InputError
 
-    github = client(lambda request: httpx.Response(200, content=b"z" * 2048), [])
+    read: list[bytes] = []
+
+    def body():
+        read.append(b"z" * 2048)
+        yield read[-1]
+
+    github = client(lambda request: httpx.Response(200, headers={"content-length": "2048"}, content=body()), [])
     with pytest.raises(InputError, match="larger than 1024 bytes"):
         github.download_asset({"name": "release.json", "url": "/assets/2"}, max_bytes=1024)
+    assert read == []  # refused on the header, before any byte of the body
 
 
 @pytest.mark.parametrize(
