@@ -145,6 +145,11 @@ def test_the_last_block_of_the_last_bot_comment_wins():
     assert (reviewed.run_id, reviewed.metrics) == ("later-block", {"r2": 0.7})
 
 
+def test_a_body_github_hands_back_with_crlf_line_ends_still_has_its_block():
+    reviewed = find_reviewed([bot(report().replace("\n", "\r\n"))], bot_logins=BOTS)
+    assert reviewed is not None and reviewed.run_id == "abcdef1234567890"
+
+
 def test_the_newest_report_without_metrics_means_nothing_was_reviewed():
     assert find_reviewed([bot(report(), 1), bot(report(VALIDATION, None), 2)], bot_logins=BOTS) is None
 

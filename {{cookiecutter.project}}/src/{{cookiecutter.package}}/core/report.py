@@ -23,7 +23,8 @@ from .metric_catalog import HIGHER_IS_BETTER
 COMMENT_MARKER = f"<!-- mlops-report:{PROJECT} -->"
 # Hidden in the comment: the reviewed metrics, which the release checks the merged build against.
 METRICS_BLOCK = "<!-- mlops-metrics:"
-_BLOCK = re.compile(rf"^{re.escape(METRICS_BLOCK)} (.*) -->$", re.MULTILINE)
+# One whole line; GitHub hands back bodies edited on the web with CRLF line ends.
+_BLOCK = re.compile(rf"^{re.escape(METRICS_BLOCK)} (.*) -->\r?$", re.MULTILINE)
 REVIEWED_KEYS = ("run_id", "head_sha", "workflow_run", "metrics")
 # GitHub refuses issue and pull request comments longer than this (422).
 MAX_COMMENT_CHARS = 65536
