@@ -246,6 +246,13 @@ def test_posting_a_comment_without_the_permission_names_pull_requests_write():
         client(handler, []).upsert_comment(5, "<!-- m -->", "<!-- m -->")
 
 
+def test_a_personal_access_token_without_the_permission_is_named_too():
+    message = "Resource not accessible by personal access token"
+    github = client(lambda request: httpx.Response(403, json={"message": message}), [])
+    with pytest.raises(GitHubError, match=f"lacks `contents: write`.*403 {message}$"):
+        github.create_tag("v1.0.0", "a" * 40)
+
+
 @pytest.mark.parametrize(
     ("response", "expected"),
     [

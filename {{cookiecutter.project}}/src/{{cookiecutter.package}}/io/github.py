@@ -37,7 +37,8 @@ PER_PAGE = 100
 MAX_PAGES = 50
 # The login GITHUB_TOKEN acts as (an installation token: ``GET /user`` is not allowed to it).
 ACTIONS_BOT = "github-actions[bot]"
-ACCESS_DENIED = "Resource not accessible by integration"
+# GitHub's 403 to a token without the permission: "... by integration" (GITHUB_TOKEN, apps), "... by personal access token".
+ACCESS_DENIED = "Resource not accessible by"
 # Which permission of a workflow job's ``permissions:`` block each family of endpoints needs.
 PERMISSION_BY_PATH = (
     (re.compile(r"/issues/(\d+/|)comments"), "pull-requests"),
@@ -397,12 +398,12 @@ def required_permission(method: str, url: str) -> str | None:
 
 def _failure(method: str, url: str, response: httpx.Response) -> GitHubError:
     message = _message(response)
-    if response.status_code == 403 and message == ACCESS_DENIED:
+    if response.status_code == 403 and message.startswith(ACCESS_DENIED):
         permission = required_permission(method, url)
         needs = (
             f"the token lacks `{permission}` (grant it in the job's permissions: block)" if permission else "the token lacks a permission"
         )
-        return GitHubError(f"GitHub refused {method} {_path(url)}: {needs}: 403 {ACCESS_DENIED}", 403)
+        return GitHubError(f"GitHub refused {method} {_path(url)}: {needs}: 403 {message}", 403)
     return GitHubError(f"GitHub {method} {_path(url)} failed: {response.status_code} {message}", response.status_code)
 
 
