@@ -48,6 +48,7 @@ COMMON_FILES = {
     "tests/test_environment.py",
     "tests/test_io_github.py",
     "tests/test_core_report.py",
+    "tests/test_reviewed_metrics.py",
     "tests/test_core_schemas.py",
 } | {
     f"src/{{package}}/{name}"

@@ -50,6 +50,11 @@ def test_the_reviewed_metrics_ride_along_hidden_in_the_comment():
 
     markdown = pr_report(VALIDATION, evaluation(passed=True, champion=False), "Pipeline")
     assert "mlops-metrics" in markdown.splitlines()[-1] and markdown.splitlines()[-1].startswith("<!--")
-    assert reviewed_metrics(markdown) == {"run_id": "abcdef1234567890", "metrics": {"rmse": 9.0, "r2": 0.5}}
+    assert reviewed_metrics(markdown) == {
+        "run_id": "abcdef1234567890",
+        "head_sha": "",
+        "workflow_run": "",
+        "metrics": {"rmse": 9.0, "r2": 0.5},
+    }
     # Only a report of ours counts: the same block pasted into another comment is ignored.
     assert reviewed_metrics(markdown.replace(COMMENT_MARKER, "")) is None

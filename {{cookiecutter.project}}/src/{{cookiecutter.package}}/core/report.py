@@ -1,12 +1,21 @@
-"""Markdown a reviewer reads: the PR comment, the job summary, the evaluation report."""
+"""Markdown a reviewer reads: the PR comment, the job summary, the evaluation report.
+
+The PR comment is also a record the release reads back (:func:`find_reviewed`): it starts
+with ``COMMENT_MARKER`` and ends with one hidden metrics block. Every value the pull request
+controls (paths, column names, failing data values, gate settings, titles) is escaped before
+it is interpolated, so that no value can write a marker, a block, HTML or a table cell of
+its own; and only comments the bot wrote are read back.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from ..errors import CheckFailed
 from ..project import PROJECT
 from .metric_catalog import HIGHER_IS_BETTER
 
@@ -14,11 +23,49 @@ from .metric_catalog import HIGHER_IS_BETTER
 COMMENT_MARKER = f"<!-- mlops-report:{PROJECT} -->"
 # Hidden in the comment: the reviewed metrics, which the release checks the merged build against.
 METRICS_BLOCK = "<!-- mlops-metrics:"
+# One whole line; GitHub hands back bodies edited on the web with CRLF line ends.
+_BLOCK = re.compile(rf"^{re.escape(METRICS_BLOCK)} (.*) -->\r?$", re.MULTILINE)
+REVIEWED_KEYS = ("run_id", "head_sha", "workflow_run", "metrics")
+# GitHub refuses issue and pull request comments longer than this (422).
+MAX_COMMENT_CHARS = 65536
+TRUNCATED = "*… report truncated, see the job summary.*"
+MAX_CELL_CHARS = 200
+MAX_EXAMPLE_CHARS = 60
+# Characters a value must not bring into markdown: HTML (comments, tags), table cells, code spans.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;", "`": "&#96;", "\\": "&#92;"})
+# Inside <code>, also what markdown would format, so that the value reads as it is.
+_CODE_ESCAPES = str.maketrans({"*": "&#42;", "_": "&#95;", "[": "&#91;", "]": "&#93;", "~": "&#126;", "$": "&#36;"})
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What a pull request's reviewers saw: the run, the head commit it was built from, its metrics."""
+
+    run_id: str
+    head_sha: str
+    workflow_run: str
+    metrics: dict[str, float]
+    comment_url: str
+
+
+def _text(value: Any, limit: int = MAX_CELL_CHARS) -> str:
+    """A value shown as text: one line, bounded, with no HTML, no cell separator, no code span."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.translate(_ESCAPES)
+
+
+def _code(value: Any, limit: int = MAX_CELL_CHARS) -> str:
+    """A value shown as code (a path, a column, a data value), escaped as :func:`_text`."""
+    return f"<code>{_text(value, limit).translate(_CODE_ESCAPES)}</code>"
 
 
 def _number(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return _text(value)
     return f"{value:.4f}"
 
 
@@ -27,11 +74,106 @@ def _verdict(passed: bool) -> str:
 
 
 def reviewed_metrics(markdown: str) -> dict[str, Any] | None:
-    """The reviewed metrics hidden in a report this module rendered, or None when there are none."""
+    """The reviewed metrics hidden in a report this module rendered, or None when there are none.
+
+    Trusts whoever wrote ``markdown``: the release must use :func:`find_reviewed`, which reads
+    only the bot's comments.
+    """
     if COMMENT_MARKER not in markdown:
         return None
     found = re.search(rf"{re.escape(METRICS_BLOCK)} (.*?) -->", markdown)
     return json.loads(found.group(1)) if found else None
+
+
+def metrics_block(*, run_id: str, head_sha: str, workflow_run: str, metrics: dict[str, float]) -> str:
+    """The hidden line that records what was reviewed; ``<`` and ``>`` in it are JSON escapes, so it cannot end early."""
+    payload = json.dumps({"run_id": run_id, "head_sha": head_sha, "workflow_run": workflow_run, "metrics": metrics}, allow_nan=True)
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f"{METRICS_BLOCK} {payload} -->"
+
+
+def find_reviewed(comments: list[dict], *, bot_logins: frozenset[str]) -> Reviewed | None:
+    """The metrics reviewed on a pull request: the last block of the last bot comment that starts with the marker.
+
+    ``comments`` as the API lists them (oldest first). Only comments whose ``user.login`` is in
+    ``bot_logins`` count: pass ``frozenset({"github-actions[bot]"})`` (``io.github.ACTIONS_BOT``)
+    plus the ``<slug>[bot]`` login of an app token when the workflows use one. None when no such
+    comment exists or the newest has no block (nothing was evaluated). A block that does not
+    parse is a ``CheckFailed``: what was reviewed cannot be told, so nothing may be released on it.
+    """
+    ours = [
+        comment
+        for comment in comments
+        if isinstance(comment, dict)
+        and isinstance(comment.get("user"), dict)
+        and comment["user"].get("login") in bot_logins
+        and isinstance(comment.get("body"), str)
+        and comment["body"].startswith(COMMENT_MARKER)
+    ]
+    if not ours:
+        return None
+    comment = ours[-1]
+    url = str(comment.get("html_url") or comment.get("url") or f"comment {comment.get('id')}")
+    blocks = _BLOCK.findall(comment["body"])
+    if not blocks:
+        return None
+
+    def malformed(why: str) -> CheckFailed:
+        return CheckFailed(f"the reviewed-metrics block in {url} is malformed ({why}): re-run the pull request's workflow")
+
+    try:
+        record = json.loads(blocks[-1])
+    except ValueError as error:
+        raise malformed(f"not JSON: {error.msg}") from None
+    if not isinstance(record, dict):
+        raise malformed(f"a JSON {type(record).__name__}, not an object")
+    missing = [key for key in REVIEWED_KEYS if key not in record]
+    if missing:
+        raise malformed(f"missing {', '.join(missing)}")
+    for key in ("run_id", "head_sha", "workflow_run"):
+        if not isinstance(record[key], str):
+            raise malformed(f"{key} is not a string")
+    if not record["run_id"]:
+        raise malformed("run_id is empty")
+    metrics = record["metrics"]
+    if not isinstance(metrics, dict):
+        raise malformed("metrics is not an object")
+    for name, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise malformed(f"metric {_text(name, 40)!r} is not a number")
+    return Reviewed(
+        run_id=record["run_id"],
+        head_sha=record["head_sha"],
+        workflow_run=record["workflow_run"],
+        metrics={name: float(value) for name, value in metrics.items()},
+        comment_url=url,
+    )
+
+
+def github_length(text: str) -> int:
+    """Length as GitHub may count it: UTF-16 code units, never fewer than Python's characters."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_comment(markdown: str, limit: int = MAX_COMMENT_CHARS) -> str:
+    """The report cut to GitHub's comment limit, keeping the marker first and the metrics block last.
+
+    Whole lines are dropped from the end of the body, and a line says the report was truncated.
+    """
+    if github_length(markdown) <= limit:
+        return markdown
+    lines = markdown.rstrip("\n").split("\n")
+    tail = [line for line in lines[1:] if _BLOCK.fullmatch(line)][-1:]
+    body = [line for line in lines[1:] if not _BLOCK.fullmatch(line)]
+    head = lines[0]
+    fixed = github_length("\n".join([head, "", TRUNCATED, "", *tail])) + 2
+    kept, used = [], fixed
+    for line in body:
+        used += github_length(line) + 1
+        if used > limit:
+            break
+        kept.append(line)
+    return "\n".join([head, *kept, "", TRUNCATED, "", *tail]) + "\n"
 
 
 def version_label(version: str) -> str:
@@ -41,18 +183,19 @@ def version_label(version: str) -> str:
 
 def validation_section(validation: dict[str, Any]) -> str:
     lines = [f"### Data checks — {_verdict(validation['passed'])}", ""]
-    lines.append(f"`{validation['dataset']}`: {validation['rows']} rows × {validation['columns']} columns.")
+    lines.append(f"{_code(validation['dataset'])}: {_text(validation['rows'])} rows × {_text(validation['columns'])} columns.")
     manifest = validation["manifest"]
     if manifest["problems"]:
         lines.append("")
-        lines.extend(f"- ❌ manifest: {problem}" for problem in manifest["problems"])
+        lines.extend(f"- ❌ manifest: {_text(problem)}" for problem in manifest["problems"])
     else:
-        lines.append(f"Manifest `{manifest['path']}` matches (sha256, rows, schema).")
+        lines.append(f"Manifest {_code(manifest['path'])} matches (sha256, rows, schema).")
     if validation["failures"]:
         lines += ["", "| column | check | rows | examples |", "|---|---|---:|---|"]
         for failure in validation["failures"]:
-            examples = ", ".join(f"`{example}`" for example in failure["examples"])
-            lines.append(f"| `{failure['column']}` | {failure['check']} | {failure['rows'] or '—'} | {examples} |")
+            examples = ", ".join(_code(example, MAX_EXAMPLE_CHARS) for example in failure["examples"])
+            rows = _text(failure["rows"]) if failure["rows"] else "—"
+            lines.append(f"| {_code(failure['column'])} | {_text(failure['check'])} | {rows} | {examples} |")
     return "\n".join(lines)
 
 
@@ -71,40 +214,54 @@ def evaluation_section(evaluation: dict[str, Any]) -> str:
     challenger = evaluation["challenger"]
     champion = evaluation.get("champion")
     title = f"### Model — {_verdict(evaluation['passed'])}"
-    against = f"champion **{version_label(champion['version'])}**" if champion else "no champion yet (first model: absolute gates only)"
+    against = (
+        f"champion **{_text(version_label(champion['version']))}**" if champion else "no champion yet (first model: absolute gates only)"
+    )
     lines = [
         title,
         "",
-        f"Challenger run `{challenger['run_id'][:12]}` vs {against}, on a holdout of {evaluation['holdout_rows']} rows.",
+        f"Challenger run {_code(str(challenger['run_id'])[:12])} vs {against}, on a holdout of {_text(evaluation['holdout_rows'])} rows.",
         "",
     ]
     lines += ["| metric | challenger | champion | Δ |", "|---|---:|---:|---:|"]
     for metric, value in challenger["metrics"].items():
         reference = champion["metrics"].get(metric) if champion else None
-        lines.append(f"| {metric} | {_number(value)} | {_number(reference)} | {_delta(task, metric, value, reference)} |")
+        lines.append(f"| {_text(metric)} | {_number(value)} | {_number(reference)} | {_delta(task, metric, value, reference)} |")
     lines += ["", "#### Gates", "", "| gate | metric | verdict | detail |", "|---|---|---|---|"]
     for gate in evaluation["gates"]:
-        lines.append(f"| {gate['name']} | {gate['metric']} | {_verdict(gate['passed'])} | {gate['detail']} |")
+        lines.append(f"| {_text(gate['name'])} | {_text(gate['metric'])} | {_verdict(gate['passed'])} | {_text(gate['detail'])} |")
     fairness = evaluation.get("fairness")
     if fairness:
-        groups = sorted({group for values in fairness["groups"].values() for group in values})
-        lines += ["", f"#### Fairness by `{fairness['attribute']}`", ""]
-        lines += ["| metric | " + " | ".join(groups) + " | gap |", "|---|" + "---:|" * (len(groups) + 1)]
+        groups = sorted({str(group) for values in fairness["groups"].values() for group in values})
+        lines += ["", f"#### Fairness by {_code(fairness['attribute'])}", ""]
+        lines += ["| metric | " + " | ".join(_code(group, MAX_EXAMPLE_CHARS) for group in groups) + " | gap |"]
+        lines += ["|---|" + "---:|" * (len(groups) + 1)]
         for metric, values in fairness["groups"].items():
-            cells = " | ".join(_number(values.get(group)) for group in groups)
-            lines.append(f"| {metric} | {cells} | {_number(fairness['gaps'][metric])} |")
+            cells = " | ".join(_number({str(key): value for key, value in values.items()}.get(group)) for group in groups)
+            lines.append(f"| {_text(metric)} | {cells} | {_number(fairness['gaps'][metric])} |")
     return "\n".join(lines)
 
 
-def pr_report(validation: dict[str, Any] | None, evaluation: dict[str, Any] | None, title: str) -> str:
-    """The whole report: marker, headline verdict, then each section that has results."""
+def pr_report(
+    validation: dict[str, Any] | None,
+    evaluation: dict[str, Any] | None,
+    title: str,
+    *,
+    head_sha: str = "",
+    workflow_run: str = "",
+) -> str:
+    """The whole report: marker, headline verdict, each section that has results, and the metrics block.
+
+    ``head_sha``: the pull request's head commit the results were built from; ``workflow_run``:
+    the URL of the Actions run that built them. Both go into the block the release reads back.
+    """
     verdicts = [part["passed"] for part in (validation, evaluation) if part is not None]
     overall = all(verdicts) and bool(verdicts)
     failed_gates = [f"{gate['name']}:{gate['metric']}" for gate in (evaluation or {}).get("gates", []) if not gate["passed"]]
     headline = "all checks and gates passed" if overall else "changes requested by the pipeline"
     if failed_gates:
-        headline += f" (failed gates: {', '.join(failed_gates)})"
-    parts = [COMMENT_MARKER, f"## {title} — {_verdict(overall)}", "", headline]
+        headline += f" (failed gates: {_text(', '.join(failed_gates))})"
+    parts = [COMMENT_MARKER, f"## {_text(title)} — {_verdict(overall)}", "", headline]
     if validation is not None:
         parts += ["", validation_section(validation)]
     if evaluation is not None:
@@ -112,6 +269,7 @@ def pr_report(validation: dict[str, Any] | None, evaluation: dict[str, Any] | No
     if validation is None and evaluation is None:
         parts += ["", "No results yet: run `mlops validate`, `mlops train` and `mlops evaluate` first."]
     if evaluation is not None:
-        reviewed = {"run_id": evaluation["challenger"]["run_id"], "metrics": evaluation["challenger"]["metrics"]}
-        parts += ["", f"{METRICS_BLOCK} {json.dumps(reviewed, allow_nan=True)} -->"]
+        challenger = evaluation["challenger"]
+        block = metrics_block(run_id=challenger["run_id"], head_sha=head_sha, workflow_run=workflow_run, metrics=challenger["metrics"])
+        parts += ["", block]
     return "\n".join(parts) + "\n"
