@@ -85,7 +85,10 @@ class Environment(Strict):
     github_run_id: str = ""
     github_step_summary: str = ""
     pr_number: str = ""
+    pr_head_sha: str = ""
     pr_from_fork: bool = False
+    # The bot login of a GitHub App token, when the workflows use one instead of GITHUB_TOKEN.
+    mlops_bot_login: str = ""
     mlflow_tracking_uri: str = ""
 
     @classmethod

@@ -37,6 +37,13 @@ PER_PAGE = 100
 MAX_PAGES = 50
 # The login GITHUB_TOKEN acts as (an installation token: ``GET /user`` is not allowed to it).
 ACTIONS_BOT = "github-actions[bot]"
+
+
+def bot_logins(env: Environment) -> frozenset[str]:
+    """Whose comments are the pipeline's own: the Actions bot, and an app's bot (``MLOPS_BOT_LOGIN``) when configured."""
+    return frozenset({ACTIONS_BOT, env.mlops_bot_login} - {""})
+
+
 # GitHub's 403 to a token without the permission: "... by integration" (GITHUB_TOKEN, apps), "... by personal access token".
 ACCESS_DENIED = "Resource not accessible by"
 # Which permission of a workflow job's ``permissions:`` block each family of endpoints needs.

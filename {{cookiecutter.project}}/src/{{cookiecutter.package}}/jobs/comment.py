@@ -9,13 +9,12 @@ from ..config import Settings
 from ..core.report import COMMENT_MARKER, fit_comment
 from ..errors import InputError
 from ..io.artifacts import read_text
-from ..io.github import ACTIONS_BOT, GitHub, GitHubContext, GitHubError
+from ..io.github import GitHub, GitHubContext, GitHubError, bot_logins
 from ..jobs import PR_REPORT_MD
 
 logger = logging.getLogger(__name__)
 # The identities whose comments are ours. GITHUB_TOKEN acts as github-actions[bot]; a workflow that
 # comments with an app's token adds that app's "<slug>[bot]" login here (and the release reads the same set).
-BOT_LOGINS = frozenset({ACTIONS_BOT})
 
 
 def run(settings: Settings, pr_number: int | None) -> str | None:
@@ -25,7 +24,7 @@ def run(settings: Settings, pr_number: int | None) -> str | None:
         raise InputError(f"{PR_REPORT_MD} does not start with the report marker: render it with `mlops report`")
     with GitHub(GitHubContext.from_env(settings.env)) as github:
         try:
-            comment, created = github.upsert_comment(number, COMMENT_MARKER, fit_comment(body), bot_logins=BOT_LOGINS)
+            comment, created = github.upsert_comment(number, COMMENT_MARKER, fit_comment(body), bot_logins=bot_logins(settings.env))
         except GitHubError as error:
             # Pull requests from forks get a read-only token: the job summary still has the report.
             if error.status == 403 and settings.env.pr_from_fork:
