@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from {{ cookiecutter.package }}.config import load_settings
 from {{ cookiecutter.package }}.errors import ConfigError
@@ -27,10 +28,62 @@ def test_a_mistyped_value_names_the_file_and_the_key(workspace: Path):
         load_settings(workspace / "confs")
 
 
-def test_invalid_yaml_says_where(workspace: Path):
-    (workspace / "confs" / "gates.yaml").write_text("minimums: {roc_auc: [\n")
-    with pytest.raises(ConfigError, match=r"confs/gates\.yaml: line \d+ is not valid YAML"):
+def test_invalid_yaml_names_the_line(workspace: Path):
+    (workspace / "confs" / "gates.yaml").write_text("minimums: {}\nmax_regression:\n   roc_auc: 0.1\n  f1: 0.2\n")
+    with pytest.raises(ConfigError, match=r"^confs/gates\.yaml:4: not valid YAML"):
         load_settings(workspace / "confs")
+
+
+def test_a_close_unknown_key_suggests_the_known_one_and_comes_before_the_missing_one(workspace: Path):
+    text = (workspace / "confs" / "model.yaml").read_text()
+    (workspace / "confs" / "model.yaml").write_text(text.replace("estimator:", "estimatr:", 1))
+    # The path is shown relative to the project, as the user knows it
+    with pytest.raises(ConfigError, match=r"^confs/model\.yaml: estimatr: unknown key \(did you mean `estimator`\?\)$"):
+        load_settings(workspace / "confs")
+
+
+def test_a_nested_unknown_key_suggests_within_its_section(workspace: Path):
+    text = (workspace / "confs" / "model.yaml").read_text()
+    (workspace / "confs" / "model.yaml").write_text(text.replace("  cv:", "  cvv:", 1))
+    with pytest.raises(ConfigError, match=r"search\.cvv: unknown key \(did you mean `cv`\?\)"):
+        load_settings(workspace / "confs")
+
+
+def _data_yaml(workspace: Path) -> dict:
+    return yaml.safe_load((workspace / "confs" / "data.yaml").read_text())
+
+
+def _write_data_yaml(workspace: Path, data: dict) -> None:
+    (workspace / "confs" / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_the_timestamp_must_be_a_datetime_column(workspace: Path):
+    data = _data_yaml(workspace)
+    not_a_time = next(name for name, spec in data["columns"].items() if spec["dtype"] in {"int", "float"})
+    _write_data_yaml(workspace, {**data, "timestamp_column": not_a_time})
+    with pytest.raises(ConfigError, match=rf"timestamp_column names column '{not_a_time}', which is \w+: expected a datetime column"):
+        load_settings(workspace / "confs")
+
+
+def test_without_a_timestamp_the_config_is_valid(workspace: Path):
+    data = {key: value for key, value in _data_yaml(workspace).items() if key != "timestamp_column"}
+    _write_data_yaml(workspace, data)
+    assert load_settings(workspace / "confs").data.timestamp_column is None
+
+
+def test_string_labels_need_a_positive_class_that_is_one_of_them(workspace: Path):
+    data = _data_yaml(workspace)
+    target = data["target"]
+    columns = {**data["columns"], target: {"dtype": "category", "allowed": ["no", "yes"]}}
+    _write_data_yaml(workspace, {**data, "task": "binary_classification", "columns": columns})
+    with pytest.raises(ConfigError, match="positive_class is required"):
+        load_settings(workspace / "confs")
+    _write_data_yaml(workspace, {**data, "task": "binary_classification", "columns": columns, "positive_class": "maybe"})
+    with pytest.raises(ConfigError, match="positive_class 'maybe' is not among"):
+        load_settings(workspace / "confs")
+    (workspace / "confs" / "gates.yaml").write_text("{}\n")  # the gates of a regression bake name regression metrics
+    _write_data_yaml(workspace, {**data, "task": "binary_classification", "columns": columns, "positive_class": "yes"})
+    assert load_settings(workspace / "confs").data.positive_label == "yes"
 
 
 def test_a_gate_on_an_unknown_metric_is_rejected(workspace: Path):

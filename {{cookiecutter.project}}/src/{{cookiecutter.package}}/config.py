@@ -6,25 +6,36 @@ file and the key, e.g. ``confs/model.yaml: estimatr: unknown key``.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .core.specs import ColumnSpec, Features, GatesConfig, Strict
 from .errors import ConfigError
+from .project import TASK
+
+Task = Literal["binary_classification", "regression"]
 
 
 class DataConfig(Strict):
     path: str
     manifest: str = "data/manifest.json"
-    id_column: str | None = None
-    timestamp_column: str
+    # Defaults to the cookiecutter answer; `mlops init-data` writes it from the data.
+    task: Task = TASK
     target: str
+    # Classification: the target value counted as positive (1 for 0/1 targets).
+    positive_class: int | str | bool | None = None
+    id_column: str | None = None
+    # A datetime column: the most recent rows are the holdout. Absent: a seeded random split.
+    timestamp_column: str | None = None
     sensitive_attribute: str | None = None
+    # Cell texts read as missing values; anything else in a numeric column is a bad value.
+    missing_values: list[str] = Field(default_factory=lambda: [""])
     features: Features
     holdout_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
     columns: dict[str, ColumnSpec]
@@ -33,7 +44,7 @@ class DataConfig(Strict):
     def _columns_are_declared(self) -> DataConfig:
         named = {
             "target": [self.target],
-            "timestamp_column": [self.timestamp_column],
+            "timestamp_column": [self.timestamp_column] if self.timestamp_column else [],
             "features": self.features.all,
             "sensitive_attribute": [self.sensitive_attribute] if self.sensitive_attribute else [],
             "id_column": [self.id_column] if self.id_column else [],
@@ -44,7 +55,34 @@ class DataConfig(Strict):
                     raise ValueError(f"{key} names column {name!r}, which is not declared under columns")
         if self.target in self.features.all:
             raise ValueError(f"target {self.target!r} must not also be a feature")
+        if self.timestamp_column and self.columns[self.timestamp_column].dtype != "datetime":
+            dtype = self.columns[self.timestamp_column].dtype
+            raise ValueError(
+                f"timestamp_column names column {self.timestamp_column!r}, which is {dtype}: "
+                "expected a datetime column (or leave timestamp_column out for a seeded random split)"
+            )
+        self._check_positive_class()
         return self
+
+    def _check_positive_class(self) -> None:
+        if self.task == "regression":
+            if self.positive_class is not None:
+                raise ValueError("positive_class applies to classification only; remove it for regression")
+            return
+        allowed = self.columns[self.target].allowed
+        if self.positive_class is None:
+            if allowed is None or sorted(str(value) for value in allowed) != ["0", "1"]:
+                raise ValueError(
+                    f"positive_class is required: target {self.target!r} is not a 0/1 column "
+                    '(name the label to predict, e.g. positive_class: "yes")'
+                )
+        elif allowed is not None and str(self.positive_class) not in {str(value) for value in allowed}:
+            raise ValueError(f"positive_class {self.positive_class!r} is not among the target's allowed values {allowed}")
+
+    @property
+    def positive_label(self) -> int | str | bool:
+        """The positive class (1 for a 0/1 target)."""
+        return 1 if self.positive_class is None else self.positive_class
 
 
 class SearchConfig(Strict):
@@ -153,38 +191,77 @@ SECTIONS: dict[str, type[Strict]] = {
 }
 
 
-def _read_yaml(file: Path) -> dict[str, Any]:
+def _read_yaml(file: Path, shown: str) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise ConfigError(f"{file}: config file not found (expected one per section: {', '.join(SECTIONS)})") from error
+        raise ConfigError(f"{shown}: config file not found (expected one per section: {', '.join(SECTIONS)})") from error
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{file}:{where} is not valid YAML ({getattr(error, 'problem', error)})") from error
+        # The problem mark is where the parser gave up; fall back to the context it was in.
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{shown}{where}: not valid YAML ({problem})") from error
+    if loaded is None:
+        loaded = {}
     if not isinstance(loaded, dict):
-        raise ConfigError(f"{file}: expected a mapping of keys to values, found {type(loaded).__name__}")
+        raise ConfigError(f"{shown}: expected a mapping of keys to values, found {type(loaded).__name__}")
     return loaded
 
 
-def _describe(error: ValidationError, file: Path) -> str:
-    first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+def _known_keys(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:
+    """The keys accepted where ``location`` points: nested models followed, and dict values (``columns.<name>``)."""
+    current: Any = model
+    for part in location[:-1]:
+        if _is_model(current):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field else None
+        else:  # dict[str, Model] or Model | None: the key is a user's name, step into the model
+            current = next((arg for arg in getattr(current, "__args__", ()) if _is_model(arg)), None)
+    return list(current.model_fields) if _is_model(current) else []
+
+
+def _describe(error: ValidationError, shown: str, model: type[BaseModel]) -> str:
+    # An unknown key usually explains a "missing" one (a typo): report it first.
+    first = sorted(error.errors(), key=lambda item: item["type"] != "extra_forbidden")[0]
+    location = tuple(first["loc"])
+    if not location:  # a rule across keys: its message names them
+        return f"{shown}: {first['msg'].removeprefix('Value error, ')}"
+    key = ".".join(str(part) for part in location)
     if first["type"] == "extra_forbidden":
-        return f"{file}: {key}: unknown key"
+        close = difflib.get_close_matches(str(location[-1]), _known_keys(model, location), n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        return f"{shown}: {key}: unknown key{hint}"
     if first["type"] == "missing":
-        return f"{file}: {key}: required key is missing"
-    return f"{file}: {key}: {first['msg'].removeprefix('Value error, ')}"
+        return f"{shown}: {key}: required key is missing"
+    return f"{shown}: {key}: {first['msg'].removeprefix('Value error, ')}"
+
+
+def _shown(file: Path, root: Path) -> str:
+    """A config path as the user knows it: relative to the project when it is inside it."""
+    try:
+        return file.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(file)
 
 
 def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every section and the environment; ``root`` (default: parent of ``confs``) anchors paths."""
+    root = root if root is not None else confs.resolve().parent
     sections: dict[str, Any] = {}
     for name, model in SECTIONS.items():
         file = confs / f"{name}.yaml"
+        shown = _shown(file, root)
         try:
-            sections[name] = model.model_validate(_read_yaml(file))
+            sections[name] = model.model_validate(_read_yaml(file, shown))
         except ValidationError as error:
-            raise ConfigError(_describe(error, file)) from error
+            raise ConfigError(_describe(error, shown, model)) from error
+    unknown = sections["gates"].unknown_metrics(sections["data"].task)
+    if unknown:
+        raise ConfigError(f"{_shown(confs / 'gates.yaml', root)}: {unknown}")
     environment = Environment.read(os.environ if environ is None else environ)
-    return Settings(**sections, env=environment, root=root if root is not None else confs.resolve().parent)
+    return Settings(**sections, env=environment, root=root)

@@ -14,7 +14,15 @@ HIGHER_IS_BETTER: dict[str, dict[str, bool]] = {
     "regression": {"rmse": False, "mae": False, "r2": True},
 }
 # Metrics compared across groups of the sensitive attribute.
+# Recall and false-positive-rate gaps (equalized odds) stay meaningful when groups have
+# different base rates; a selection-rate gap does not (a perfect classifier fails it).
 GROUP_METRICS: dict[str, tuple[str, ...]] = {
-    "binary_classification": ("selection_rate", "recall", "precision"),
-    "regression": ("mae",),
+    "binary_classification": ("rows", "base_rate", "selection_rate", "recall", "false_positive_rate", "precision"),
+    # relative_mae: the group's MAE over the whole holdout's, so its gap has no units.
+    "regression": ("rows", "mae", "relative_mae"),
+}
+# Shown per group so a reader can tell why gaps arise; never gated.
+REPORTED_ONLY_GROUP_METRICS = ("rows", "base_rate")
+GATED_GROUP_METRICS: dict[str, tuple[str, ...]] = {
+    task: tuple(name for name in names if name not in REPORTED_ONLY_GROUP_METRICS) for task, names in GROUP_METRICS.items()
 }
