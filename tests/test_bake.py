@@ -47,6 +47,7 @@ COMMON_FILES = {
     "tests/test_core_versioning.py",
     "tests/test_environment.py",
     "tests/test_io_github.py",
+    "tests/test_release_protocol.py",
     "tests/test_core_report.py",
     "tests/test_core_schemas.py",
 } | {
@@ -75,6 +76,7 @@ COMMON_FILES = {
         "io/datasets.py",
         "io/github.py",
         "io/model_files.py",
+        "io/release_protocol.py",
         "io/tracking.py",
         "jobs/__init__.py",
         "jobs/champion.py",
