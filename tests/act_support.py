@@ -400,3 +400,21 @@ def _parse(returncode: int, output: str, artifacts_dir: Path, secret_values: Ite
         if "jobResult" in record:
             jobs[job_id] = str(record["jobResult"])
     return ActResult(returncode, mask("\n".join(lines)) + "\n", "".join(summaries), artifacts_dir, tuple(steps), jobs)
+
+
+def job_permissions(workflow: Path, job: str | None = None) -> dict[str, str]:
+    """The ``permissions:`` block of a workflow's job (its only job when ``job`` is None), for ``GitHubDouble.token_for``.
+
+    A job without its own block gets the workflow's; neither means GitHub's default, which the double's
+    ``token_for(permissions=None)`` models as all write.
+    """
+    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    jobs = document.get("jobs") or {}
+    if job is None:
+        if len(jobs) != 1:
+            raise ValueError(f"{workflow.name} has {len(jobs)} jobs: name the one whose permissions to use")
+        (job,) = jobs
+    block = jobs[job].get("permissions", document.get("permissions"))
+    if block is None:
+        raise ValueError(f"{workflow.name}:{job} declares no permissions: every job must (tests/test_workflows_static.py)")
+    return dict(block) if isinstance(block, dict) else block
