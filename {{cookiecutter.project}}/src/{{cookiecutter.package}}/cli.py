@@ -171,6 +171,9 @@ def release(
         bool, typer.Option("--allow-unreviewed", help="Release although no PR comment shows reviewed metrics (needs --reason).")
     ] = False,
     reason: Annotated[str, typer.Option(help="Why an unreviewed model may be released (recorded in the model card).")] = "",
+    pack_only: Annotated[
+        bool, typer.Option("--pack-only", help="Only pack the model archive into outputs/release/ (to attest it before releasing).")
+    ] = False,
 ) -> None:
     """Release the evaluated model from main: GitHub Release with assets, semver tag, Deployment, champion alias.
 
@@ -180,6 +183,9 @@ def release(
     """
     from .jobs import release as job
 
+    if pack_only:
+        typer.echo(_run(job.pack_only))
+        return
     outcome = _run(lambda settings: job.run(settings, allow_unreviewed=allow_unreviewed, reason=reason))
     typer.echo(f"{outcome.version}: {outcome.release_url}")
 

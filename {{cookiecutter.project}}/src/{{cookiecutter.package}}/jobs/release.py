@@ -29,7 +29,7 @@ from ..errors import CheckFailed, InputError
 from ..io import release_protocol as protocol
 from ..io.artifacts import append_step_summary, read_json, read_text, to_json, warn, write_all
 from ..io.github import GitHub, GitHubContext, GitHubError
-from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_JSON, TRAINING_JSON
+from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, TRAINING_JSON
 from ..project import DESCRIPTION, PROJECT_NAME
 
 try:
@@ -117,7 +117,7 @@ class Context:
     """What every step of one release run works with."""
 
     settings: Settings
-    github: GitHub
+    github: GitHub | None  # None when only packing
     build: Build
     tracking: Any  # io.tracking, imported late (mlflow costs seconds)
 
@@ -156,6 +156,22 @@ def run(settings: Settings, *, allow_unreviewed: bool = False, reason: str = "")
     append_step_summary(summary, settings.env.github_step_summary)
     logger.info("released %s (%s)", outcome.version, outcome.bump)
     return outcome
+
+
+def pack_only(settings: Settings) -> str:
+    """Pack the archive the release will carry into outputs/release/, so that the workflow can attest it first.
+
+    Packing is reproducible: ``mlops release`` packs the same bytes from the same model.
+    """
+    from ..io import tracking
+
+    build = _read_build(settings, tracking.git_sha(settings))
+    archive = _pack(Context(settings=settings, github=None, build=build, tracking=tracking))
+    path = settings.path(str(RELEASE_ARCHIVE))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(archive)
+    logger.info("packed %s (sha256 %s)", RELEASE_ARCHIVE, protocol.sha256(archive)[:12])
+    return str(RELEASE_ARCHIVE)
 
 
 def _release(settings: Settings, *, allow_unreviewed: bool, reason: str) -> ReleaseOutcome:
