@@ -270,6 +270,7 @@ def run_act(
 
     with tempfile.TemporaryDirectory(prefix="act-") as temporary:
         state = Path(temporary)
+        act_workflow = _for_act(workflow_path, state)
         event_file = state / "event.json"
         event_file.write_text(json.dumps(payload), encoding="utf-8")
         empty = state / "empty.env"
@@ -298,7 +299,7 @@ def run_act(
         command = [
             venv_tool("act"),
             event,
-            "--workflows", f".github/workflows/{workflow}",
+            "--workflows", str(act_workflow),
             "--eventpath", str(event_file),
             "--action-offline-mode",
             *local_repositories,
@@ -325,6 +326,29 @@ def run_act(
             command += ["--actor", actor]
         returncode, output = _run(command, project, _act_environment(state), timeout, secrets.values())
     return _parse(returncode, output, artifacts_dir, secrets.values())
+
+
+def _for_act(workflow_path: Path, state: Path) -> Path:
+    """The workflow as act can read it: act's schema lacks ``environment.deployment`` (GitHub's newer key).
+
+    Only that key is dropped, in a copy outside the repository; the static tests lint the original.
+    act ignores environments anyway (no protection rules, no deployments), so the run is the same.
+    """
+    document = yaml.safe_load(workflow_path.read_text(encoding="utf-8"))
+    changed = False
+    for job in (document.get("jobs") or {}).values():
+        environment = job.get("environment") if isinstance(job, dict) else None
+        if isinstance(environment, dict) and "deployment" in environment:
+            del environment["deployment"]
+            changed = True
+    if not changed:
+        return workflow_path
+    copy = state / "workflows" / workflow_path.name
+    copy.parent.mkdir()
+    # yaml turns the key `on` into True: write it back as "on".
+    text = yaml.safe_dump({("on" if key is True else key): value for key, value in document.items()}, sort_keys=False)
+    copy.write_text(text, encoding="utf-8")
+    return copy
 
 
 def _dotenv_quote(value: str) -> str:
@@ -400,3 +424,21 @@ def _parse(returncode: int, output: str, artifacts_dir: Path, secret_values: Ite
         if "jobResult" in record:
             jobs[job_id] = str(record["jobResult"])
     return ActResult(returncode, mask("\n".join(lines)) + "\n", "".join(summaries), artifacts_dir, tuple(steps), jobs)
+
+
+def job_permissions(workflow: Path, job: str | None = None) -> dict[str, str]:
+    """The ``permissions:`` block of a workflow's job (its only job when ``job`` is None), for ``GitHubDouble.token_for``.
+
+    A job without its own block gets the workflow's; neither means GitHub's default, which the double's
+    ``token_for(permissions=None)`` models as all write.
+    """
+    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    jobs = document.get("jobs") or {}
+    if job is None:
+        if len(jobs) != 1:
+            raise ValueError(f"{workflow.name} has {len(jobs)} jobs: name the one whose permissions to use")
+        (job,) = jobs
+    block = jobs[job].get("permissions", document.get("permissions"))
+    if block is None:
+        raise ValueError(f"{workflow.name}:{job} declares no permissions: every job must (tests/test_workflows_static.py)")
+    return dict(block) if isinstance(block, dict) else block

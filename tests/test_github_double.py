@@ -567,9 +567,21 @@ def test_every_route_declares_the_permission_it_needs() -> None:
 
     assert set(_NEEDS) == set(GitHubDouble.routes())
     by_permission = {needs if isinstance(needs, str) else needs[0] for needs in _NEEDS.values()}
-    assert by_permission == {METADATA_READ, ISSUE_OR_PULL, "contents", "issues", "pull-requests", "deployments"}
+    assert by_permission == {METADATA_READ, ISSUE_OR_PULL, "contents", "issues", "pull-requests", "deployments", "attestations"}
     writes = {key for key, needs in _NEEDS.items() if key[0] != "GET" and isinstance(needs, tuple)}
     assert all(_NEEDS[key][1] == "write" for key in writes)
+
+
+def test_attestations_are_listed_by_subject_digest_and_need_attestations_read(gh: GitHubDouble) -> None:
+    digest = "sha256:" + "ab" * 32
+    gh.add_attestation(digest)
+    with client(gh, gh.token_for(permissions={"attestations": "read"})) as api:
+        found = api.get(f"{REPO}/attestations/{digest}")
+        assert found.status_code == 200 and len(found.json()["attestations"]) == 1
+        assert api.get(f"{REPO}/attestations/sha256:{'cd' * 32}").status_code == 404
+    with client(gh, gh.token_for(permissions={"contents": "read"})) as api:
+        assert_not_accessible(api.get(f"{REPO}/attestations/{digest}"), "repos/attestations#list-attestations")
+    assert gh.violations == []
 
 
 def test_issue_comments_on_a_pull_request_take_pull_requests_or_issues(gh: GitHubDouble) -> None:

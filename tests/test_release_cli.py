@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
+import pickle
 import shutil
+import tarfile
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.act_support import job_permissions
 from tests.conftest import DEFAULT, mlops, project_env
 from tests.github_double import GitHubDouble
 from tests.services import mlflow_server
 
 SHA = hashlib.sha1(b"merged commit").hexdigest()
+ASSETS = {"model.tar.gz", "model.tar.gz.sha256", "metrics.json", "report.md", "model_card.md", "release.json"}
+MARKER = "<!-- mlops-report:churn-model -->"
+UNREVIEWED = ("--allow-unreviewed", "--reason", "no PR in this test")
 
 
 @pytest.fixture
@@ -25,7 +33,7 @@ def project(synced_project) -> Path:
 
 
 def github_env(github: GitHubDouble, **extra: str) -> dict[str, str]:
-    return {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": github.token, "GITHUB_REPOSITORY": github.full_name, "GITHUB_SHA": SHA, **extra}
+    return {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": github.token, "GITHUB_REPOSITORY": github.full_name, "GITHUB_SHA": SHA, "GITHUB_REF": "refs/heads/main", "GITHUB_ACTOR": "octocat", **extra}
 
 
 def build(project: Path, env: dict[str, str]) -> None:
@@ -38,7 +46,7 @@ def test_release_survives_server_errors_and_rate_limits(project: Path, github: G
     build(project, env)
     github.fail_next("POST", r"/releases$", status=502)
     github.fail_next("POST", r"/assets$", status=403, headers={"retry-after": "1", "x-ratelimit-remaining": "0"})
-    result = mlops(project, "release", env=env)
+    result = mlops(project, "release", "--allow-unreviewed", "--reason", "no PR in this test", env=env)
     assert result.stdout.startswith("v1.0.0: https://github.com/acme/churn-model/releases/tag/v1.0.0")
     release_posts = [call.status for call in github.calls if call.method == "POST" and call.path.endswith("/releases")]
     assert release_posts == [502, 201]
@@ -46,24 +54,107 @@ def test_release_survives_server_errors_and_rate_limits(project: Path, github: G
     assert github.token not in result.stdout + result.stderr
 
 
-def test_a_tampered_release_asset_is_refused_before_loading(project: Path, github: GitHubDouble):
-    headers = {"Authorization": f"Bearer {github.token}"}
-    with httpx.Client(base_url=github.url, headers=headers) as client:
-        release = client.post("/repos/acme/churn-model/releases", json={"tag_name": "v1.0.0", "target_commitish": SHA}).json()
+def api(github: GitHubDouble) -> httpx.Client:
+    return httpx.Client(base_url=github.url, headers={"Authorization": f"Bearer {github.token}"})
+
+
+def publish(github: GitHubDouble, tag: str, assets: dict[str, bytes], *, draft: bool = False, body: str = "") -> dict:
+    """A release made by hand (anyone who can push can do this), carrying exactly ``assets``."""
+    with api(github) as client:
+        release = client.post(
+            f"/repos/{github.full_name}/releases", json={"tag_name": tag, "target_commitish": SHA, "draft": True, "body": body}
+        ).json()
         upload = release["upload_url"].split("{")[0]
-        client.post(upload, params={"name": "model.tar.gz"}, content=b"not the model", headers={"Content-Type": "application/gzip"})
-        wrong = hashlib.sha256(b"the model").hexdigest()
-        client.post(
-            upload,
-            params={"name": "model.tar.gz.sha256"},
-            content=f"{wrong}  model.tar.gz\n".encode(),
-            headers={"Content-Type": "text/plain"},
-        )
+        for name, content in assets.items():
+            client.post(upload, params={"name": name}, content=content, headers={"Content-Type": "application/octet-stream"})
+        if not draft:
+            release = client.patch(f"/repos/{github.full_name}/releases/{release['id']}", json={"draft": False}).json()
+    return release
+
+
+def model_release(archive: bytes, **overrides: bytes) -> dict[str, bytes]:
+    """Every asset of a release, consistent with ``archive`` unless overridden."""
+    digest = hashlib.sha256(archive).hexdigest()
+    record = {"version": "v9.0.0", "run_id": "r", "model_sha256": digest, "metrics": {"roc_auc": 0.9}}
+    assets = {
+        "model.tar.gz": archive,
+        "model.tar.gz.sha256": f"{digest}  model.tar.gz\n".encode(),
+        "metrics.json": b"{}",
+        "report.md": b"report",
+        "model_card.md": b"card",
+        "release.json": json.dumps(record).encode(),
+    }
+    return assets | overrides
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as zipped, tarfile.open(fileobj=zipped, mode="w") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+class _Payload:
+    """Unpickling this creates a file: what a pickled "model" in a release asset could do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+def test_a_tampered_release_asset_is_refused_before_loading(project: Path, github: GitHubDouble):
+    wrong = hashlib.sha256(b"the model").hexdigest()
+    publish(github, "v1.0.0", model_release(b"not the model", **{"model.tar.gz.sha256": f"{wrong}  model.tar.gz\n".encode()}))
     result = mlops(project, "champion", env=github_env(github), check=False)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: release v1.0.0: model.tar.gz has sha256")
     assert "refusing to load it" in result.stderr
     assert not (project / "outputs" / "champion" / "model").exists()
+
+
+def test_a_pickled_model_in_a_release_is_refused_and_never_runs(project: Path, github: GitHubDouble, tmp_path: Path):
+    # Given a release whose archive says "pickle" (MLmodel) and carries a payload, with a matching checksum
+    ran = tmp_path / "payload-ran"
+    mlmodel = b"flavors:\n  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n"
+    publish(github, "v1.0.0", model_release(tar_gz({"MLmodel": mlmodel, "model.pkl": pickle.dumps(_Payload(ran))})))
+    # When the champion is fetched, Then it is refused (exit 2, not ignored) and the payload never ran
+    result = mlops(project, "champion", env=github_env(github), check=False)
+    assert result.returncode == 2, result.stderr
+    assert "release v1.0.0" in result.stderr and "no model.skops" in result.stderr and "never pickle" in result.stderr
+    assert not ran.exists()
+    assert not (project / "outputs" / "champion" / "model").exists()
+
+
+def test_a_tar_bomb_is_refused_from_its_headers(project: Path, github: GitHubDouble):
+    header = tarfile.TarInfo("model.skops")
+    header.size = 3 * 1024**3  # declared, never sent: refused before reading it
+    publish(github, "v1.0.0", model_release(gzip.compress(header.tobuf(format=tarfile.PAX_FORMAT) + b"\0" * 512)))
+    result = mlops(project, "champion", env=github_env(github), check=False)
+    assert result.returncode == 2
+    assert "release v1.0.0: model.tar.gz unpacks to more than" in result.stderr
+    assert not (project / "outputs" / "champion").exists() or not any((project / "outputs" / "champion").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("asset", "content", "message"),
+    [
+        ("model.tar.gz.sha256", b"", "release v1.0.0: model.tar.gz.sha256 is not one"),
+        ("model.tar.gz.sha256", b"deadbeef model.tar.gz\n", "release v1.0.0: model.tar.gz.sha256 is not one"),
+        ("release.json", b"{not json", "release v1.0.0: release.json is not a valid release record"),
+        ("release.json", b'{"version": "v1.0.0"}', "release v1.0.0: release.json is not a valid release record"),
+    ],
+    ids=["empty-checksum", "short-checksum", "release-json-not-json", "release-json-missing-fields"],
+)
+def test_bad_release_data_is_a_clear_input_error(project: Path, github: GitHubDouble, asset: str, content: bytes, message: str):
+    publish(github, "v1.0.0", model_release(tar_gz({"model.skops": b"x"}), **{asset: content}))
+    result = mlops(project, "champion", env=github_env(github), check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().startswith(f"error: {message}"), result.stderr
 
 
 def test_release_without_a_token_is_a_one_line_error(project: Path):
@@ -80,9 +171,192 @@ def test_release_with_a_tracking_server_moves_the_champion_alias(project: Path, 
     with mlflow_server(project / ".venv", tmp_path, project_env()) as url:
         env = github_env(github, MLFLOW_TRACKING_URI=url)
         build(project, env)
-        mlops(project, "release", env=env)
+        mlops(project, "release", "--allow-unreviewed", "--reason", "no PR in this test", env=env)
         with httpx.Client(base_url=url) as client:
             alias = client.get("/api/2.0/mlflow/registered-models/alias", params={"name": "churn-model", "alias": "champion"}).json()
     trained = json.loads((project / "outputs" / "train" / "run.json").read_text())
     assert alias["model_version"]["version"] == trained["model"]["version"]
     assert [status["state"] for status in github.deployments[0]["statuses"]] == ["success"]
+
+
+# The release: checks first, then draft, deployment, publication.
+
+
+@pytest.fixture
+def released(project: Path, github: GitHubDouble) -> Path:
+    """A project built against an empty repository, and released once (unreviewed, with a reason)."""
+    build(project, github_env(github))
+    mlops(project, "release", *UNREVIEWED, env=github_env(github))
+    return project
+
+
+def bot_report(metrics: dict, head_sha: str, run_id: str = "r") -> str:
+    block = json.dumps({"run_id": run_id, "head_sha": head_sha, "workflow_run": "1", "metrics": metrics})
+    return f"{MARKER}\n## Model report\n<!-- mlops-metrics: {block} -->\n"
+
+
+def published(github: GitHubDouble) -> list[dict]:
+    return [release for release in github.releases if not release["draft"]]
+
+
+def test_a_champion_is_the_newest_complete_semver_release(released: Path, github: GitHubDouble):
+    (first,) = github.releases
+    archive = next(asset["content"] for asset in first["assets"] if asset["name"] == "model.tar.gz")
+    publish(github, "nightly", model_release(b"garbage"))  # not semver: ignored
+    publish(github, "v1.1.0", {"model.tar.gz": archive})  # incomplete: skipped
+    publish(github, "v1.2.0", model_release(archive), draft=True)  # a draft: never the champion
+    result = mlops(released, "champion", env=github_env(github))
+    champion = json.loads((released / "outputs" / "champion" / "champion.json").read_text())
+    assert champion["tag"] == "v1.0.0"
+    assert "ignoring release 'nightly'" in result.stderr and "skipping release v1.1.0: it lacks" in result.stderr
+
+
+@pytest.mark.parametrize(("gh_exit", "returncode"), [(None, 1), (1, 1), (0, 0)], ids=["no-gh", "gh-rejects", "gh-verifies"])
+def test_an_attested_archive_must_pass_gh_attestation_verify(
+    released: Path, github: GitHubDouble, tmp_path: Path, gh_exit: int | None, returncode: int
+):
+    (release,) = github.releases
+    archive = next(asset["content"] for asset in release["assets"] if asset["name"] == "model.tar.gz")
+    github.add_attestation(f"sha256:{hashlib.sha256(archive).hexdigest()}")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    if gh_exit is not None:  # gh itself needs sigstore and github.com: a stand-in records its arguments
+        (tools / "gh").write_text(f'#!/bin/sh\necho "$@" > "{tmp_path}/gh-args"\nexit {gh_exit}\n')
+        (tools / "gh").chmod(0o755)
+    result = mlops(released, "champion", env=github_env(github, PATH=f"{tools}:/usr/bin:/bin"), check=False)
+    assert result.returncode == returncode, result.stderr
+    if gh_exit is not None:
+        assert (tmp_path / "gh-args").read_text().split()[:2] == ["attestation", "verify"]
+        assert "--repo acme/churn-model" in (tmp_path / "gh-args").read_text()
+    if returncode:
+        assert "refusing it" in result.stderr and not (released / "outputs" / "champion" / "model").exists()
+
+
+def test_a_merge_whose_rebuilt_model_differs_from_the_reviewed_one_is_refused(project: Path, github: GitHubDouble):
+    env = github_env(github)
+    build(project, env)
+    github.add_pull(number=12, head_ref="feature", head_sha=SHA)
+    metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
+    github.add_comment(12, bot_report({**metrics, "roc_auc": metrics["roc_auc"] + 0.01}, SHA), login="github-actions[bot]")
+    result = mlops(project, "release", env=env, check=False)
+    assert result.returncode == 1, result.stderr
+    assert "differs from the one reviewed in https://github.com/acme/churn-model/pull/12: roc_auc" in result.stderr
+    assert github.releases == [] and not [ref for ref in github.refs if ref.startswith("refs/tags/")]
+
+
+def test_a_merge_matching_its_reviewed_comment_is_released_and_says_by_whom_and_why(project: Path, github: GitHubDouble):
+    env = github_env(github)
+    build(project, env)
+    github.add_pull(number=12, head_ref="feature", head_sha=SHA)
+    metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
+    github.add_comment(12, bot_report(metrics, SHA), login="github-actions[bot]")
+    mlops(project, "release", env=env)
+    (release,) = github.releases
+    assert "Released by: octocat; reviewed in https://github.com/acme/churn-model/pull/12" in release["body"]
+    record = json.loads(next(asset["content"] for asset in release["assets"] if asset["name"] == "release.json"))
+    assert record["released_by"] == "octocat" and record["reason"].endswith("/pull/12")
+
+
+@pytest.mark.parametrize(
+    ("author", "head_sha", "message"),
+    [
+        ("github-actions[bot]", "1" * 40, "it is stale"),
+        ("mallory", SHA, "no reviewed metrics"),  # the same block, written by a person: not the pipeline's
+    ],
+    ids=["stale-comment", "comment-by-a-person"],
+)
+def test_reviewed_metrics_must_be_the_bots_and_for_the_pull_requests_head(
+    project: Path, github: GitHubDouble, author: str, head_sha: str, message: str
+):
+    env = github_env(github)
+    build(project, env)
+    github.add_pull(number=12, head_ref="feature", head_sha=SHA)
+    metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
+    github.add_comment(12, bot_report(metrics, head_sha), login=author)
+    result = mlops(project, "release", env=env, check=False)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert github.releases == []
+
+
+def test_without_reviewed_metrics_the_release_fails_closed_unless_allowed_with_a_reason(project: Path, github: GitHubDouble, tmp_path):
+    summary = tmp_path / "summary.md"
+    env = github_env(github, GITHUB_STEP_SUMMARY=str(summary), GITHUB_ACTIONS="true")
+    build(project, env)
+    refused = mlops(project, "release", env=env, check=False)
+    assert refused.returncode == 1 and "no reviewed metrics" in refused.stderr
+    assert "### ❌ Release failed: no reviewed metrics" in summary.read_text()
+    no_reason = mlops(project, "release", "--allow-unreviewed", env=env, check=False)
+    assert no_reason.returncode == 2 and "--allow-unreviewed needs --reason" in no_reason.stderr
+    assert github.releases == []
+    allowed = mlops(project, "release", "--allow-unreviewed", "--reason", "hotfix for incident 7", env=env)
+    assert "::warning::releasing" in allowed.stdout and "hotfix for incident 7" in allowed.stdout
+    (release,) = published(github)
+    assert "Released by: octocat; released without review: hotfix for incident 7" in release["body"]
+    assert "### ✅ Released v1.0.0" in summary.read_text()
+
+
+def test_a_release_is_refused_off_main(project: Path, github: GitHubDouble):
+    env = github_env(github, GITHUB_REF="refs/heads/feature")
+    build(project, env)
+    result = mlops(project, "release", *UNREVIEWED, env=env, check=False)
+    assert result.returncode == 1
+    assert "releases are made from refs/heads/main only; this run is on refs/heads/feature" in result.stderr
+    assert github.releases == [] and github.deployments == []
+
+
+@pytest.mark.parametrize("dropped", [None, "deployments"], ids=["workflow-permissions", "without-deployments-write"])
+def test_release_with_the_workflows_permissions_is_all_or_nothing(project: Path, github: GitHubDouble, tmp_path: Path, dropped):
+    # The token a release job gets: the permissions block parsed from the baked release.yml (minus one, to break it)
+    permissions = job_permissions(project / ".github" / "workflows" / "release.yml")
+    permissions.pop(dropped, None)
+    summary = tmp_path / "summary.md"
+    env = github_env(github, GITHUB_STEP_SUMMARY=str(summary))
+    build(project, env)
+    env["GITHUB_TOKEN"] = github.token_for(permissions=permissions)
+    result = mlops(project, "release", *UNREVIEWED, env=env, check=False)
+    if dropped is None:
+        assert result.returncode == 0, result.stderr
+        assert [release["tag_name"] for release in published(github)] == ["v1.0.0"]
+        assert [status["state"] for status in github.deployments[0]["statuses"]] == ["success", "in_progress"][::-1]
+        return
+    assert result.returncode != 0
+    assert "Resource not accessible by integration" in result.stderr
+    assert github.releases == [], "the draft is deleted: nothing published, nothing left over"
+    assert not [ref for ref in github.refs if ref.startswith("refs/tags/")]
+    with api(github) as client:
+        assert client.get(f"/repos/{github.full_name}/releases/latest").status_code == 404
+    assert "### ❌ Release failed" in summary.read_text()
+
+
+def test_a_rerun_after_publication_changes_nothing(released: Path, github: GitHubDouble):
+    before = len(github.calls)
+    mlops(released, "release", *UNREVIEWED, env=github_env(github))
+    writes = [f"{call.method} {call.path}" for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
+    assert writes == []
+
+
+def test_a_rerun_completes_a_published_release_that_lost_an_asset(released: Path, github: GitHubDouble):
+    (release,) = github.releases
+    report = next(asset for asset in release["assets"] if asset["name"] == "report.md")
+    with api(github) as client:
+        assert client.delete(f"/repos/{github.full_name}/releases/assets/{report['id']}").status_code == 204
+    mlops(released, "release", *UNREVIEWED, env=github_env(github))
+    (completed,) = github.releases
+    assert completed["id"] == release["id"] and {asset["name"] for asset in completed["assets"]} == ASSETS
+
+
+@pytest.mark.parametrize("corrupt", [False, True], ids=["consistent-draft-completed", "corrupt-draft-replaced"])
+def test_a_rerun_completes_or_replaces_the_draft_a_killed_run_left(project: Path, tmp_path: Path, corrupt: bool):
+    with GitHubDouble(owner="acme", repo="churn-model", immutable_releases=True) as github:
+        env = github_env(github)
+        build(project, env)
+        archive = tar_gz({"model.skops": b"stale"}) if corrupt else None
+        left = {"model.tar.gz": archive, "model.tar.gz.sha256": b"0" * 64 + b"  model.tar.gz\n"} if corrupt else {}
+        draft = publish(github, "v1.0.0", left, draft=True, body=f"card\n<!-- mlops-release sha={SHA} -->\n")
+        mlops(project, "release", *UNREVIEWED, env=env)
+        (release,) = github.releases
+        assert (release["id"] != draft["id"]) is corrupt
+        assert not release["draft"] and release["immutable"]
+        assert {asset["name"] for asset in release["assets"]} == ASSETS
+        assert github.refs["refs/tags/v1.0.0"] == SHA
+        assert github.violations == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests.act_support import prepare_repo, run_act
+from tests.act_support import job_permissions, prepare_repo, run_act
 from tests.conftest import DEFAULT, TEMPLATE
 from tests.github_double import GitHubDouble
 
@@ -41,6 +41,10 @@ def pull_request_event(number: int, branch: str, sha: str) -> dict:
     return {"pull_request": {"number": number, "head": {"ref": branch, "sha": sha, "repo": {"fork": False}}, "base": {"ref": "main"}}}
 
 
+def dispatch_event(**inputs: object) -> dict:
+    return {"ref": "refs/heads/main", "inputs": inputs}
+
+
 def push_event(sha: str) -> dict:
     return {"ref": "refs/heads/main", "before": "0" * 40, "after": sha, "head_commit": {"id": sha}}
 
@@ -53,13 +57,15 @@ def baked(tmp_path: Path) -> Path:
 
 
 def act(project: Path, github: GitHubDouble, event: str, workflow: str, payload: dict, artifacts: Path):
+    """Run a workflow with the GITHUB_TOKEN its job's ``permissions:`` block grants, no more (read from the baked file)."""
+    token = github.token_for(permissions=job_permissions(project / ".github" / "workflows" / workflow))
     return run_act(
         project,
         event,
         workflow,
         payload,
         env={"GITHUB_API_URL": github.url},
-        secrets={"GITHUB_TOKEN": github.token},
+        secrets={"GITHUB_TOKEN": token},
         artifacts_dir=artifacts,
         timeout=900,
     )
@@ -102,8 +108,11 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     assert "pull/12" in release["body"]  # the model card says which review it passed
     (deployment,) = github.deployments
     assert deployment["environment"] == "production" and deployment["sha"] == head
-    assert [status["state"] for status in deployment["statuses"]] == ["success"]
-    assert "### Released v1.0.0" in release_run.summary
+    assert [status["state"] for status in deployment["statuses"]] == ["in_progress", "success"]
+    assert "### ✅ Released v1.0.0" in release_run.summary
+    # And the archive the release carries is the one the workflow attested (packed twice, same bytes)
+    attested = (tmp_path / "run3" / "attest-build-provenance.calls").read_text().split()
+    assert attested == ["outputs/release/model.tar.gz", f"sha256:{checksum}"]
 
     # When the release workflow is re-run for the same commit, Then nothing new is created
     before = len(github.calls)
@@ -143,3 +152,24 @@ def test_a_pr_that_breaks_a_gate_fails_after_commenting(baked: Path, github: Git
     assert "## Model report — ❌ fail" in comment["body"]
     assert "failed gates: minimum:roc_auc" in comment["body"]
     assert not github.releases
+
+
+def test_a_dispatched_unreviewed_release_on_an_immutable_repository(baked: Path, tmp_path: Path):
+    head = git(baked, "rev-parse", "HEAD")
+    with GitHubDouble(owner=OWNER, repo=REPO, immutable_releases=True) as github:
+        # Given no reviewed PR comment, When the release is dispatched with allow_unreviewed and a reason
+        payload = dispatch_event(allow_unreviewed=True, reason="first model, reviewed offline")
+        run = act(baked, github, "workflow_dispatch", "release.yml", payload, tmp_path / "run1")
+        assert run.returncode == 0, run.log[-6000:]
+        # Then one published, immutable release carries every asset, and the card says why it was unreviewed
+        (release,) = github.releases
+        assert not release["draft"] and release["immutable"] and github.refs["refs/tags/v1.0.0"] == head
+        assert {asset["name"] for asset in release["assets"]} == RELEASE_ASSETS
+        assert "released without review: first model, reviewed offline" in release["body"]
+        assert "::warning::releasing" in run.log
+        # When it is re-run, Then nothing is written (the release is immutable, and complete)
+        before = len(github.calls)
+        rerun = act(baked, github, "workflow_dispatch", "release.yml", payload, tmp_path / "run2")
+        assert rerun.returncode == 0, rerun.log[-6000:]
+        assert not [call for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
+        assert github.violations == []

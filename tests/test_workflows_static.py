@@ -11,7 +11,7 @@ import yaml
 from tests.conftest import DEFAULT
 from tests.workflow_lint import actionlint, check_jsonschema, zizmor
 
-GRANT = re.compile(r"^\s+(actions|checks|contents|deployments|id-token|issues|packages|pull-requests|statuses): (read|write)")
+GRANT = re.compile(r"^\s+(actions|attestations|checks|contents|deployments|id-token|issues|packages|pull-requests|statuses): (read|write)")
 COMBOS = [DEFAULT, {**DEFAULT, "task": "regression", "runs_on": "self-hosted"}]
 
 

@@ -68,6 +68,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"),
     ("post", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"),
     ("get", "/repos/{owner}/{repo}/compare/{basehead}"),
+    ("get", "/repos/{owner}/{repo}/attestations/{subject_digest}"),
 )
 
 # Keys that only document or illustrate: dropped wherever they appear outside a schema's properties.

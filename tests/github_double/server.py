@@ -444,6 +444,7 @@ class GitHubDouble:
         self._labels: dict[str, int] = {}
         self._deployments: dict[int, _Deployment] = {}
         self._commit_statuses: dict[str, dict[str, str]] = {}  # sha → context → latest state
+        self._attestations: dict[str, list[dict[str, Any]]] = {}  # "sha256:<hex>" → attestations of that subject
         self._tags_of_immutable_releases: set[str] = set()  # never reusable, even once the release is deleted
         # GITHUB_TOKEN as a workflow without a `permissions:` block gets it in a permissive repository: all write.
         self.token = self._issue_token(ACTIONS_BOT, _normalise_permissions(None), token)
@@ -653,6 +654,19 @@ class GitHubDouble:
             raise ValueError(f"{state!r}: a commit status is one of {', '.join(COMMIT_STATES)}")
         with self._lock:
             self._commit_statuses.setdefault(sha, {})[context] = state
+
+    def add_attestation(self, subject_digest: str, predicate_type: str = "https://slsa.dev/provenance/v1") -> None:
+        """Seed a build provenance attestation for ``sha256:<hex>`` (as actions/attest-build-provenance stores one).
+
+        The bundle is an opaque placeholder: only ``gh attestation verify`` reads it, and tests stand in for gh.
+        """
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", subject_digest):
+            raise ValueError(f"{subject_digest!r}: expected sha256:<64 hex digits>")
+        with self._lock:
+            bundle = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}, "dsseEnvelope": {}}
+            self._attestations.setdefault(subject_digest, []).append(
+                {"bundle": bundle, "repository_id": self._repo_id, "bundle_url": "", "initiator": "github-actions", "predicate_type": predicate_type}
+            )
 
     def fail_next(
         self,
@@ -2098,6 +2112,16 @@ class GitHubDouble:
             "files": [],
         }
         return _Reply(200, comparison)
+
+    # Endpoints: attestations
+
+    @_route("GET", "/repos/{owner}/{repo}/attestations/{subject_digest}", needs=("attestations", "read"))
+    def _list_attestations(self, request: _Request) -> _Reply:
+        # GitHub answers 404 when a subject has no attestation in the repository (gh treats it as "none found").
+        found = self._attestations.get(unquote(request.params["subject_digest"]))
+        if not found:
+            raise _not_found()
+        return _Reply(200, {"attestations": copy.deepcopy(found)})
 
     def _ancestors(self, sha: str) -> list[str]:
         """sha and its seeded ancestors, nearest first (breadth-first)."""

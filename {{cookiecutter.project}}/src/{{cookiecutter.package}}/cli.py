@@ -142,7 +142,7 @@ def promote() -> None:
 
 @app.command()
 def champion() -> None:
-    """Fetch the production model: the latest GitHub Release's model archive, sha256-verified.
+    """Fetch the production model: the newest complete GitHub Release's model archive, verified and bounded.
 
     With a tracking server (MLFLOW_TRACKING_URI=http…) the registry alias is the champion instead.
     Reads: GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY. Writes: outputs/champion/.
@@ -166,16 +166,28 @@ def comment(
 
 
 @app.command()
-def release() -> None:
-    """Release the evaluated model: semver tag, GitHub Release with assets, Deployment, champion alias.
+def release(
+    allow_unreviewed: Annotated[
+        bool, typer.Option("--allow-unreviewed", help="Release although no PR comment shows reviewed metrics (needs --reason).")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why an unreviewed model may be released (recorded in the model card).")] = "",
+    pack_only: Annotated[
+        bool, typer.Option("--pack-only", help="Only pack the model archive into outputs/release/ (to attest it before releasing).")
+    ] = False,
+) -> None:
+    """Release the evaluated model from main: GitHub Release with assets, semver tag, Deployment, champion alias.
 
-    Reads: outputs/train/run.json, outputs/evaluate/*, the GitHub API. Writes: outputs/release/release.json.
-    Idempotent for a commit. Exit 1 when the gates failed or the model differs from the reviewed one.
+    Reads: outputs/train/run.json, outputs/evaluate/*, the GitHub API (GITHUB_REF must be refs/heads/main).
+    Writes: outputs/release/release.json. Idempotent for a commit; all or nothing. Exit 1 when the gates
+    failed, the model differs from the reviewed one, or there are no reviewed metrics (without --allow-unreviewed).
     """
     from .jobs import release as job
 
-    record = _run(job.run)
-    typer.echo(f"{record['version']}: {record['release_url']}")
+    if pack_only:
+        typer.echo(_run(job.pack_only))
+        return
+    outcome = _run(lambda settings: job.run(settings, allow_unreviewed=allow_unreviewed, reason=reason))
+    typer.echo(f"{outcome.version}: {outcome.release_url}")
 
 
 def main() -> None:

@@ -122,17 +122,22 @@ class Environment(Strict):
     github_event_name: str = ""
     github_run_id: str = ""
     github_step_summary: str = ""
+    github_actions: bool = False  # "true" inside GitHub Actions: workflow commands (::warning::) are read from stdout
     pr_number: str = ""
     pr_head_sha: str = ""
     pr_from_fork: bool = False
     # The bot login of a GitHub App token, when the workflows use one instead of GITHUB_TOKEN.
     mlops_bot_login: str = ""
     mlflow_tracking_uri: str = ""
+    # Handed to the tools the CLI starts (gh), which get nothing else of this environment.
+    path: str = ""
+    home: str = ""
 
     @classmethod
     def read(cls, environ: Mapping[str, str]) -> Environment:
         values: dict[str, Any] = {name: environ[name.upper()] for name in cls.model_fields if environ.get(name.upper())}
-        values["pr_from_fork"] = environ.get("PR_FROM_FORK", "").strip().lower() == "true"
+        for flag in ("pr_from_fork", "github_actions"):
+            values[flag] = environ.get(flag.upper(), "").strip().lower() == "true"
         if "github_api_url" in values:
             values["github_api_url"] = values["github_api_url"].rstrip("/")
         return cls(**values)

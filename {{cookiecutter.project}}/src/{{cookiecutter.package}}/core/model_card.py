@@ -21,7 +21,8 @@ def model_card(
     training: dict[str, Any],
     evaluation: dict[str, Any],
     sha: str,
-    reviewed_in: str | None,
+    released_by: str,
+    why: str,
 ) -> str:
     """Markdown: what the model is, how it was made, how well and how fairly it performs."""
     challenger = evaluation["challenger"]
@@ -37,7 +38,7 @@ def model_card(
         f"- Task: {evaluation['task'].replace('_', ' ')}; estimator: `{training['estimator']}`",
         f"- Trained: {training['trained_at']} from commit `{sha[:12]}`; MLflow run `{challenger['run_id']}`",
         f"- Data snapshot digest: `{training['data_digest'][:16]}`",
-        f"- Review: {reviewed_in or 'no pull request found for this commit (pushed directly)'}",
+        f"- Released by: {released_by}; {why}",
         f"- Replaces: {champion['version'] if champion else 'nothing (first model in production)'}",
         "",
         "## Parameters",

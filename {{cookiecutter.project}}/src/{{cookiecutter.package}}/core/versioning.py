@@ -49,6 +49,12 @@ def parse(tag: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
+def semver_or_none(tag: str) -> tuple[int, int, int] | None:
+    """The version a tag names, or None for a tag that is not semver (``latest``, ``v1.2``)."""
+    match = SEMVER.fullmatch(tag)
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
+
+
 def next_version(previous_tag: str | None, previous: Fingerprint | None, current: Fingerprint) -> tuple[str, str]:
     """The next tag and the reason for the bump."""
     if previous_tag is None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..config import Environment
 from ..errors import InputError
+
+logger = logging.getLogger(__name__)
 
 
 def write_all(outputs: dict[Path, str]) -> None:
@@ -54,3 +59,12 @@ def append_step_summary(markdown: str, summary: str) -> None:
     if summary:
         with open(summary, "a", encoding="utf-8") as stream:
             stream.write(markdown)
+
+
+def warn(message: str, env: Environment) -> None:
+    """A warning in the log and, in GitHub Actions, a ``::warning::`` annotation on the run's page."""
+    logger.warning("%s", message)
+    if env.github_actions:
+        escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        sys.stdout.write(f"::warning::{escaped}\n")
+        sys.stdout.flush()

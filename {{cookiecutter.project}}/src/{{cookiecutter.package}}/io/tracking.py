@@ -153,29 +153,13 @@ def load_model(settings: Settings, model_uri: str) -> Any:
         return model_files.load_model(Path(folder))
 
 
-def package_model(settings: Settings, model_uri: str) -> bytes:
-    """The logged model folder as a reproducible .tar.gz (sorted entries, no times or owners)."""
-    import gzip
-    import tarfile
-    from io import BytesIO
-
+def download_model(settings: Settings, model_uri: str, destination: Path) -> Path:
+    """Fetch a logged model's folder into ``destination``; ``io.release_protocol`` packs it for a release."""
     connect(settings)
-    with tempfile.TemporaryDirectory() as scratch:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch))
-        buffer = BytesIO()
-        with (
-            gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped,
-            tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
-        ):
-            for path in sorted(local.rglob("*")):
-                info = tar.gettarinfo(str(path), arcname=path.relative_to(local).as_posix())
-                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-                if path.is_file():
-                    with path.open("rb") as stream:
-                        tar.addfile(info, stream)
-                else:
-                    tar.addfile(info)
-        return buffer.getvalue()
+    try:
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(destination)))
+    except (MlflowException, OSError) as error:
+        raise InputError(f"could not fetch model {model_uri} from MLflow: {str(error).splitlines()[0]}") from error
 
 
 def champion(settings: Settings) -> ModelRef | None:
@@ -192,3 +176,8 @@ def champion(settings: Settings) -> ModelRef | None:
 def set_champion(settings: Settings, version: str) -> None:
     client = connect(settings)
     client.set_registered_model_alias(settings.tracking.registered_model, CHAMPION_ALIAS, version)
+
+
+def delete_champion(settings: Settings) -> None:
+    client = connect(settings)
+    client.delete_registered_model_alias(settings.tracking.registered_model, CHAMPION_ALIAS)

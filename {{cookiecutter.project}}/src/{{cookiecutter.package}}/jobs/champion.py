@@ -1,84 +1,94 @@
 """``mlops champion``: fetch the production model to compare against.
 
-With the embedded SQLite tracking store every CI run starts empty, so the champion comes
-from the latest GitHub Release: its model archive, verified against its sha256 before
-anything is unpacked. With a remote tracking server the registry alias is the champion
-and nothing needs fetching.
+With the embedded SQLite tracking store every CI run starts empty, so the champion comes from
+GitHub Releases (``io.release_protocol``): the newest published, complete release, its archive
+checked against its sha256 (and its attestations when it has any) before anything is unpacked,
+unpacked within bounds, and loaded once through the safe loader so that a model that is not a
+skops file of trusted types is refused here. With a remote tracking server the registry alias is
+the champion and nothing needs fetching.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
 
 from ..config import Settings
 from ..errors import InputError
+from ..io import model_files
+from ..io import release_protocol as protocol
 from ..io.artifacts import to_json, write_all
 from ..io.github import GitHub, GitHubContext
 from ..jobs import CHAMPION_DIR, CHAMPION_JSON
-from ..jobs.release import MODEL_ARCHIVE, RELEASE_RECORD
 
 logger = logging.getLogger(__name__)
 
 
-def _unpack(archive: bytes, destination: Path) -> None:
-    """Unpack into a fresh folder, then swap it in: a failure leaves no half-unpacked model."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=".champion-"))
-    try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            tar.extractall(staging, filter="data")  # refuses absolute paths, links out, devices
-        if destination.exists():
-            shutil.rmtree(destination)
-        staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+class ChampionRecord(BaseModel):
+    """Where the champion came from: ``outputs/champion/champion.json``, read by ``mlops evaluate``."""
+
+    source: Literal["registry", "release", "none"]
+    tag: str = ""
+    release_url: str = ""
+    sha256: str = ""
+    provenance: str = ""
+    model_path: str = ""
+    run_id: str = ""
+    fingerprint: dict[str, str] | None = None
 
 
 def run(settings: Settings) -> dict:
     if settings.uses_tracking_server:
-        record = {"source": "registry"}
+        record = ChampionRecord(source="registry")
         logger.info("MLflow is a tracking server: the champion is its `champion` alias")
     else:
         with GitHub(GitHubContext.from_env(settings.env)) as github:
-            record = _from_latest_release(settings, github)
-    write_all({settings.path(str(CHAMPION_JSON)): to_json(record)})
-    return record
+            record = _from_releases(settings, github)
+    payload = record.model_dump(mode="json", exclude_defaults=True) | {"source": record.source}
+    write_all({settings.path(str(CHAMPION_JSON)): to_json(payload)})
+    return payload
 
 
-def _from_latest_release(settings: Settings, github: GitHub) -> dict:
-    release = github.latest_release()
+def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:
+    release = next(protocol.complete_releases(github), None)
     if release is None:
-        logger.info("no release yet: the challenger will be judged on absolute gates alone")
-        return {"source": "none"}
-    tag = release["tag_name"]
-    assets = {asset["name"]: asset for asset in github.release_assets(release)}
-    for needed in (MODEL_ARCHIVE, f"{MODEL_ARCHIVE}.sha256"):
-        if needed not in assets:
-            raise InputError(f"release {tag} has no asset {needed}: expected the model archive and its checksum (made by `mlops release`)")
-    archive = github.download_asset(assets[MODEL_ARCHIVE])
-    expected = github.download_asset(assets[f"{MODEL_ARCHIVE}.sha256"]).decode().split()[0]
-    actual = hashlib.sha256(archive).hexdigest()
+        logger.info("no complete release yet: the challenger will be judged on absolute gates alone")
+        return ChampionRecord(source="none")
+    where = release.where
+    archive = release.download(github, protocol.MODEL_ARCHIVE, limit=protocol.MAX_ARCHIVE_BYTES)
+    expected = protocol.parse_checksum(release.download(github, protocol.CHECKSUM), where=where)
+    actual = protocol.sha256(archive)
     if actual != expected:
         raise InputError(
-            f"release {tag}: {MODEL_ARCHIVE} has sha256 {actual[:12]}…, its checksum file says {expected[:12]}…; refusing to load it"
+            f"{where}: {protocol.MODEL_ARCHIVE} has sha256 {actual[:12]}…, its checksum file says {expected[:12]}…; refusing to load it"
         )
-    _unpack(archive, settings.path(str(CHAMPION_DIR)))
-    fingerprint = json.loads(github.download_asset(assets[RELEASE_RECORD])) if RELEASE_RECORD in assets else {}
-    logger.info("champion: %s (sha256 %s verified)", tag, actual[:12])
-    return {
-        "source": "release",
-        "tag": tag,
-        "release_url": release["html_url"],
-        "sha256": actual,
-        "model_path": str(CHAMPION_DIR),
-        "run_id": fingerprint.get("run_id", ""),
-        "fingerprint": fingerprint.get("fingerprint"),
-    }
+    record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=where)
+    if record.model_sha256 != actual:
+        raise InputError(f"{where}: {protocol.RELEASE_RECORD} names another model archive ({record.model_sha256[:12]}…); refusing it")
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / protocol.MODEL_ARCHIVE
+        copy.write_bytes(archive)
+        provenance = protocol.verify_provenance(github, settings.env, copy, actual, where=where)
+    destination = settings.path(str(CHAMPION_DIR))
+    protocol.unpack_model(archive, destination, where=where)
+    try:
+        model_files.load_model(destination)  # refuses anything but a skops file of this project's trusted types
+    except InputError as error:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise InputError(f"{where}: {error}") from error
+    logger.info("champion: %s (sha256 %s, %s)", release.tag, actual[:12], provenance)
+    return ChampionRecord(
+        source="release",
+        tag=release.tag,
+        release_url=release.data["html_url"],
+        sha256=actual,
+        provenance=provenance,
+        model_path=str(CHAMPION_DIR),
+        run_id=record.run_id,
+        fingerprint=record.fingerprint.as_dict() if record.fingerprint else None,
+    )

@@ -1,38 +1,136 @@
-"""``mlops release``: promote the evaluated model through a tagged GitHub Release.
+"""``mlops release``: promote the evaluated model through a tagged GitHub Release, all or nothing.
 
-Creates, for the commit being built: the next semver tag, a Release marked latest with the
-model archive, its sha256, metrics, report, model card and release record, a Deployment to
-``production`` with its status, and (with a tracking server) moves the ``champion`` alias.
-Idempotent: a re-run for the same commit finds its release and only completes what is missing.
+Order (``docs/runbook.md``): every check first (branch, gates, reviewed metrics, previous
+version, tag); then a draft release carrying every asset, listed back and compared; then the
+production Deployment (in progress); then the registry alias (tracking server only); then the
+release is published (GitHub creates the tag) and marked latest; then the deployment succeeds.
+A failure before publication deletes the draft, restores the alias and marks the deployment
+failed: nothing is latest, no tag exists. Idempotent: a re-run completes or replaces its own
+draft (found by the commit marker) and changes nothing once the release is published.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from ..config import Settings
 from ..core.model_card import model_card
-from ..core.report import reviewed_metrics
 from ..core.schemas import schema_hash
 from ..core.versioning import Fingerprint, model_digest, next_version
 from ..errors import CheckFailed, InputError
-from ..io.artifacts import append_step_summary, read_json, read_text, to_json, write_all
-from ..io.github import GitHub, GitHubContext
-from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_JSON, TRAINING_JSON
+from ..io import release_protocol as protocol
+from ..io.artifacts import append_step_summary, read_json, read_text, to_json, warn, write_all
+from ..io.github import GitHub, GitHubContext, GitHubError
+from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, TRAINING_JSON
 from ..project import DESCRIPTION, PROJECT_NAME
 
+try:
+    from ..core.report import find_reviewed
+except ImportError:  # TODO(merge): core.report.find_reviewed (parallel work) replaces this reading of the older block
+    import json
+    import re
+
+    from ..core.report import COMMENT_MARKER, METRICS_BLOCK
+
+    class _Unrecorded(str):
+        """Older blocks record no head sha: equal to any, so staleness goes unchecked until core.report records it."""
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __ne__(self, other: object) -> bool:
+            return False
+
+        __hash__ = str.__hash__
+
+    @dataclass(frozen=True)
+    class _Reviewed:
+        run_id: str
+        head_sha: str
+        workflow_run: str
+        metrics: dict[str, float]
+        comment_url: str
+
+    def find_reviewed(comments: list[dict], *, bot_logins: frozenset[str]) -> _Reviewed | None:
+        found = None
+        for comment in comments:
+            body = comment.get("body") or ""
+            if (comment.get("user") or {}).get("login") not in bot_logins or COMMENT_MARKER not in body:
+                continue
+            blocks = re.findall(rf"{re.escape(METRICS_BLOCK)} (.*?) -->", body)
+            if not blocks:
+                continue
+            try:
+                block = json.loads(blocks[-1])
+                found = _Reviewed(
+                    run_id=str(block["run_id"]),
+                    head_sha=str(block["head_sha"]) if "head_sha" in block else _Unrecorded(""),
+                    workflow_run=str(block.get("workflow_run", "")),
+                    metrics={name: float(value) for name, value in block["metrics"].items()},
+                    comment_url=comment.get("html_url", ""),
+                )
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise CheckFailed(f"the reviewed-metrics block in {comment.get('html_url', 'a comment')} is malformed") from error
+        return found
+
+
 logger = logging.getLogger(__name__)
-ENVIRONMENT = "production"
-MODEL_ARCHIVE = "model.tar.gz"
-RELEASE_RECORD = "release.json"
 
 
-def release_marker(sha: str) -> str:
-    return f"<!-- mlops-release sha={sha} -->"
+class ReleaseOutcome(BaseModel):
+    """``outputs/release/release.json``: what this run released (or found released)."""
+
+    version: str
+    sha: str
+    release_url: str
+    model_sha256: str
+    deployment_id: int
+    bump: str
+    released_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Build:
+    """What this commit built, read from the earlier verbs' outputs."""
+
+    sha: str
+    training: dict[str, Any]
+    evaluation: dict[str, Any]
+    fingerprint: Fingerprint
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.evaluation["challenger"]["metrics"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every step of one release run works with."""
+
+    settings: Settings
+    github: GitHub | None  # None when only packing
+    build: Build
+    tracking: Any  # io.tracking, imported late (mlflow costs seconds)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The release to make: decided entirely before anything is written to GitHub."""
+
+    version: str
+    bump: str
+    released_by: str
+    reason: str
+    card: str
 
 
 def fingerprint(settings: Settings, training: dict[str, Any]) -> Fingerprint:
@@ -43,179 +141,403 @@ def fingerprint(settings: Settings, training: dict[str, Any]) -> Fingerprint:
     )
 
 
-def run(settings: Settings) -> dict[str, Any]:
+def run(settings: Settings, *, allow_unreviewed: bool = False, reason: str = "") -> ReleaseOutcome:
+    try:
+        outcome = _release(settings, allow_unreviewed=allow_unreviewed, reason=reason.strip())
+    except Exception as error:
+        append_step_summary(f"### ❌ Release failed: {error}\n\nNothing was published.\n", settings.env.github_step_summary)
+        raise
+    summary = (
+        f"### ✅ Released {outcome.version}\n\n{outcome.bump}; model sha256 `{outcome.model_sha256[:16]}`; "
+        f"deployment {outcome.deployment_id} to {protocol.ENVIRONMENT}; released by {outcome.released_by or 'unknown'}: "
+        f"{outcome.reason}. {outcome.release_url}\n"
+    )
+    write_all({settings.path(str(RELEASE_JSON)): to_json(outcome.model_dump(mode="json"))})
+    append_step_summary(summary, settings.env.github_step_summary)
+    logger.info("released %s (%s)", outcome.version, outcome.bump)
+    return outcome
+
+
+def pack_only(settings: Settings) -> str:
+    """Pack the archive the release will carry into outputs/release/, so that the workflow can attest it first.
+
+    Packing is reproducible: ``mlops release`` packs the same bytes from the same model.
+    """
+    from ..io import tracking
+
+    build = _read_build(settings, tracking.git_sha(settings))
+    archive = _pack(Context(settings=settings, github=None, build=build, tracking=tracking))
+    path = settings.path(str(RELEASE_ARCHIVE))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(archive)
+    logger.info("packed %s (sha256 %s)", RELEASE_ARCHIVE, protocol.sha256(archive)[:12])
+    return str(RELEASE_ARCHIVE)
+
+
+def _release(settings: Settings, *, allow_unreviewed: bool, reason: str) -> ReleaseOutcome:
     from ..io import tracking  # mlflow import costs seconds: only here
 
+    if settings.env.github_ref != protocol.MAIN_REF:
+        raise CheckFailed(
+            f"releases are made from {protocol.MAIN_REF} only; this run is on {settings.env.github_ref or 'no ref (GITHUB_REF is unset)'}"
+        )
+    if allow_unreviewed and not reason:
+        raise InputError("--allow-unreviewed needs --reason: say why this model may be released without a reviewed PR comment")
+    build = _read_build(settings, tracking.git_sha(settings))
+    with GitHub(GitHubContext.from_env(settings.env)) as github:
+        existing = protocol.release_for_commit(github, build.sha)
+        if existing is not None and not existing.draft and not existing.missing:
+            logger.info("commit %s is already released as %s: nothing to do", build.sha[:12], existing.tag)
+            return _already_released(settings, github, existing, build)
+        why = _review(settings, github, build, allow_unreviewed=allow_unreviewed, reason=reason)
+        plan = _plan(settings, github, build, why, existing)
+        context = Context(settings=settings, github=github, build=build, tracking=tracking)
+        if existing is not None and not existing.draft:  # published without every asset (an older run, or edited)
+            return _complete_published(context, existing, plan)
+        return _publish_new(context, existing, plan)
+
+
+def _read_build(settings: Settings, sha: str) -> Build:
     training = read_json(settings.path(str(TRAINING_JSON)), produced_by="train")
     evaluation = read_json(settings.path(str(METRICS_JSON)), produced_by="evaluate")
     if evaluation["challenger"]["run_id"] != training["model"]["run_id"]:
         raise InputError(f"{METRICS_JSON} evaluates another run than {TRAINING_JSON}; run `mlops evaluate` again")
     if not evaluation["passed"]:
         raise CheckFailed(f"the model built from this commit failed its gates ({METRICS_JSON}); nothing was released")
-    sha = tracking.git_sha(settings)
-    current = fingerprint(settings, training)
-    with GitHub(GitHubContext.from_env(settings.env)) as github:
-        release = _release_for_commit(github, sha)
-        if release is None:
-            release, bump_reason, reviewed_in = _create_release(settings, github, sha, training, evaluation, current)
-        else:
-            bump_reason, reviewed_in = "already released", None
-            logger.info("commit %s is already released as %s: completing what is missing", sha[:12], release["tag_name"])
-        version = release["tag_name"]
-        archive_sha = _upload_missing_assets(settings, github, release, training, evaluation, current, tracking)
-        deployment = _ensure_deployment(
-            github, release, sha, archive_sha, settings.env.run_url, lambda: _move_alias(settings, training, tracking)
+    return Build(sha=sha, training=training, evaluation=evaluation, fingerprint=fingerprint(settings, training))
+
+
+# Checks: nothing below writes to GitHub.
+
+
+def _review(settings: Settings, github: GitHub, build: Build, *, allow_unreviewed: bool, reason: str) -> str:
+    """Why this model may be released: the PR whose bot comment showed these metrics, or the given reason."""
+    for pull in github.pulls_for_commit(build.sha):
+        reviewed = find_reviewed(list(github.comments(pull["number"])), bot_logins=protocol.REVIEW_BOTS)
+        if reviewed is None:
+            continue
+        head = pull["head"]["sha"]
+        if reviewed.head_sha != head:
+            raise CheckFailed(
+                f"the report comment on {pull['html_url']} was made for {reviewed.head_sha[:12] or 'an unknown commit'}, "
+                f"not the PR's head {head[:12]}: it is stale; re-run the PR workflow on the head before merging"
+            )
+        differing = [
+            f"{name} {build.metrics.get(name, math.nan):.6f} vs reviewed {value:.6f}"
+            for name, value in reviewed.metrics.items()
+            if not _same(build.metrics.get(name, math.nan), value)
+        ]
+        if differing:
+            raise CheckFailed(
+                f"the model rebuilt from {build.sha[:12]} differs from the one reviewed in {pull['html_url']}: {'; '.join(differing)}"
+            )
+        return f"reviewed in {pull['html_url']}"
+    if not allow_unreviewed:
+        raise CheckFailed(
+            f"no reviewed metrics for {build.sha[:12]}: no pull request with the pipeline's report comment (a direct push, "
+            "or a fork PR the bot could not comment on); refusing to release. To release anyway, dispatch the release "
+            "workflow with allow_unreviewed and a reason (`mlops release --allow-unreviewed --reason ...`)"
         )
-    record = {
-        "version": version,
-        "sha": sha,
-        "release_url": release["html_url"],
-        "model_sha256": archive_sha,
-        "deployment_id": deployment["id"],
-        "bump": bump_reason,
-        "reviewed_in": reviewed_in,
-    }
-    summary = (
-        f"### Released {version}\n\n{bump_reason}; model sha256 `{archive_sha[:16]}`; "
-        f"deployment {deployment['id']} to {ENVIRONMENT}: {release['html_url']}\n"
-    )
-    write_all({settings.path(str(RELEASE_JSON)): to_json(record)})
-    append_step_summary(summary, settings.env.github_step_summary)
-    logger.info("released %s (%s)", version, bump_reason)
-    return record
-
-
-def _release_for_commit(github: GitHub, sha: str) -> dict[str, Any] | None:
-    marker = release_marker(sha)
-    return next((release for release in github.releases() if marker in (release.get("body") or "")), None)
-
-
-def _reviewed_metrics(github: GitHub, sha: str) -> tuple[str | None, dict[str, Any] | None]:
-    """The metrics shown in the PR comment that was reviewed before this commit was merged."""
-    for pull in github.pulls_for_commit(sha):
-        for comment in github.comments(pull["number"]):
-            reviewed = reviewed_metrics(comment.get("body") or "")
-            if reviewed is not None:
-                return pull["html_url"], reviewed
-    return None, None
+    warn(f"releasing {build.sha[:12]} without reviewed metrics: {reason}", settings.env)
+    return f"released without review: {reason}"
 
 
 def _same(left: float, right: float) -> bool:
     return (math.isnan(left) and math.isnan(right)) or math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _create_release(settings, github, sha, training, evaluation, current) -> tuple[dict[str, Any], str, str | None]:
-    reviewed_in, reviewed = _reviewed_metrics(github, sha)
-    if reviewed is not None:
-        rebuilt = evaluation["challenger"]["metrics"]
-        differing = [
-            f"{name} {rebuilt[name]:.6f} vs reviewed {value:.6f}"
-            for name, value in reviewed["metrics"].items()
-            if name in rebuilt and not _same(rebuilt[name], value)
-        ]
-        if differing:
-            raise CheckFailed(f"the model rebuilt from {sha[:12]} differs from the one reviewed in {reviewed_in}: {'; '.join(differing)}")
+def _plan(settings: Settings, github: GitHub, build: Build, why: str, existing: protocol.Release | None) -> Plan:
+    if existing is not None and not existing.draft:
+        version, bump = existing.tag, "completing an incomplete release"
     else:
-        logger.warning("no reviewed metrics found for %s (no PR comment): releasing without that check", sha[:12])
-    previous = github.latest_release()
-    previous_fingerprint = _previous_fingerprint(github, previous) if previous else None
-    version, reason = next_version(previous["tag_name"] if previous else None, previous_fingerprint, current)
-    tagged = github.tag_sha(version)
-    if tagged is None:
-        github.create_tag(version, sha)
-    elif tagged != sha:
-        raise CheckFailed(f"tag {version} already exists on {tagged[:12]}, not on {sha[:12]}: delete it or release by hand")
+        previous = next((data for data in protocol.published_releases(github)), None)
+        previous_fingerprint = None
+        if previous is not None:
+            release = protocol.with_assets(github, previous)
+            if protocol.RELEASE_RECORD in release.assets:
+                record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=release.where)
+                previous_fingerprint = record.fingerprint
+        version, bump = next_version(previous["tag_name"] if previous else None, previous_fingerprint, build.fingerprint)
+        tagged = github.tag_sha(version)
+        if tagged is not None and tagged != build.sha:
+            raise CheckFailed(f"tag {version} already exists on {tagged[:12]}, not on {build.sha[:12]}: delete it or release by hand")
+    released_by = settings.env.github_actor or "unknown"
     card = model_card(
         project=PROJECT_NAME,
         description=DESCRIPTION,
         version=version,
-        bump_reason=reason,
-        training=training,
-        evaluation=evaluation,
-        sha=sha,
-        reviewed_in=reviewed_in,
+        bump_reason=bump,
+        training=build.training,
+        evaluation=build.evaluation,
+        sha=build.sha,
+        released_by=released_by,
+        why=why,
     )
-    release = github.create_release(version, name=f"{version}", body=f"{card}\n{release_marker(sha)}\n", sha=sha)
-    logger.info("created %s (%s)", version, reason)
-    return release, reason, reviewed_in
+    return Plan(version=version, bump=bump, released_by=released_by, reason=why, card=card)
 
 
-def _previous_fingerprint(github: GitHub, release: dict[str, Any]) -> Fingerprint | None:
-    asset = next((asset for asset in github.release_assets(release) if asset["name"] == RELEASE_RECORD), None)
-    if asset is None:
+# Writing: a draft with every asset, then deployment, alias, publication.
+
+
+def _assets(settings: Settings, build: Build, plan: Plan, archive: bytes) -> dict[str, tuple[bytes, str]]:
+    digest = protocol.sha256(archive)
+    record = protocol.ReleaseRecord(
+        version=plan.version,
+        run_id=build.training["model"]["run_id"],
+        model_sha256=digest,
+        fingerprint=build.fingerprint,
+        metrics=build.metrics,
+        released_by=plan.released_by,
+        reason=plan.reason,
+    )
+    return {
+        protocol.MODEL_ARCHIVE: (archive, "application/gzip"),
+        protocol.CHECKSUM: (protocol.checksum_text(digest).encode(), "text/plain"),
+        protocol.METRICS: (to_json(build.evaluation).encode(), "application/json"),
+        protocol.REPORT: (read_text(settings.path(str(EVALUATION_MD)), produced_by="evaluate").encode(), "text/markdown"),
+        protocol.MODEL_CARD: (plan.card.encode(), "text/markdown"),
+        protocol.RELEASE_RECORD: (record.to_bytes(), "application/json"),
+    }
+
+
+def _pack(context: Context) -> bytes:
+    """The model folder packed: the local folder training recorded when there is one, else fetched from MLflow."""
+    settings, build = context.settings, context.build
+    local_dir = build.training["model"].get("local_dir")
+    if local_dir and settings.path(local_dir).is_dir():
+        return protocol.pack_model(settings.path(local_dir))
+    with tempfile.TemporaryDirectory() as scratch:
+        return protocol.pack_model(context.tracking.download_model(settings, build.training["model"]["model_uri"], Path(scratch)))
+
+
+def _reusable_archive(github: GitHub, release: protocol.Release) -> bytes | None:
+    """The archive a release already carries, when it is consistent with its checksum and record; None when it has none.
+
+    Raises ``CheckFailed`` when what it carries does not fit together (it cannot be completed).
+    """
+    present = release.assets
+    if protocol.MODEL_ARCHIVE not in present:
+        if protocol.CHECKSUM in present or protocol.RELEASE_RECORD in present:
+            raise CheckFailed(f"{release.where} has a checksum or record but no {protocol.MODEL_ARCHIVE}")
         return None
-    recorded = json.loads(github.download_asset(asset))
-    return Fingerprint.from_dict(recorded["fingerprint"]) if recorded.get("fingerprint") else None
+    archive = release.download(github, protocol.MODEL_ARCHIVE, limit=protocol.MAX_ARCHIVE_BYTES)
+    digest = protocol.sha256(archive)
+    if protocol.CHECKSUM in present and protocol.parse_checksum(release.download(github, protocol.CHECKSUM), where=release.where) != digest:
+        raise CheckFailed(f"{release.where}: its {protocol.MODEL_ARCHIVE} does not match its checksum")
+    if protocol.RELEASE_RECORD in present:
+        record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=release.where)
+        if record.model_sha256 != digest:
+            raise CheckFailed(f"{release.where}: its {protocol.RELEASE_RECORD} names another archive")
+    return archive
 
 
-def _upload_missing_assets(settings, github, release, training, evaluation, current, tracking) -> str:
-    """Upload every asset the release lacks; return the sha256 of the model archive it carries."""
-    present = {asset["name"]: asset for asset in github.release_assets(release)}
-    # A re-run rebuilds a byte-different archive (MLflow stamps times and ids): keep the
-    # published one when it exists, so that archive and checksum always belong together.
-    archive = (
-        github.download_asset(present[MODEL_ARCHIVE])
-        if MODEL_ARCHIVE in present
-        else tracking.package_model(settings, training["model"]["model_uri"])
+def _upload_missing(github: GitHub, release: protocol.Release, assets: dict[str, tuple[bytes, str]]) -> protocol.Release:
+    """Upload what the release lacks, list its assets back and compare names, sizes and digests."""
+    for name in release.missing:
+        content, content_type = assets[name]
+        github.upload_asset(release.data, name, content, content_type)
+    listed = protocol.with_assets(github, release.data)
+    for name, (content, _) in assets.items():
+        asset = listed.assets.get(name)
+        if asset is None:
+            raise CheckFailed(f"{release.where}: {name} is missing after upload")
+        if name in release.assets:  # kept from an earlier run: its own content, checked by _reusable_archive
+            continue
+        digest = asset.get("digest")
+        if asset.get("size") != len(content) or (digest and digest != f"sha256:{protocol.sha256(content)}"):
+            raise CheckFailed(f"{release.where}: {name} on GitHub differs from what was uploaded (size or digest)")
+    return listed
+
+
+def _create_draft(github: GitHub, build: Build, plan: Plan) -> protocol.Release:
+    payload = {
+        "tag_name": plan.version,
+        "target_commitish": build.sha,
+        "name": plan.version,
+        "body": f"{plan.card}\n{protocol.release_marker(build.sha)}\n",
+        "draft": True,
+        "prerelease": False,
+    }
+    data = github.request("POST", f"{github.repo_path}/releases", json=payload, ok=(201,)).json()
+    logger.info("drafted %s (%s)", plan.version, plan.bump)
+    return protocol.Release(data, {})
+
+
+def _delete_draft(github: GitHub, release: protocol.Release) -> None:
+    try:
+        github.request("DELETE", f"{github.repo_path}/releases/{release.id}", ok=(204, 404))
+        logger.info("deleted the draft %s: nothing was published", release.tag)
+    except GitHubError as error:  # a draft is never taken as the champion; a re-run replaces or completes it
+        logger.warning("could not delete the draft %s (%s): a re-run completes or replaces it", release.tag, error)
+
+
+def _draft_with_assets(context: Context, existing: protocol.Release | None, plan: Plan) -> tuple[protocol.Release, bytes]:
+    """This commit's draft carrying every asset: an earlier run's draft completed, or replaced, or a new one."""
+    settings, github, build = context.settings, context.github, context.build
+    if existing is not None:
+        try:
+            if existing.tag != plan.version:
+                raise CheckFailed(f"it is tagged {existing.tag}, this release is {plan.version}")
+            archive = _reusable_archive(github, existing) or _pack(context)
+            logger.info("completing the draft %s an earlier run left", existing.tag)
+            return _upload_missing(github, existing, _assets(settings, build, plan, archive)), archive
+        except CheckFailed as error:
+            logger.warning("replacing the draft %s an earlier run left: %s", existing.tag, error)
+            _delete_draft(github, existing)
+    archive = _pack(context)
+    draft = _create_draft(github, build, plan)
+    try:
+        return _upload_missing(github, draft, _assets(settings, build, plan, archive)), archive
+    except BaseException:
+        _delete_draft(github, draft)
+        raise
+
+
+def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan) -> ReleaseOutcome:
+    settings, github, build = context.settings, context.github, context.build
+    draft, archive = _draft_with_assets(context, existing, plan)
+    digest = protocol.sha256(archive)
+    deployment: dict[str, Any] | None = None
+    restore_alias: Callable[[], None] | None = None
+    published = False
+    try:
+        deployment = _start_deployment(github, build.sha, plan.version, digest)
+        restore_alias = _move_alias(context)
+        data = github.request(
+            "PATCH", f"{github.repo_path}/releases/{draft.id}", json={"draft": False, "make_latest": "true"}, ok=(200,)
+        ).json()
+        published = True
+        _finish_deployment(settings, github, deployment, data, state="success", description=f"{plan.version} is the champion")
+    except BaseException:
+        if not published:
+            _delete_draft(github, draft)
+            if restore_alias is not None:
+                restore_alias()
+        if deployment is not None:
+            _finish_deployment(
+                settings, github, deployment, draft.data, state="failure", description="the release failed", best_effort=True
+            )
+        raise
+    logger.info("published %s", plan.version)
+    return _outcome(build, plan, data, digest, deployment["id"])
+
+
+def _complete_published(context: Context, existing: protocol.Release, plan: Plan) -> ReleaseOutcome:
+    """A published release of this commit lacks assets: complete it where GitHub allows (not on immutable releases)."""
+    settings, github, build = context.settings, context.github, context.build
+    if existing.immutable:
+        raise CheckFailed(
+            f"{existing.where} of {build.sha[:12]} is published, immutable and lacks {', '.join(existing.missing)}: it is never "
+            "taken as the champion and cannot be completed; release a new commit"
+        )
+    archive = _reusable_archive(github, existing) or _pack(context)
+    _upload_missing(github, existing, _assets(settings, build, plan, archive))
+    logger.info("completed %s: uploaded %s", existing.tag, ", ".join(existing.missing))
+    return _already_released(settings, github, protocol.with_assets(github, existing.data), build, plan=plan)
+
+
+def _already_released(
+    settings: Settings, github: GitHub, release: protocol.Release, build: Build, *, plan: Plan | None = None
+) -> ReleaseOutcome:
+    record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=release.where)
+    deployment = _successful_deployment(github, build.sha)
+    if deployment is None:  # published, but the run stopped before the deployment succeeded
+        deployment = _start_deployment(github, build.sha, release.tag, record.model_sha256)
+        _finish_deployment(settings, github, deployment, release.data, state="success", description=f"{release.tag} is the champion")
+    return ReleaseOutcome(
+        version=release.tag,
+        sha=build.sha,
+        release_url=release.data["html_url"],
+        model_sha256=record.model_sha256,
+        deployment_id=deployment["id"],
+        bump=plan.bump if plan else "already released",
+        released_by=record.released_by,
+        reason=record.reason,
     )
-    archive_sha = hashlib.sha256(archive).hexdigest()
-    record = {
-        "version": release["tag_name"],
-        "run_id": training["model"]["run_id"],
-        "model_sha256": archive_sha,
-        "fingerprint": current.as_dict(),
-        "metrics": evaluation["challenger"]["metrics"],
-    }
-    assets = {
-        MODEL_ARCHIVE: (lambda: archive, "application/gzip"),
-        f"{MODEL_ARCHIVE}.sha256": (lambda: f"{archive_sha}  {MODEL_ARCHIVE}\n".encode(), "text/plain"),
-        "metrics.json": (lambda: to_json(evaluation).encode(), "application/json"),
-        "report.md": (lambda: read_text(settings.path(str(EVALUATION_MD)), produced_by="evaluate").encode(), "text/markdown"),
-        "model_card.md": (lambda: (release.get("body") or "").encode(), "text/markdown"),
-        RELEASE_RECORD: (lambda: to_json(record).encode(), "application/json"),
-    }
-    for name, (content, content_type) in assets.items():
-        if name not in present:
-            github.upload_asset(release, name, content(), content_type)
-    return archive_sha
 
 
-def _ensure_deployment(github: GitHub, release: dict[str, Any], sha: str, archive_sha: str, run_url: str, activate) -> dict[str, Any]:
-    """One successful deployment per released commit; a failure is recorded as such."""
-    for deployment in github.deployments(sha=sha, environment=ENVIRONMENT):
+def _outcome(build: Build, plan: Plan, release: dict[str, Any], digest: str, deployment_id: int) -> ReleaseOutcome:
+    return ReleaseOutcome(
+        version=plan.version,
+        sha=build.sha,
+        release_url=release["html_url"],
+        model_sha256=digest,
+        deployment_id=deployment_id,
+        bump=plan.bump,
+        released_by=plan.released_by,
+        reason=plan.reason,
+    )
+
+
+# The production deployment: one record per release, ours.
+
+
+def _successful_deployment(github: GitHub, sha: str) -> dict[str, Any] | None:
+    for deployment in github.deployments(sha=sha, environment=protocol.ENVIRONMENT):
         statuses = github.deployment_statuses(deployment["id"])
         if statuses and statuses[0]["state"] == "success":  # newest first, as GitHub lists them
             return deployment
+    return None
+
+
+def _start_deployment(github: GitHub, sha: str, version: str, digest: str) -> dict[str, Any]:
+    existing = _successful_deployment(github, sha)
+    if existing is not None:
+        return existing
     deployment = github.create_deployment(
         sha=sha,
-        environment=ENVIRONMENT,
-        description=f"{release['tag_name']}: model {archive_sha[:12]}",
-        payload={"version": release["tag_name"], "model_sha256": archive_sha},
+        environment=protocol.ENVIRONMENT,
+        description=f"{version}: model {digest[:12]}",
+        payload={"version": version, "model_sha256": digest},
     )
-    log_url = run_url or release["html_url"]
-    try:
-        activate()
-    except BaseException:
-        github.create_deployment_status(
-            deployment["id"],
-            state="failure",
-            description="activating the model failed",
-            environment_url=release["html_url"],
-            log_url=log_url,
-        )
-        raise
-    github.create_deployment_status(
-        deployment["id"],
-        state="success",
-        description=f"{release['tag_name']} is the champion",
-        environment_url=release["html_url"],
-        log_url=log_url,
+    github.request(
+        "POST",
+        f"{github.repo_path}/deployments/{deployment['id']}/statuses",
+        json={"state": "in_progress", "description": f"releasing {version}"},
+        ok=(201,),
     )
     return deployment
 
 
-def _move_alias(settings: Settings, training: dict[str, Any], tracking) -> None:
-    """With a tracking server the registry alias follows the release; locally there is nothing to move."""
-    if settings.uses_tracking_server and training["model"].get("version"):
-        tracking.set_champion(settings, training["model"]["version"])
-        logger.info("moved the `champion` alias to version %s", training["model"]["version"])
+def _finish_deployment(
+    settings: Settings,
+    github: GitHub,
+    deployment: dict[str, Any],
+    release: dict[str, Any],
+    *,
+    state: str,
+    description: str,
+    best_effort: bool = False,
+) -> None:
+    try:
+        github.create_deployment_status(
+            deployment["id"],
+            state=state,
+            description=description,
+            environment_url=release["html_url"],
+            log_url=settings.env.run_url or release["html_url"],
+        )
+    except GitHubError as error:
+        if not best_effort:
+            raise
+        logger.warning("could not mark deployment %s as %s: %s", deployment["id"], state, error)
+
+
+def _move_alias(context: Context) -> Callable[[], None] | None:
+    """With a tracking server the registry alias follows the release; returns how to put it back."""
+    settings, build, tracking = context.settings, context.build, context.tracking
+    version = build.training["model"].get("version")
+    if not (settings.uses_tracking_server and version):
+        return None
+    before = tracking.champion(settings)
+    tracking.set_champion(settings, version)
+    logger.info("moved the `champion` alias to version %s", version)
+
+    def restore() -> None:
+        if before is not None and before.version:
+            tracking.set_champion(settings, before.version)
+        else:
+            tracking.delete_champion(settings)
+        logger.info("put the `champion` alias back (%s)", before.version if before else "none")
+
+    return restore
