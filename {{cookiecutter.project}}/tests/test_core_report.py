@@ -45,16 +45,16 @@ def test_first_model_says_there_is_no_champion():
     assert "| rmse | 9.0000 | — | — |" in markdown
 
 
-def test_the_reviewed_metrics_ride_along_hidden_in_the_comment():
-    from {{ cookiecutter.package }}.core.report import reviewed_metrics
+def test_the_reviewed_metrics_ride_along_hidden_in_the_bots_comment():
+    from {{ cookiecutter.package }}.core.report import find_reviewed
 
-    markdown = pr_report(VALIDATION, evaluation(passed=True, champion=False), "Pipeline")
+    markdown = pr_report(VALIDATION, evaluation(passed=True, champion=False), "Pipeline", head_sha="f" * 40, workflow_run="https://run/1")
     assert "mlops-metrics" in markdown.splitlines()[-1] and markdown.splitlines()[-1].startswith("<!--")
-    assert reviewed_metrics(markdown) == {
-        "run_id": "abcdef1234567890",
-        "head_sha": "",
-        "workflow_run": "",
-        "metrics": {"rmse": 9.0, "r2": 0.5},
-    }
-    # Only a report of ours counts: the same block pasted into another comment is ignored.
-    assert reviewed_metrics(markdown.replace(COMMENT_MARKER, "")) is None
+    comment = {"user": {"login": "github-actions[bot]"}, "body": markdown, "html_url": "https://pr/1#c"}
+    reviewed = find_reviewed([comment], bot_logins=frozenset({"github-actions[bot]"}))
+    assert reviewed is not None
+    assert (reviewed.run_id, reviewed.head_sha, reviewed.workflow_run) == ("abcdef1234567890", "f" * 40, "https://run/1")
+    assert reviewed.metrics == {"rmse": 9.0, "r2": 0.5}
+    # Only a report of ours counts: the same block pasted without the marker is ignored.
+    pasted = {**comment, "body": markdown.replace(COMMENT_MARKER, "")}
+    assert find_reviewed([pasted], bot_logins=frozenset({"github-actions[bot]"})) is None

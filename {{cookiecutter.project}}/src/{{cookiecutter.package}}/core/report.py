@@ -73,18 +73,6 @@ def _verdict(passed: bool) -> str:
     return "✅ pass" if passed else "❌ fail"
 
 
-def reviewed_metrics(markdown: str) -> dict[str, Any] | None:
-    """The reviewed metrics hidden in a report this module rendered, or None when there are none.
-
-    Trusts whoever wrote ``markdown``: the release must use :func:`find_reviewed`, which reads
-    only the bot's comments.
-    """
-    if COMMENT_MARKER not in markdown:
-        return None
-    found = re.search(rf"{re.escape(METRICS_BLOCK)} (.*?) -->", markdown)
-    return json.loads(found.group(1)) if found else None
-
-
 def metrics_block(*, run_id: str, head_sha: str, workflow_run: str, metrics: dict[str, float]) -> str:
     """The hidden line that records what was reviewed; ``<`` and ``>`` in it are JSON escapes, so it cannot end early."""
     payload = json.dumps({"run_id": run_id, "head_sha": head_sha, "workflow_run": workflow_run, "metrics": metrics}, allow_nan=True)

@@ -44,9 +44,6 @@ logger = logging.getLogger(__name__)
 
 ENVIRONMENT = "production"
 MAIN_REF = "refs/heads/main"
-# Who writes the PR report comment whose metrics a release checks: the Actions bot (GITHUB_TOKEN).
-REVIEW_BOTS = frozenset({"github-actions[bot]"})
-
 MODEL_ARCHIVE = "model.tar.gz"
 CHECKSUM = f"{MODEL_ARCHIVE}.sha256"
 METRICS = "metrics.json"

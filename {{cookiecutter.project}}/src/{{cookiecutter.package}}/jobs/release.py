@@ -23,64 +23,15 @@ from pydantic import BaseModel
 
 from ..config import Settings
 from ..core.model_card import model_card
+from ..core.report import find_reviewed
 from ..core.schemas import schema_hash
 from ..core.versioning import Fingerprint, model_digest, next_version
 from ..errors import CheckFailed, InputError
 from ..io import release_protocol as protocol
 from ..io.artifacts import append_step_summary, read_json, read_text, to_json, warn, write_all
-from ..io.github import GitHub, GitHubContext, GitHubError
+from ..io.github import GitHub, GitHubContext, GitHubError, bot_logins
 from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, TRAINING_JSON
 from ..project import DESCRIPTION, PROJECT_NAME
-
-try:
-    from ..core.report import find_reviewed
-except ImportError:  # TODO(merge): core.report.find_reviewed (parallel work) replaces this reading of the older block
-    import json
-    import re
-
-    from ..core.report import COMMENT_MARKER, METRICS_BLOCK
-
-    class _Unrecorded(str):
-        """Older blocks record no head sha: equal to any, so staleness goes unchecked until core.report records it."""
-
-        def __eq__(self, other: object) -> bool:
-            return True
-
-        def __ne__(self, other: object) -> bool:
-            return False
-
-        __hash__ = str.__hash__
-
-    @dataclass(frozen=True)
-    class _Reviewed:
-        run_id: str
-        head_sha: str
-        workflow_run: str
-        metrics: dict[str, float]
-        comment_url: str
-
-    def find_reviewed(comments: list[dict], *, bot_logins: frozenset[str]) -> _Reviewed | None:
-        found = None
-        for comment in comments:
-            body = comment.get("body") or ""
-            if (comment.get("user") or {}).get("login") not in bot_logins or COMMENT_MARKER not in body:
-                continue
-            blocks = re.findall(rf"{re.escape(METRICS_BLOCK)} (.*?) -->", body)
-            if not blocks:
-                continue
-            try:
-                block = json.loads(blocks[-1])
-                found = _Reviewed(
-                    run_id=str(block["run_id"]),
-                    head_sha=str(block["head_sha"]) if "head_sha" in block else _Unrecorded(""),
-                    workflow_run=str(block.get("workflow_run", "")),
-                    metrics={name: float(value) for name, value in block["metrics"].items()},
-                    comment_url=comment.get("html_url", ""),
-                )
-            except (ValueError, KeyError, TypeError, AttributeError) as error:
-                raise CheckFailed(f"the reviewed-metrics block in {comment.get('html_url', 'a comment')} is malformed") from error
-        return found
-
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +164,7 @@ def _read_build(settings: Settings, sha: str) -> Build:
 def _review(settings: Settings, github: GitHub, build: Build, *, allow_unreviewed: bool, reason: str) -> str:
     """Why this model may be released: the PR whose bot comment showed these metrics, or the given reason."""
     for pull in github.pulls_for_commit(build.sha):
-        reviewed = find_reviewed(list(github.comments(pull["number"])), bot_logins=protocol.REVIEW_BOTS)
+        reviewed = find_reviewed(list(github.comments(pull["number"])), bot_logins=bot_logins(settings.env))
         if reviewed is None:
             continue
         head = pull["head"]["sha"]

@@ -22,7 +22,7 @@ def run(settings: Settings, title: str) -> str:
         raise InputError(
             f"nothing to report: neither {VALIDATION_JSON} nor {METRICS_JSON} exists; run `mlops validate` and `mlops evaluate` first"
         )
-    markdown = pr_report(validation, evaluation, title)
+    markdown = pr_report(validation, evaluation, title, head_sha=settings.env.pr_head_sha, workflow_run=settings.env.run_url)
     write_all({settings.path(str(PR_REPORT_MD)): markdown})
     append_step_summary(markdown, settings.env.github_step_summary)
     return markdown
