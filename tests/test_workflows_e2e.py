@@ -42,7 +42,9 @@ def pull_request_event(number: int, branch: str, sha: str) -> dict:
 
 
 def dispatch_event(**inputs: object) -> dict:
-    return {"ref": "refs/heads/main", "inputs": inputs}
+    """A workflow_dispatch payload as GitHub sends it: every input value a string ("true", not true)."""
+    as_sent = {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in inputs.items()}
+    return {"ref": "refs/heads/main", "inputs": as_sent}
 
 
 def push_event(sha: str) -> dict:
