@@ -49,6 +49,7 @@ COMMON_FILES = {
     "tests/test_io_github.py",
     "tests/test_core_report.py",
     "tests/test_core_schemas.py",
+    "tests/test_steps.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
@@ -66,6 +67,7 @@ COMMON_FILES = {
         "core/metric_catalog.py",
         "core/metrics.py",
         "core/models.py",
+        "core/records.py",
         "core/report.py",
         "core/schemas.py",
         "core/specs.py",
@@ -74,6 +76,7 @@ COMMON_FILES = {
         "io/artifacts.py",
         "io/datasets.py",
         "io/github.py",
+        "io/local_registry.py",
         "io/model_files.py",
         "io/tracking.py",
         "jobs/__init__.py",
@@ -84,6 +87,7 @@ COMMON_FILES = {
         "jobs/promote.py",
         "jobs/release.py",
         "jobs/report.py",
+        "jobs/steps.py",
         "jobs/train.py",
         "jobs/validate.py",
     )
