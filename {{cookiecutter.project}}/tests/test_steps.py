@@ -99,8 +99,10 @@ def test_a_kept_model_that_is_not_the_logged_one_is_refused(workspace: Path, set
 def test_the_local_alias_probe_agrees_with_mlflow(workspace: Path, settings: Settings):
     uri, name = settings.tracking_uri, settings.tracking.registered_model
     # No store yet: provably no champion
+    assert local_registry.is_new_store(uri)
     assert local_registry.alias_is_absent(uri, name, local_registry.CHAMPION_ALIAS)
     assert mlops("train").exit_code == 0
+    assert not local_registry.is_new_store(uri)
     assert local_registry.alias_is_absent(uri, name, local_registry.CHAMPION_ALIAS)
     assert mlops("evaluate").exit_code == 0
     assert mlops("promote").exit_code == 0

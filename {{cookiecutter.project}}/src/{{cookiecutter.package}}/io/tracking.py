@@ -31,7 +31,7 @@ from ..config import Settings
 from ..core.models import TRUSTED_TYPES
 from ..core.records import ModelRef, TrainedModel
 from ..errors import InputError
-from . import model_files
+from . import local_registry, model_files
 from .local_registry import CHAMPION_ALIAS
 
 __all__ = ["CHAMPION_ALIAS", "ModelRef", "TrainedModel"]
@@ -95,8 +95,13 @@ class Session:
     uri: str
 
 
-def open_session(settings: Settings) -> Session:
-    """Connect (a local store's schema is created on first use) and find or create the experiment."""
+def open_session(settings: Settings, *, new_store: bool = False) -> Session:
+    """Connect (a local store's schema is created on first use) and find or create the experiment.
+
+    ``new_store``: the local store did not exist when this run started (see ``local_registry.skip_fsync``).
+    """
+    if new_store:
+        local_registry.skip_fsync(tracking_uri(settings))
     client = connect(settings)
     return Session(client=client, experiment_id=_experiment_id(client, settings), uri=tracking_uri(settings))
 

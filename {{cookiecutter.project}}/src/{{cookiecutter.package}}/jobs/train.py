@@ -1,15 +1,14 @@
 """``mlops train``: fit the pipeline on the training split and log it to MLflow.
 
-MLflow is imported and its store opened in a background thread while the model fits (the
-fit spends its time in native code); the logged model folder is kept in
-``outputs/train/model`` with its sha256, for `mlops evaluate`.
+The logged model folder is kept in ``outputs/train/model`` with its sha256, so that `mlops
+evaluate` scores exactly that model without MLflow. A store this run creates (every CI run)
+skips SQLite's fsync per schema migration (``io.local_registry.skip_fsync``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -19,6 +18,7 @@ from ..core.features import build_preprocessor
 from ..core.models import build_estimator, build_pipeline, search_grid
 from ..core.records import TrainingRun
 from ..errors import ConfigError
+from ..io import local_registry
 from ..io.artifacts import to_json, write_all
 from ..jobs import TRAINING_JSON
 from ..project import TASK
@@ -26,12 +26,6 @@ from . import steps
 
 logger = logging.getLogger(__name__)
 SEARCH_SCORING = {"binary_classification": "roc_auc", "regression": "neg_root_mean_squared_error"}
-
-
-def _open_tracking(settings: Settings):
-    from ..io import tracking  # importing mlflow costs seconds: done while the model fits
-
-    return tracking, tracking.open_session(settings)
 
 
 def _model(settings: Settings, pipeline):
@@ -53,6 +47,7 @@ def _model(settings: Settings, pipeline):
 
 
 def run(settings: Settings) -> dict:
+    new_store = local_registry.is_new_store(settings.tracking_uri)
     check, train, holdout = steps.split_for_modelling(settings)
     features, target = settings.data.features.all, settings.data.target
     config = settings.model
@@ -64,17 +59,18 @@ def run(settings: Settings) -> dict:
         raise ConfigError(f"confs/model.yaml: params: {error}") from error
     model = _model(settings, pipeline)
     search_summary: dict = {}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow") as background:
-        opening = background.submit(_open_tracking, settings)
-        started = time.perf_counter()
-        with Console(stderr=True).status(f"Fitting {config.estimator} on {len(train)} rows…"):
-            model.fit(train[features], train[target])
-        fit_seconds = time.perf_counter() - started
-        if config.search.enabled:
-            search_summary = {"best_params": model.best_params_, "best_cv_score": float(model.best_score_)}
-            model = model.best_estimator_
-        metrics, prediction = steps.score(settings, model, holdout, role="trained model", uri="(not yet logged)")
-        tracking, session = opening.result()
+    started = time.perf_counter()
+    with Console(stderr=True).status(f"Fitting {config.estimator} on {len(train)} rows…"):
+        model.fit(train[features], train[target])
+    fit_seconds = time.perf_counter() - started
+    if config.search.enabled:
+        search_summary = {"best_params": model.best_params_, "best_cv_score": float(model.best_score_)}
+        model = model.best_estimator_
+    metrics, prediction = steps.score(settings, model, holdout, role="trained model", uri="(not yet logged)")
+
+    from ..io import tracking  # mlflow import costs seconds: only here
+
+    session = tracking.open_session(settings, new_store=new_store)
 
     params = {
         "task": TASK,
