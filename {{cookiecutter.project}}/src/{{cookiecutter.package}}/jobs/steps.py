@@ -27,7 +27,7 @@ from ..core.manifest import Manifest
 from ..core.records import ModelRef, TrainedModel, VerifiedData
 from ..core.schemas import CheckFailure, schema_hash
 from ..errors import InputError
-from ..io import datasets, model_files
+from ..io import datasets
 from ..io.artifacts import read_json, remove, to_json
 from ..project import TASK
 from . import CHAMPION_JSON, OUTPUTS, TRAINING_JSON
@@ -230,6 +230,8 @@ def load_trained(settings: Settings, model: TrainedModel) -> Any:
     Without the local folder (or a record that predates it) the model is fetched from MLflow.
     A local file with another sha256 is refused: it is not the model that was logged.
     """
+    from ..io import model_files  # scikit-learn: not for the verbs that only check data
+
     if model.local_dir and model.sha256:
         folder = settings.path(model.local_dir)
         file = folder / model_files.MODEL_FILE
@@ -252,6 +254,8 @@ def load_champion(settings: Settings) -> tuple[ModelRef, Any] | None:
     A fetched release is a local folder; MLflow is imported only when the alias must be asked
     (a tracking server, or a local store that has one).
     """
+    from ..io import model_files
+
     fetched = settings.path(str(CHAMPION_JSON))
     if fetched.exists():
         record = read_json(fetched, produced_by="champion")
