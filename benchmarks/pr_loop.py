@@ -294,7 +294,9 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
 
 
-def print_report(project: Path, measurements: Measurements, repeats: int, facts: str, setup_seconds: dict[str, float | str], kept: bool) -> None:
+def print_report(
+    project: Path, measurements: Measurements, repeats: int, facts: str, setup_seconds: dict[str, float | str], kept: bool
+) -> None:
     loop_median = statistics.median(measurements.loop_seconds)
     bare_median = statistics.median(measurements.bare_seconds)
     rows = [(f"mlops {verb}", statistics.median(measurements.verb_seconds[verb]), measurements.verb_seconds[verb]) for verb in VERBS]
