@@ -51,6 +51,7 @@ COMMON_FILES = {
     "tests/test_core_report.py",
     "tests/test_reviewed_metrics.py",
     "tests/test_core_schemas.py",
+    "tests/test_steps.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
@@ -68,6 +69,7 @@ COMMON_FILES = {
         "core/metric_catalog.py",
         "core/metrics.py",
         "core/models.py",
+        "core/records.py",
         "core/report.py",
         "core/schemas.py",
         "core/specs.py",
@@ -76,6 +78,7 @@ COMMON_FILES = {
         "io/artifacts.py",
         "io/datasets.py",
         "io/github.py",
+        "io/local_registry.py",
         "io/model_files.py",
         "io/release_protocol.py",
         "io/tracking.py",
@@ -87,6 +90,7 @@ COMMON_FILES = {
         "jobs/promote.py",
         "jobs/release.py",
         "jobs/report.py",
+        "jobs/steps.py",
         "jobs/train.py",
         "jobs/validate.py",
     )

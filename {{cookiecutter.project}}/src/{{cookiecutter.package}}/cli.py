@@ -72,7 +72,8 @@ def validate() -> None:
     """Check the data named in confs/data.yaml against its schema and manifest.
 
     Reads: confs/data.yaml, the data file, data/manifest.json.
-    Writes: outputs/validation/report.{md,json}. Exit 1 when the data fails.
+    Writes: outputs/validation/report.{md,json}; when the data passes, what was verified
+    (verified.json, frame.parquet) for train and evaluate. Exit 1 when the data fails.
     """
     from .jobs import validate as job
 
@@ -95,7 +96,8 @@ def train() -> None:
     """Fit the pipeline on the training split (fixed seed) and log it to MLflow.
 
     Reads: confs/*.yaml, the validated data. Writes: an MLflow run and registered model
-    version (.mlflow/ or MLFLOW_TRACKING_URI), outputs/train/run.json.
+    version (.mlflow/ or MLFLOW_TRACKING_URI), outputs/train/run.json and the logged model's
+    folder outputs/train/model/ (its sha256 in run.json).
     """
     from .jobs import train as job
 
@@ -106,7 +108,8 @@ def train() -> None:
 def evaluate() -> None:
     """Score the challenger and the champion on one holdout and apply the gates.
 
-    Reads: outputs/train/run.json, the champion (MLflow alias), confs/gates.yaml.
+    Reads: outputs/train/run.json and outputs/train/model/ (sha256-checked), the champion
+    (outputs/champion/, else the MLflow alias), confs/gates.yaml.
     Writes: outputs/evaluate/metrics.json and report.md. Exit 1 when a gate fails.
     """
     from .jobs import evaluate as job

@@ -16,15 +16,19 @@ from ..errors import InputError
 logger = logging.getLogger(__name__)
 
 
-def write_all(outputs: dict[Path, str]) -> None:
-    """Write every file to a temporary sibling first, then move them all into place."""
+def write_all(outputs: dict[Path, str | bytes]) -> None:
+    """Write every file (text or bytes) to a temporary sibling first, then move them all into place."""
     staged: list[tuple[Path, Path]] = []
     try:
         for target, text in outputs.items():
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            if isinstance(text, bytes):
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(text)
+            else:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    stream.write(text)
             staged.append((Path(temporary), target))
     except BaseException:
         for temporary, _ in staged:
@@ -32,6 +36,12 @@ def write_all(outputs: dict[Path, str]) -> None:
         raise
     for temporary, target in staged:
         os.replace(temporary, target)
+
+
+def remove(*paths: Path) -> None:
+    """Delete files an earlier run left, so that no stale output outlives a failed check."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def to_json(payload: Any) -> str:

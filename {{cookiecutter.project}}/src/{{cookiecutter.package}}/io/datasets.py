@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -49,6 +50,26 @@ def read_table(location: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise InputError(f"{location}: data file has a header but no rows")
     return frame
+
+
+def frames_can_be_stored() -> bool:
+    """True when a typed frame can be written as Parquet (pyarrow installed; MLflow brings it)."""
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def frame_to_parquet(frame: pd.DataFrame) -> bytes:
+    """The frame as Parquet bytes: types, index and values round-trip, and nothing is pickled."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, engine="pyarrow", index=True)
+    return buffer.getvalue()
+
+
+def frame_from_parquet(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -1,12 +1,17 @@
 """MLflow: where runs are tracked, models logged, and the ``champion`` alias kept.
 
-Imported only by the verbs that need it: importing mlflow costs seconds.
+Imported only by the verbs that need it: importing mlflow costs seconds. `mlops train` imports
+it in a background thread while the model fits; `mlops evaluate` needs it only to ask a
+registry alias (see ``jobs.steps.load_champion``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import os
+import shutil
 import subprocess
 import tempfile
 import warnings
@@ -23,10 +28,13 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from ..config import Settings
+from ..core.models import TRUSTED_TYPES
+from ..core.records import ModelRef, TrainedModel
 from ..errors import InputError
-from . import model_files
+from . import local_registry, model_files
+from .local_registry import CHAMPION_ALIAS
 
-CHAMPION_ALIAS = "champion"
+__all__ = ["CHAMPION_ALIAS", "ModelRef", "TrainedModel"]
 # Explicit requirements: MLflow would otherwise spend seconds inferring them on every run.
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy")
 
@@ -36,18 +44,6 @@ for noisy in ("mlflow", "alembic", "urllib3"):
 logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
 # Integer columns in the signature are intended: the schema forbids nulls in them.
 warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column", category=UserWarning)
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A logged model: the run that made it and how to load it."""
-
-    run_id: str
-    model_uri: str
-    version: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "model_uri": self.model_uri, "version": self.version}
 
 
 def tracking_uri(settings: Settings) -> str:
@@ -90,20 +86,45 @@ def git_sha(settings: Settings) -> str:
     return result.stdout.strip()
 
 
+@dataclass(frozen=True)
+class Session:
+    """An open tracking store and the experiment's id: what `mlops train` prepares while the model fits."""
+
+    client: MlflowClient
+    experiment_id: str
+    uri: str
+
+
+def open_session(settings: Settings, *, new_store: bool = False) -> Session:
+    """Connect (a local store's schema is created on first use) and find or create the experiment.
+
+    ``new_store``: the local store did not exist when this run started (see ``local_registry.skip_fsync``).
+    """
+    if new_store:
+        local_registry.skip_fsync(tracking_uri(settings))
+    client = connect(settings)
+    return Session(client=client, experiment_id=_experiment_id(client, settings), uri=tracking_uri(settings))
+
+
 def log_training(
     settings: Settings,
+    session: Session,
     model: Any,
     *,
     params: dict[str, Any],
     metrics: dict[str, float],
     tags: dict[str, str],
     sample_input: Any,
+    sample_output: Any,
     artifacts: dict[str, str],
-) -> ModelRef:
-    """One MLflow run: params, metrics, tags, text artifacts and the registered model."""
-    client = connect(settings)
-    experiment = _experiment_id(client, settings)
-    with mlflow.start_run(experiment_id=experiment) as run:
+    local_dir: Path,
+) -> TrainedModel:
+    """One MLflow run: params, metrics, tags, text artifacts and the registered model.
+
+    The logged model folder is then copied to ``local_dir`` and the sha256 of its model file
+    returned with it, so that `mlops evaluate` scores exactly these bytes without MLflow.
+    """
+    with mlflow.start_run(experiment_id=session.experiment_id) as run:
         mlflow.set_tags({"git_sha": git_sha(settings), **tags})
         mlflow.log_params({key: str(value)[:500] for key, value in params.items()})
         mlflow.log_metrics({key: value for key, value in metrics.items() if value == value})
@@ -115,42 +136,71 @@ def log_training(
                 model,
                 name="model",
                 serialization_format="skops",
-                skops_trusted_types=trusted_types(model),
-                signature=infer_signature(sample_input, _predict(model, sample_input)),
+                # The project's fixed list rather than one computed by serializing the model a second
+                # time; keep_local then checks that the logged file needs nothing beyond it.
+                skops_trusted_types=list(TRUSTED_TYPES),
+                signature=infer_signature(sample_input, sample_output),
                 pip_requirements=[f"{package}=={installed_version(package)}" for package in MODEL_REQUIREMENTS],
                 registered_model_name=settings.tracking.registered_model,
             )
         registered = getattr(info, "registered_model_version", None)
-        return ModelRef(run_id=run.info.run_id, model_uri=info.model_uri, version=str(registered) if registered else None)
+        sha256 = keep_local(info.model_uri, local_dir)
+    shown = local_dir.relative_to(settings.root) if local_dir.is_relative_to(settings.root) else local_dir
+    return TrainedModel(
+        run_id=run.info.run_id,
+        model_uri=info.model_uri,
+        version=str(registered) if registered else None,
+        local_dir=shown.as_posix(),
+        sha256=sha256,
+    )
 
 
-def trusted_types(model: Any) -> list[str]:
-    """Types skops must be told to trust to load this model: only ones our own pipeline contains.
+def keep_local(model_uri: str, local_dir: Path) -> str:
+    """Copy the logged model folder to ``local_dir`` (swapped in whole); return the sha256 of its model file.
 
-    skops (MLflow's default format) refuses unknown types rather than unpickling arbitrary code.
-    The list is computed from the model we just trained ourselves, so it names nothing foreign.
+    Refuses a model whose file needs a type beyond the project's fixed trusted list: it could
+    never be loaded back safely, so training fails rather than evaluation or production.
     """
     import skops.io
 
-    return sorted(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+    local_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=local_dir.parent, prefix=f".{local_dir.name}-"))
+    try:
+        try:
+            folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(staging)))
+        except (MlflowException, OSError) as error:
+            raise InputError(f"could not fetch the logged model {model_uri} back from MLflow: {str(error).splitlines()[0]}") from error
+        file = folder / model_files.MODEL_FILE
+        untrusted = set(skops.io.get_untrusted_types(file=file)) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise InputError(f"the trained model contains types this project does not trust ({', '.join(sorted(untrusted))})")
+        sha256 = hashlib.sha256(file.read_bytes()).hexdigest()
+        if local_dir.exists():
+            shutil.rmtree(local_dir)
+        os.replace(folder, local_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sha256
 
 
-def _predict(model: Any, frame: Any) -> Any:
-    return model.predict_proba(frame)[:, 1] if hasattr(model, "predict_proba") else model.predict(frame)
+def load_model(settings: Settings, model_uri: str, sha256: str | None = None) -> Any:
+    """Fetch a logged model's folder (a local folder is used as it is), then load it safely (``io.model_files``).
 
-
-def load_model(settings: Settings, model_uri: str) -> Any:
-    """Fetch a logged model's folder (a local folder is used as it is), then load it safely (``io.model_files``)."""
+    With ``sha256``, the fetched model file must hash to it (the model `mlops train` recorded).
+    """
     local = Path(model_uri)
     if local.is_dir():
         return model_files.load_model(local)
     connect(settings)
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            folder = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch)
+            folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch))
         except (MlflowException, OSError) as error:
             raise InputError(f"could not fetch model {model_uri} from MLflow: {str(error).splitlines()[0]}") from error
-        return model_files.load_model(Path(folder))
+        file = folder / model_files.MODEL_FILE
+        if sha256 and file.is_file() and hashlib.sha256(file.read_bytes()).hexdigest() != sha256:
+            raise InputError(f"model {model_uri}: its {model_files.MODEL_FILE} is not the one `mlops train` recorded (sha256 differs)")
+        return model_files.load_model(folder)
 
 
 def download_model(settings: Settings, model_uri: str, destination: Path) -> Path:

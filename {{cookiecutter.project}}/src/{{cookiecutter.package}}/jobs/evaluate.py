@@ -1,4 +1,8 @@
-"""``mlops evaluate``: score challenger and champion on one holdout and apply the gates."""
+"""``mlops evaluate``: score challenger and champion on one holdout and apply the gates.
+
+The challenger is the folder `mlops train` logged and kept (sha256-checked); the champion is
+the release `mlops champion` fetched. MLflow is imported only to ask a registry alias.
+"""
 
 from __future__ import annotations
 
@@ -7,52 +11,31 @@ import logging
 from ..config import Settings
 from ..core import metrics as metric_rules
 from ..core.gates import apply_gates
+from ..core.records import Evaluation, ScoredModel, TrainingRun
 from ..core.report import evaluation_section
 from ..errors import CheckFailed, InputError
-from ..io import tracking
 from ..io.artifacts import read_json, to_json, write_all
-from ..jobs import CHAMPION_JSON, EVALUATION_MD, METRICS_JSON, TRAINING_JSON
-from ..jobs.train import predict, split_for_modelling
+from ..jobs import EVALUATION_MD, METRICS_JSON, TRAINING_JSON
 from ..project import TASK
+from . import steps
 
 logger = logging.getLogger(__name__)
 
 
-def _score(settings: Settings, ref: tracking.ModelRef, holdout, role: str) -> tuple[dict, object]:
-    model = tracking.load_model(settings, ref.model_uri)
-    try:
-        prediction = predict(model, holdout[settings.data.features.all])
-    except (KeyError, ValueError) as error:
-        raise InputError(f"{role} {ref.model_uri} cannot score the current holdout ({str(error).splitlines()[0]})") from error
-    return metric_rules.score(TASK, holdout[settings.data.target].to_numpy(), prediction), prediction
-
-
-def resolve_champion(settings: Settings) -> tracking.ModelRef | None:
-    """The release fetched by `mlops champion` when there is one, else the registry alias."""
-    fetched = settings.path(str(CHAMPION_JSON))
-    if fetched.exists():
-        record = read_json(fetched, produced_by="champion")
-        if record["source"] == "none":
-            return None
-        if record["source"] == "release":
-            return tracking.ModelRef(
-                run_id=record.get("run_id", ""), model_uri=str(settings.path(record["model_path"])), version=record["tag"]
-            )
-    return tracking.champion(settings)
-
-
 def run(settings: Settings) -> dict:
-    trained = read_json(settings.path(str(TRAINING_JSON)), produced_by="train")
-    if trained.get("task") != TASK:
-        raise InputError(f"{TRAINING_JSON}: trained for task {trained.get('task')!r}, this project is {TASK}; run `mlops train` again")
-    challenger_ref = tracking.ModelRef(**trained["model"])
-    _, _, holdout = split_for_modelling(settings)
-    challenger_metrics, prediction = _score(settings, challenger_ref, holdout, "challenger")
-    champion_ref = resolve_champion(settings)
+    trained = TrainingRun.from_dict(read_json(settings.path(str(TRAINING_JSON)), produced_by="train"))
+    if trained.task != TASK:
+        raise InputError(f"{TRAINING_JSON}: trained for task {trained.task!r}, this project is {TASK}; run `mlops train` again")
+    _, _, holdout = steps.split_for_modelling(settings)
+    challenger_model = steps.load_trained(settings, trained.model)
+    challenger_metrics, prediction = steps.score(settings, challenger_model, holdout, role="challenger", uri=trained.model.model_uri)
+    challenger = ScoredModel(trained.model.ref, challenger_metrics)
     champion = None
-    if champion_ref is not None:
-        champion_metrics, _ = _score(settings, champion_ref, holdout, "champion")
-        champion = {**champion_ref.as_dict(), "metrics": champion_metrics}
+    found = steps.load_champion(settings)
+    if found is not None:
+        champion_ref, champion_model = found
+        champion_metrics, _ = steps.score(settings, champion_model, holdout, role="champion", uri=champion_ref.model_uri)
+        champion = ScoredModel(champion_ref, champion_metrics)
     fairness = None
     gaps: dict[str, float] = {}
     attribute = settings.data.sensitive_attribute
@@ -60,21 +43,22 @@ def run(settings: Settings) -> dict:
         per_group = metric_rules.group_metrics(TASK, holdout[settings.data.target].to_numpy(), prediction, holdout[attribute])
         gaps = metric_rules.gaps(per_group)
         fairness = {"attribute": attribute, "groups": per_group, "gaps": gaps}
-    gates = apply_gates(TASK, settings.gates, challenger_metrics, champion["metrics"] if champion else None, gaps)
-    result = {
-        "task": TASK,
-        "holdout_rows": len(holdout),
-        "challenger": {**challenger_ref.as_dict(), "metrics": challenger_metrics},
-        "champion": champion,
-        "fairness": fairness,
-        "gates": [gate.as_dict() for gate in gates],
-        "passed": all(gate.passed for gate in gates),
-    }
+    gates = apply_gates(TASK, settings.gates, challenger_metrics, champion.metrics if champion else None, gaps)
+    evaluation = Evaluation(
+        task=TASK,
+        holdout_rows=len(holdout),
+        challenger=challenger,
+        champion=champion,
+        fairness=fairness,
+        gates=[gate.as_dict() for gate in gates],
+        passed=all(gate.passed for gate in gates),
+    )
+    result = evaluation.as_dict()
     write_all({settings.path(str(METRICS_JSON)): to_json(result), settings.path(str(EVALUATION_MD)): evaluation_section(result) + "\n"})
     failed = [gate for gate in gates if not gate.passed]
     if failed:
         raise CheckFailed(
             f"{len(failed)} gate(s) failed: {'; '.join(f'{gate.name} {gate.detail}' for gate in failed)} (report: {EVALUATION_MD})"
         )
-    logger.info("all %d gates passed (champion: %s)", len(gates), champion["version"] if champion else "none")
+    logger.info("all %d gates passed (champion: %s)", len(gates), champion.ref.version if champion else "none")
     return result

@@ -1,0 +1,128 @@
+"""The shared steps: reusing what validate verified only when provably unchanged, the kept model, the champion probe."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package }}.cli import app
+from {{ cookiecutter.package }}.config import Settings, load_settings
+from {{ cookiecutter.package }}.core.records import TrainingRun
+from {{ cookiecutter.package }}.errors import InputError
+from {{ cookiecutter.package }}.io import local_registry
+from {{ cookiecutter.package }}.jobs import METRICS_JSON, TRAINING_JSON, steps
+
+
+def mlops(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_train_and_evaluate_reuse_exactly_the_frame_validate_checked(settings: Settings):
+    # Given validated data
+    assert mlops("validate").exit_code == 0
+    # When a later verb asks for the data, Then it gets the very frame validate checked, types included
+    reused = steps.verified_data(settings)
+    checked = steps.check_data(settings)
+    assert reused.reused and reused.passed
+    pd.testing.assert_frame_equal(reused.frame, checked.frame)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda ws: _append_to(ws / "data" / "reference.csv", ""), id="data-bytes"),
+        pytest.param(lambda ws: _edit(ws / "confs" / "data.yaml", "min: 18", "min: 19"), id="column-bounds"),
+        pytest.param(lambda ws: _append_to(ws / steps.VERIFIED_FRAME, "x"), id="stored-frame"),
+        pytest.param(lambda ws: (ws / steps.VERIFIED_JSON).write_text("{"), id="unreadable-proof"),
+    ],
+)
+def test_anything_changed_since_validate_means_checking_again(workspace: Path, change):
+    assert mlops("validate").exit_code == 0
+    change(workspace)
+    check = steps.verified_data(load_settings(workspace / "confs"))
+    assert not check.reused
+
+
+def test_failing_validation_leaves_no_proof_and_train_checks_again(workspace: Path):
+    assert mlops("validate").exit_code == 0
+    path = workspace / "data" / "reference.csv"
+    frame = pd.read_csv(path, dtype=str)
+    frame.loc[3, "age"] = "forty"
+    frame.to_csv(path, index=False)
+    assert mlops("manifest").exit_code == 0
+    assert mlops("validate").exit_code == 1
+    assert not (workspace / steps.VERIFIED_JSON).exists() and not (workspace / steps.VERIFIED_FRAME).exists()
+    result = mlops("train")
+    assert result.exit_code == 2 and "age: coerce_dtype('int64')" in result.stderr
+
+
+def test_train_keeps_the_logged_model_and_evaluate_scores_it_without_mlflow(workspace: Path, settings: Settings):
+    assert mlops("validate").exit_code == 0
+    assert mlops("train").exit_code == 0
+    record = TrainingRun.from_dict(json.loads((workspace / TRAINING_JSON).read_text()))
+    assert record.model.local_dir == steps.TRAINED_MODEL_DIR.as_posix()
+    assert steps.file_sha256(workspace / record.model.local_dir / "model.skops") == record.model.sha256
+    # The kept folder holds the same bytes MLflow logged
+    from {{ cookiecutter.package }}.io import tracking
+
+    logged = tracking.load_model(settings, record.model.model_uri, sha256=record.model.sha256)
+    assert type(logged) is type(steps.load_trained(settings, record.model))
+    # evaluate in a fresh process never imports MLflow when there is no champion
+    probe = (
+        "import sys; from {{ cookiecutter.package }}.cli import main; sys.argv = ['mlops', 'evaluate']\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "assert 'mlflow' not in sys.modules, 'evaluate imported mlflow'"
+    )
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", probe], cwd=workspace, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((workspace / METRICS_JSON).read_text())["challenger"]["run_id"] == record.model.run_id
+
+
+def test_a_kept_model_that_is_not_the_logged_one_is_refused(workspace: Path, settings: Settings):
+    assert mlops("train").exit_code == 0
+    record = TrainingRun.from_dict(json.loads((workspace / TRAINING_JSON).read_text()))
+    with (workspace / record.model.local_dir / "model.skops").open("ab") as stream:
+        stream.write(b"\0")
+    with pytest.raises(InputError, match="run `mlops train` again"):
+        steps.load_trained(settings, record.model)
+    result = mlops("evaluate")
+    assert result.exit_code == 2 and "sha256" in result.stderr
+
+
+def test_the_local_alias_probe_agrees_with_mlflow(workspace: Path, settings: Settings):
+    uri, name = settings.tracking_uri, settings.tracking.registered_model
+    # No store yet: provably no champion
+    assert local_registry.is_new_store(uri)
+    assert local_registry.alias_is_absent(uri, name, local_registry.CHAMPION_ALIAS)
+    assert mlops("train").exit_code == 0
+    assert not local_registry.is_new_store(uri)
+    assert local_registry.alias_is_absent(uri, name, local_registry.CHAMPION_ALIAS)
+    assert mlops("evaluate").exit_code == 0
+    assert mlops("promote").exit_code == 0
+    # Once promoted the probe defers to MLflow, which finds the champion
+    assert not local_registry.alias_is_absent(uri, name, local_registry.CHAMPION_ALIAS)
+    ref, _ = steps.load_champion(settings)
+    assert ref.version == "1"
+    # Anything but a readable SQLite store with that table means: ask MLflow
+    broken = workspace / "not-a-store.db"
+    broken.write_text("not sqlite")
+    assert not local_registry.alias_is_absent(f"sqlite:///{broken}", name, local_registry.CHAMPION_ALIAS)
+    assert not local_registry.alias_is_absent("http://localhost:5000", name, local_registry.CHAMPION_ALIAS)
+
+
+def _append_to(path: Path, text: str) -> None:
+    with path.open("a") as stream:
+        stream.write(text + "\n")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    content = path.read_text()
+    assert old in content
+    path.write_text(content.replace(old, new, 1))
