@@ -28,6 +28,8 @@ from ..io.artifacts import write_all
 logger = logging.getLogger(__name__)
 
 HOLDOUT_FRACTION = 0.2
+# Column names that usually hold a protected attribute: init-data suggests --sensitive for them.
+SENSITIVE_NAMES = {"sex", "gender", "race", "ethnicity", "religion", "nationality", "disability", "marital_status"}
 PARQUET_SUFFIXES = (".parquet", ".pq")
 # Data-agnostic gates: beat a trivial baseline by a margin, never fall behind the champion,
 # keep error rates close across groups. No absolute bounds: what is "good" depends on the data.
@@ -267,6 +269,10 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
     if sensitive is not None:
         metrics = " and ".join(GATES[task.choice]["max_fairness_gap"])
         decisions.append(Decision("sensitive attribute", sensitive, f"fairness gaps on {metrics} are gated; never a feature"))
+    else:
+        likely = [name for name in categorical if name.lower() in SENSITIVE_NAMES]
+        hint = f"{likely[0]} looks like one: pass --sensitive {likely[0]} to gate fairness gaps" if likely else "none given (--sensitive)"
+        decisions.append(Decision("sensitive attribute", "none", f"{hint}; no fairness gate"))
     return Draft(
         location=location,
         source_name=source_name,
