@@ -50,6 +50,8 @@ COMMON_FILES = {
     "tests/test_core_report.py",
     "tests/test_reviewed_metrics.py",
     "tests/test_core_schemas.py",
+    "tests/test_core_inference.py",
+    "tests/test_init_data.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
@@ -62,6 +64,7 @@ COMMON_FILES = {
         "core/__init__.py",
         "core/features.py",
         "core/gates.py",
+        "core/inference.py",
         "core/manifest.py",
         "core/model_card.py",
         "core/metric_catalog.py",
@@ -81,6 +84,7 @@ COMMON_FILES = {
         "jobs/champion.py",
         "jobs/comment.py",
         "jobs/evaluate.py",
+        "jobs/init_data.py",
         "jobs/manifest.py",
         "jobs/promote.py",
         "jobs/release.py",

@@ -105,7 +105,9 @@ def infer_column(name: str, values: pd.Series) -> InferredColumn:
         parsed = pd.to_datetime(present, errors="coerce", format="mixed")
         if parsed.notna().all():
             return InferredColumn(
-                ColumnSpec(dtype="datetime", nullable=nullable), "datetime", f"dates from {parsed.min():%Y-%m-%d} to {parsed.max():%Y-%m-%d}"
+                ColumnSpec(dtype="datetime", nullable=nullable),
+                "datetime",
+                f"dates from {parsed.min():%Y-%m-%d} to {parsed.max():%Y-%m-%d}",
             )
     lowered = set(present.str.lower().unique())
     if any(lowered <= pair for pair in BOOLEAN_PAIRS) and distinct <= 2:
@@ -120,7 +122,9 @@ def infer_column(name: str, values: pd.Series) -> InferredColumn:
         return InferredColumn(ColumnSpec(dtype="string", nullable=nullable, unique=True), "id", f"a distinct value on every row, {why}")
     if _few_values(distinct, rows):
         allowed = sorted(present.unique().tolist())
-        return InferredColumn(ColumnSpec(dtype="category", nullable=nullable, allowed=allowed), "categorical", f"{distinct} distinct labels")
+        return InferredColumn(
+            ColumnSpec(dtype="category", nullable=nullable, allowed=allowed), "categorical", f"{distinct} distinct labels"
+        )
     return InferredColumn(
         ColumnSpec(dtype="string", nullable=nullable),
         "text",
@@ -139,7 +143,9 @@ def _few_values(distinct: int, rows: int) -> bool:
 
 def _integer(name: str, numbers: pd.Series, nullable: bool, unique: bool, distinct: int, rows: int) -> InferredColumn:
     if unique and named_like_id(name):
-        return InferredColumn(ColumnSpec(dtype="int", nullable=nullable, unique=True), "id", "a distinct number on every row, named like an id")
+        return InferredColumn(
+            ColumnSpec(dtype="int", nullable=nullable, unique=True), "id", "a distinct number on every row, named like an id"
+        )
     codes = sorted(int(value) for value in numbers.unique())
     if distinct == 2:
         return InferredColumn(ColumnSpec(dtype="int", nullable=nullable, allowed=codes), "categorical", f"two values {codes}: a flag")
@@ -169,7 +175,8 @@ def _numeric(dtype: str, numbers: pd.Series, nullable: bool) -> InferredColumn:
     return InferredColumn(
         ColumnSpec(dtype=dtype, nullable=nullable, min=minimum, max=maximum),
         "numeric",
-        f"{'integers' if dtype == 'int' else 'numbers'} {_fmt(low)} to {_fmt(high)}; bounds {_fmt(minimum)} to {_fmt(maximum)} leave headroom",
+        f"{'integers' if dtype == 'int' else 'numbers'} {_fmt(low)} to {_fmt(high)}; "
+        f"bounds {_fmt(minimum)} to {_fmt(maximum)} leave headroom",
     )
 
 
@@ -222,9 +229,10 @@ def infer_task(target: str, column: InferredColumn, values: pd.Series, requested
     labels = values.dropna().astype(str).str.strip()
     labels = labels[labels != ""]
     distinct = labels.nunique()
-    numeric = column.spec.dtype in ("int", "float")
+    # Numeric codes with gaps (site 11, 23, 37) are labels: regression only when asked for.
+    numeric = column.kind == "numeric"
     if requested == "regression":
-        if not numeric:
+        if column.spec.dtype not in ("int", "float"):
             raise InferenceError(f"--task regression needs a numeric target: {target!r} holds text labels")
         return Decision("task", "regression", "as requested with --task")
     if requested == "binary_classification":

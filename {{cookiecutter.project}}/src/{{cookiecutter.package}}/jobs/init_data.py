@@ -17,7 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.inference import Decision, InferenceError, InferredSchema, choose_timestamp, infer_positive_class, infer_schema, infer_task, named_like_id
+from ..core.inference import (
+    Decision,
+    InferenceError,
+    InferredSchema,
+    choose_timestamp,
+    infer_positive_class,
+    infer_schema,
+    infer_task,
+    named_like_id,
+)
 from ..core.manifest import DataFile, Manifest
 from ..core.schemas import schema_hash
 from ..core.specs import ColumnSpec
@@ -252,7 +261,9 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
     for name, column in schema.columns.items():
         if name == target:
             continue
-        role = {sensitive: "sensitive attribute, never a feature", timestamp: "timestamp, orders the split", id_column: "id column"}.get(name)
+        role = {sensitive: "sensitive attribute, never a feature", timestamp: "timestamp, orders the split", id_column: "id column"}.get(
+            name
+        )
         if role is None and not column.is_feature:
             role = "not a feature"
         decisions.append(Decision(f"column {name}", column.kind, column.reason + (f"; {role}" if role else "")))
@@ -365,7 +376,8 @@ def render_data_yaml(draft: Draft, source: str) -> str:
     if draft.timestamp is not None:
         lines.append(_line(f"timestamp_column: {_q(draft.timestamp)}", "the holdout is the most recent rows by this column"))
     else:
-        lines.append(f"# timestamp_column: none ({reasons.get('timestamp', 'no date column')}); the holdout is {_split(draft.task, draft.target, None)[0]}")
+        holdout = _split(draft.task, draft.target, None)[0]
+        lines.append(f"# timestamp_column: none ({reasons.get('timestamp', 'no date column')}); the holdout is {holdout}")
     if draft.sensitive is not None:
         lines.append(_line(f"sensitive_attribute: {_q(draft.sensitive)}", "used by the fairness report and gates, never as a feature"))
     lines.append(_line(f"missing_values: {_list(['', *draft.schema.missing_tokens])}", "cell texts read as missing"))
