@@ -265,7 +265,7 @@ def infer_positive_class(target: str, values: pd.Series, requested: str | None) 
     rarest = min(reversed(known), key=lambda label: counts[label])
     share = counts[rarest] / counts.sum()
     return rarest, Decision(
-        "positive class", rarest, f"the less frequent label ({share:.0%} of rows); pass --positive-class to choose another"
+        "positive class", rarest, f"the less frequent label ({share * 100:.0f}% of rows); pass --positive-class to choose another"
     )
 
 

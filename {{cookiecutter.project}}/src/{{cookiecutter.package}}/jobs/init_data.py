@@ -303,7 +303,7 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
 
 
 def _split(task: str, target: str, timestamp: str | None) -> tuple[str, str]:
-    share = f"{HOLDOUT_FRACTION:.0%}"
+    share = f"{HOLDOUT_FRACTION * 100:.0f}%"
     if timestamp is not None:
         return f"the most recent {share} of rows by {timestamp} are the holdout", "a time split mimics production"
     if task == "binary_classification":
