@@ -6,12 +6,35 @@ Standard library only, no network: this runs on the user's machine before anythi
 import json
 import keyword
 import re
+import shutil
 import sys
+from pathlib import Path
 
 # The answers as JSON inside a raw string: valid Python before and after rendering.
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 # Packages the project depends on or shadows: naming the package after one breaks imports.
 TAKEN = {"mlflow", "pandas", "pandera", "sklearn", "numpy", "scipy", "typer", "yaml", "pydantic", "rich", "fsspec", "tests", "test", "io"}
+
+
+def data_source(data_path: str, output_dir: Path) -> Path:
+    """The user's table: an absolute path as given, a relative one read from the output directory."""
+    path = Path(data_path).expanduser()
+    return path if path.is_absolute() else output_dir / path
+
+
+def data_problem(answers: dict[str, str], output_dir: Path) -> str | None:
+    """What is wrong with the bring-your-own-data answers (data_path, target), or None."""
+    data_path, target = answers.get("data_path", "").strip(), answers.get("target", "").strip()
+    if not data_path:
+        return f"target {target!r} needs data_path: give the table it is a column of, or leave target empty" if target else None
+    if not target:
+        return f"data_path {data_path!r} needs target: the column of that table to predict"
+    source = data_source(data_path, output_dir)
+    if "://" not in data_path and not source.is_file():
+        return f"data_path {data_path!r}: no such file (looked for {source}; a relative path is read from the output directory)"
+    if shutil.which("uv") is None:
+        return "data_path needs uv to install the project and infer its config: install uv (https://docs.astral.sh/uv/) and bake again"
+    return None
 
 
 def problem(answers: dict[str, str]) -> str | None:
@@ -46,7 +69,8 @@ def problem(answers: dict[str, str]) -> str | None:
 
 
 if __name__ == "__main__":
-    found = problem(ANSWERS)
+    # Hooks run inside the project folder being made: its parent is the output directory.
+    found = problem(ANSWERS) or data_problem(ANSWERS, Path.cwd().parent)
     if found:
         print(f"ERROR: {found}", file=sys.stderr)
         sys.exit(1)

@@ -52,6 +52,8 @@ COMMON_FILES = {
     "tests/test_reviewed_metrics.py",
     "tests/test_core_schemas.py",
     "tests/test_steps.py",
+    "tests/test_core_inference.py",
+    "tests/test_init_data.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
@@ -64,6 +66,7 @@ COMMON_FILES = {
         "core/__init__.py",
         "core/features.py",
         "core/gates.py",
+        "core/inference.py",
         "core/manifest.py",
         "core/model_card.py",
         "core/metric_catalog.py",
@@ -86,6 +89,7 @@ COMMON_FILES = {
         "jobs/champion.py",
         "jobs/comment.py",
         "jobs/evaluate.py",
+        "jobs/init_data.py",
         "jobs/manifest.py",
         "jobs/promote.py",
         "jobs/release.py",

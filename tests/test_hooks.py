@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,10 @@ from tests.conftest import CHOICES, OPTIONS, TEMPLATE, tool
             ["license=GPL-3.0"], "license 'GPL-3.0' is not supported: expected MIT, Apache-2.0 or Proprietary", id="choice-license"
         ),
         pytest.param(["python_version=3.10"], "python_version '3.10' is not supported: expected 3.11, 3.12 or 3.13", id="choice-python"),
+        # Bring your own data: the table must exist (a relative path is read from the output directory), with a target.
+        pytest.param(["data_path=missing.csv", "target=churned"], "data_path 'missing.csv': no such file (looked for", id="data-missing"),
+        pytest.param(["data_path=missing.csv"], "data_path 'missing.csv' needs target", id="data-without-target"),
+        pytest.param(["target=churned"], "target 'churned' needs data_path", id="target-without-data"),
     ],
 )
 def test_bad_answers_are_rejected_with_one_line(tmp_path: Path, answers: list[str], expected: str):
@@ -62,3 +67,21 @@ def test_every_choice_option_defaults_to_its_first_choice_and_every_choice_bakes
     # Each value passes the hook (the bake matrix bakes them all; here the last of each, at once).
     result = cookies.bake(extra_context={option: allowed[-1] for option, allowed in CHOICES.items()})
     assert result.exit_code == 0, result.exception
+
+
+def test_data_path_is_read_from_the_output_directory_and_needs_uv(tmp_path: Path):
+    # Given a table beside the project-to-be, and a PATH without uv
+    (tmp_path / "my.csv").write_text("x,y\n1,0\n2,1\n")
+    result = subprocess.run(
+        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), "data_path=my.csv", "target=y"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())},
+    )
+    # Then the path was found (no "no such file"), and the bake stops on the missing uv with one line
+    assert result.returncode != 0
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert error_lines == [
+        "ERROR: data_path needs uv to install the project and infer its config: install uv (https://docs.astral.sh/uv/) and bake again"
+    ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["my.csv"]

@@ -67,6 +67,50 @@ def _run(job: Callable[..., T], *args: object) -> T:
         raise typer.Exit(3) from None
 
 
+@app.command("init-data")
+def init_data(
+    path: Annotated[str, typer.Argument(help="The table: a CSV or Parquet file, or an fsspec URI (s3://, gs://, https://).")],
+    target: Annotated[str | None, typer.Option(help="Column to predict (asked for on a terminal when left out).")] = None,
+    task: Annotated[str | None, typer.Option(help="binary_classification or regression (default: inferred from the target).")] = None,
+    timestamp: Annotated[str | None, typer.Option(help="Date column the holdout split orders by (default: the only date column).")] = None,
+    sensitive: Annotated[str | None, typer.Option(help="Column of groups for the fairness report and gates.")] = None,
+    positive_class: Annotated[
+        str | None, typer.Option("--positive-class", help="Label counted as positive (default: 1 for 0/1, else the rarer label).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite confs/data.yaml, confs/gates.yaml and data/manifest.json.")] = False,
+) -> None:
+    """Draft the data contract from your own table and print every decision with its reason.
+
+    Reads: the table. Writes: confs/data.yaml, confs/gates.yaml, data/manifest.json, and a copy
+    of the table in data/ when it lies outside the project. Exit 2 when a file exists without --force.
+    """
+    from .jobs import init_data as job
+
+    choices = job.Choices(target=target, task=task, timestamp=timestamp, sensitive=sensitive, positive_class=positive_class, force=force)
+    ask = (lambda columns: typer.prompt(f"Target column ({', '.join(columns)})")) if sys.stdin.isatty() else None
+    confs = State.confs
+    draft = _run_without_settings(lambda: job.run(path, root=confs.resolve().parent, confs=confs, choices=choices, ask_target=ask))
+    for line in draft.lines:
+        typer.echo(line)
+
+
+def _run_without_settings(job: Callable[[], T]) -> T:
+    """Like ``_run`` for a verb that writes the config rather than reading it."""
+    try:
+        return job()
+    except MlopsError as error:
+        if State.debug:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except Exception as error:
+        if State.debug:
+            raise
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        typer.echo(f"internal error: {type(error).__name__}: {first_line} (rerun with --debug for the traceback)", err=True)
+        raise typer.Exit(3) from None
+
+
 @app.command()
 def validate() -> None:
     """Check the data named in confs/data.yaml against its schema and manifest.

@@ -1,0 +1,151 @@
+"""Bring your own data: `cookiecutter … data_path=… target=…` on tables unlike the demo, then the PR loop.
+
+Two tables from ``tests/byo_datasets.py`` (seeded, learnable): a binary classification with
+string labels, a date, numeric site codes, a yes/no column, a count, an id and empty cells;
+and a regression with no date at all, an integer id and free text. Each is baked through the
+real cookiecutter CLI, whose post-gen hook installs the project and runs ``mlops init-data``;
+the inferred confs must then carry the PR loop and the project's own tests with no hand edit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import DEFAULT, TEMPLATE, in_project, interpreter_for, mlops, project_env, tool
+
+DATASETS = {
+    # kind: (file name, target, project name)
+    "binary": ("tumours.csv", "diagnosis", "Tumour Model"),
+    "regression": ("flats.csv", "price", "Flat Prices"),
+}
+
+
+def bake_env(output: Path) -> dict[str, str]:
+    """uv on PATH for the post-gen hook, on an interpreter this machine has (never a download)."""
+    python = interpreter_for(DEFAULT["python_version"], output)[1]
+    return project_env() | {"PATH": os.pathsep.join([str(Path(tool("uv")).parent), os.environ["PATH"]]), "UV_PYTHON": python}
+
+
+@pytest.fixture(scope="module")
+def baked(synced_project, tmp_path_factory: pytest.TempPathFactory):
+    """Bake each table once: (project folder, the table's bytes, the bake's stdout)."""
+    made: dict[str, tuple[Path, bytes, str]] = {}
+
+    def get(kind: str) -> tuple[Path, bytes, str]:
+        if kind not in made:
+            name, target, project_name = DATASETS[kind]
+            output = tmp_path_factory.mktemp(f"byo-{kind}")
+            # numpy lives in a baked project's environment, not in the template's: make the table there.
+            maker = TEMPLATE / "tests" / "byo_datasets.py"
+            in_project(synced_project(DEFAULT), tool("uv"), "run", "--frozen", "--no-sync", "python", str(maker), kind, str(output / name))
+            result = subprocess.run(
+                # data_path relative: read from the output directory, as a user's `cookiecutter … data_path=my.csv` would be
+                [
+                    tool("cookiecutter"),
+                    "--no-input",
+                    str(TEMPLATE),
+                    f"project_name={project_name}",
+                    f"data_path={name}",
+                    f"target={target}",
+                ],
+                cwd=output,
+                env=bake_env(output),
+                capture_output=True,
+                text=True,
+            )
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            project = output / project_name.lower().replace(" ", "-")
+            made[kind] = (project, (output / name).read_bytes(), result.stdout)
+        return made[kind]
+
+    return get
+
+
+def test_binary_table_bakes_with_inferred_confs_in_the_first_commit(baked):
+    project, table, stdout = baked("binary")
+    # The table is copied into data/ under its own name
+    assert (project / "data" / "tumours.csv").read_bytes() == table
+    # The bake printed init-data's decisions, one per line
+    for line in (
+        "column site: categorical — 5 numeric codes with gaps (11, 23, 37, 42, 58)",
+        "column lesions: numeric — integers 0 to 8",
+        "column smoker: categorical — yes/no labels no/yes, kept as text, never booleans",
+        "column patient_id: id",
+        "task: binary_classification — 'diagnosis' has two labels: benign, malignant",
+        "positive class: malignant — the less frequent label",
+        "timestamp: visit_date — the only date column",
+        "split: the most recent 20% of rows by visit_date are the holdout",
+    ):
+        assert line in stdout, stdout
+    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
+    assert (data["path"], data["target"], data["task"], data["positive_class"]) == (
+        "data/tumours.csv",
+        "diagnosis",
+        "binary_classification",
+        "malignant",
+    )
+    assert data["columns"]["radius_mean"]["nullable"] is True and data["columns"]["texture_mean"]["nullable"] is True
+    assert data["features"]["categorical"] == ["site", "sex", "smoker"]
+    manifest = json.loads((project / "data" / "manifest.json").read_text())
+    assert [entry["path"] for entry in manifest["files"]] == ["data/tumours.csv"]
+    # The first commit holds the inferred confs and the table; nothing is left uncommitted (.venv is ignored)
+    git = ["git", "-C", str(project)]
+    assert subprocess.run([*git, "log", "--format=%s"], capture_output=True, text=True, check=True).stdout.splitlines() == [
+        "Initial commit from cookiecutter-mlops-gitops"
+    ]
+    assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True, check=True).stdout == ""
+    for committed in ("confs/data.yaml", "confs/gates.yaml", "data/manifest.json"):
+        shown = subprocess.run([*git, "show", f"HEAD:{committed}"], capture_output=True, text=True, check=True).stdout
+        assert shown == (project / committed).read_text()
+
+
+def test_regression_table_without_a_date_bakes_with_a_random_split(baked):
+    project, table, stdout = baked("regression")
+    assert (project / "data" / "flats.csv").read_bytes() == table
+    assert "timestamp: none — no date column" in stdout and "split: a seeded random 20% — no timestamp" in stdout
+    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
+    assert data["task"] == "regression" and "timestamp_column" not in data and "positive_class" not in data
+    assert data["id_column"] == "listing_id"
+    assert data["columns"]["description"] == {"dtype": "string"}  # free text: declared, not a feature
+    assert "description" not in data["features"]["numeric"] + data["features"]["categorical"]
+    gates = yaml.safe_load((project / "confs" / "gates.yaml").read_text())
+    assert gates["beat_baseline"] == {"r2": 0.1} and gates["minimums"] == {} and gates["maximums"] == {}
+
+
+def test_inferred_confs_pass_validation(baked):
+    for kind in DATASETS:
+        project = baked(kind)[0]
+        mlops(project, "validate")
+
+
+@pytest.mark.slow  # trains and runs each project's whole suite
+@pytest.mark.parametrize("kind", list(DATASETS))
+def test_pr_loop_and_the_projects_own_tests_pass_on_own_data(baked, kind: str):
+    project = baked(kind)[0]
+    for verb in ("validate", "train", "evaluate"):
+        mlops(project, verb)
+    metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())
+    assert metrics["passed"] is True, metrics["gates"]
+    assert any(gate["name"] == "beat_baseline" for gate in metrics["gates"]), metrics["gates"]
+    report = mlops(project, "report").stdout
+    assert "### Data checks — ✅ pass" in report and "### Model — ✅ pass" in report
+    suite = in_project(project, tool("uv"), "run", "--frozen", "--no-sync", "--group", "dev", "pytest", "-q", "-p", "no:cacheprovider")
+    assert " passed" in suite.stdout and " failed" not in suite.stdout
+
+
+@pytest.mark.slow
+def test_a_sensitive_attribute_adds_fairness_gates_that_pass_on_independent_groups(baked):
+    project = baked("binary")[0]
+    mlops(project, "init-data", "data/tumours.csv", "--target", "diagnosis", "--sensitive", "sex", "--force")
+    for verb in ("validate", "train", "evaluate"):
+        mlops(project, verb)
+    metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())
+    assert metrics["passed"] is True, metrics["gates"]
+    fairness = [gate for gate in metrics["gates"] if gate["name"] == "fairness_gap"]
+    assert {gate["metric"] for gate in fairness} == {"recall", "false_positive_rate"}, fairness

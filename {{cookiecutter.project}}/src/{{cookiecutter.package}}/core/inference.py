@@ -1,0 +1,288 @@
+"""Infer a data contract from a table a user brings: column types, ranges, categories, roles.
+
+Pure: takes the table as read (every cell a string, missing cells as NA) and returns the
+column specs plus the reason for each decision, so ``mlops init-data`` can print them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .specs import ColumnSpec
+
+# A column with at most this many distinct values (and few relative to the rows) is categorical.
+MAX_CATEGORIES = 20
+MAX_CATEGORY_SHARE = 0.2
+# Ranges get this share of their span as headroom on each side, so next month's data still fits.
+RANGE_HEADROOM = 0.25
+INTEGER = re.compile(r"[+-]?\d+")
+DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?|\d{4}/\d{2}/\d{2}")
+# Boolean-like labels stay text: pandas reads every non-empty text as True when cast to bool.
+BOOLEAN_PAIRS = [{"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"}]
+ID_NAME = re.compile(r"(^|[_ -])(id|uuid|guid|key)$|^id_", re.IGNORECASE)
+CAMEL_ID = re.compile(r"[a-z](Id|ID|Key)$")
+# Cell texts that mean "missing" in exports from spreadsheets, R, SQL and pandas.
+MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "none", "-", "?", "#N/A")
+
+KINDS = ("numeric", "categorical", "datetime", "id", "text", "constant")
+
+
+@dataclass(frozen=True)
+class InferredColumn:
+    """The spec for one column, its kind (one of ``KINDS``) and why."""
+
+    spec: ColumnSpec
+    kind: str
+    reason: str
+
+    @property
+    def is_feature(self) -> bool:
+        return self.kind in ("numeric", "categorical")
+
+
+@dataclass
+class InferredSchema:
+    columns: dict[str, InferredColumn] = field(default_factory=dict)
+    # Cell texts other than "" read as missing (found in columns that are otherwise numbers or dates).
+    missing_tokens: list[str] = field(default_factory=list)
+
+    def names(self, kind: str) -> list[str]:
+        return [name for name, column in self.columns.items() if column.kind == kind]
+
+
+def infer_schema(raw: pd.DataFrame) -> InferredSchema:
+    """A spec per column of ``raw`` (strings, empty cells as NA), in the table's order."""
+    schema = InferredSchema()
+    for name in raw.columns:
+        values, tokens = _without_missing_tokens(raw[name])
+        schema.columns[str(name)] = infer_column(str(name), values)
+        schema.missing_tokens.extend(token for token in tokens if token not in schema.missing_tokens)
+    return schema
+
+
+def _without_missing_tokens(values: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Treat tokens such as ``n/a`` as missing when the rest of the column is numbers or dates.
+
+    In a text column ``n/a`` may be a real value, so it stays.
+    """
+    text = values.dropna().astype(str).str.strip()
+    found = [token for token in MISSING_TOKENS if (text == token).any()]
+    if not found:
+        return values, []
+    rest = text[~text.isin(found) & (text != "")]
+    if rest.empty:
+        return values, []
+    numbers = pd.to_numeric(rest, errors="coerce")
+    dates = rest.map(lambda cell: DATE_LIKE.fullmatch(cell) is not None)
+    if numbers.notna().all() or dates.all():
+        return values.mask(values.astype(str).str.strip().isin(found)), found
+    return values, []
+
+
+def infer_column(name: str, values: pd.Series) -> InferredColumn:
+    present = values.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    nullable = len(present) < len(values)
+    rows = len(present)
+    if rows == 0:
+        return InferredColumn(ColumnSpec(dtype="string", nullable=True), "text", "every value is missing: not used")
+    distinct = present.nunique()
+    unique = distinct == rows and rows > 1
+    if distinct == 1:
+        value = present.iloc[0]
+        return InferredColumn(ColumnSpec(dtype="string", nullable=nullable), "constant", f"one value ({value!r}) on every row: not used")
+    if present.map(lambda text: INTEGER.fullmatch(text) is not None).all():
+        return _integer(name, present.astype("int64"), nullable, unique, distinct, rows)
+    as_float = pd.to_numeric(present, errors="coerce")
+    if as_float.notna().all() and np.isfinite(as_float).all():
+        return _numeric("float", as_float, nullable)
+    if present.map(lambda text: DATE_LIKE.fullmatch(text) is not None).all():
+        parsed = pd.to_datetime(present, errors="coerce", format="mixed")
+        if parsed.notna().all():
+            return InferredColumn(
+                ColumnSpec(dtype="datetime", nullable=nullable),
+                "datetime",
+                f"dates from {parsed.min():%Y-%m-%d} to {parsed.max():%Y-%m-%d}",
+            )
+    lowered = set(present.str.lower().unique())
+    if any(lowered <= pair for pair in BOOLEAN_PAIRS) and distinct <= 2:
+        allowed = sorted(present.unique().tolist())
+        return InferredColumn(
+            ColumnSpec(dtype="category", nullable=nullable, allowed=allowed),
+            "categorical",
+            f"yes/no labels {'/'.join(allowed)}, kept as text, never booleans",
+        )
+    if unique and (named_like_id(name) or not present.str.contains(r"\s").any()):
+        why = "named like an id" if named_like_id(name) else "no spaces"
+        return InferredColumn(ColumnSpec(dtype="string", nullable=nullable, unique=True), "id", f"a distinct value on every row, {why}")
+    if _few_values(distinct, rows):
+        allowed = sorted(present.unique().tolist())
+        return InferredColumn(
+            ColumnSpec(dtype="category", nullable=nullable, allowed=allowed), "categorical", f"{distinct} distinct labels"
+        )
+    return InferredColumn(
+        ColumnSpec(dtype="string", nullable=nullable),
+        "text",
+        f"{distinct} distinct values in {rows} rows: free text, not used as a feature",
+    )
+
+
+def named_like_id(name: str) -> bool:
+    """``id``, ``patient_id``, ``order-key``, ``customerId``: not ``paid`` or ``valid``."""
+    return bool(ID_NAME.search(name) or CAMEL_ID.search(name))
+
+
+def _few_values(distinct: int, rows: int) -> bool:
+    return distinct <= MAX_CATEGORIES and distinct <= max(2, MAX_CATEGORY_SHARE * rows)
+
+
+def _integer(name: str, numbers: pd.Series, nullable: bool, unique: bool, distinct: int, rows: int) -> InferredColumn:
+    if unique and named_like_id(name):
+        return InferredColumn(
+            ColumnSpec(dtype="int", nullable=nullable, unique=True), "id", "a distinct number on every row, named like an id"
+        )
+    codes = sorted(int(value) for value in numbers.unique())
+    if distinct == 2:
+        return InferredColumn(ColumnSpec(dtype="int", nullable=nullable, allowed=codes), "categorical", f"two values {codes}: a flag")
+    if _few_values(distinct, rows) and _looks_like_codes(codes):
+        return InferredColumn(
+            ColumnSpec(dtype="int", nullable=nullable, allowed=codes),
+            "categorical",
+            f"{distinct} numeric codes with gaps ({_preview(codes)}): labels, not quantities",
+        )
+    return _numeric("int", numbers, nullable)
+
+
+def _looks_like_codes(codes: list[int]) -> bool:
+    """Most steps between consecutive values skip numbers (11, 23, 37): codes, not a count such as 0..8."""
+    gaps = np.diff(codes)
+    return int((gaps > 1).sum()) * 2 > len(gaps)
+
+
+def _preview(values: list[int]) -> str:
+    shown = ", ".join(str(value) for value in values[:6])
+    return shown + (", …" if len(values) > 6 else "")
+
+
+def _numeric(dtype: str, numbers: pd.Series, nullable: bool) -> InferredColumn:
+    low, high = float(numbers.min()), float(numbers.max())
+    minimum, maximum = with_headroom(low, high, integer=dtype == "int")
+    return InferredColumn(
+        ColumnSpec(dtype=dtype, nullable=nullable, min=minimum, max=maximum),
+        "numeric",
+        f"{'integers' if dtype == 'int' else 'numbers'} {_fmt(low)} to {_fmt(high)}; "
+        f"bounds {_fmt(minimum)} to {_fmt(maximum)} leave headroom",
+    )
+
+
+def with_headroom(low: float, high: float, *, integer: bool) -> tuple[float | int, float | int]:
+    """Bounds around the observed range; a non-negative column keeps 0 as its floor."""
+    span = (high - low) or max(abs(high), 1.0)
+    minimum = low - RANGE_HEADROOM * span
+    maximum = high + RANGE_HEADROOM * span
+    if low >= 0:
+        minimum = max(minimum, 0.0)
+    minimum, maximum = _round_out(minimum, maximum)
+    if integer:
+        return math.floor(minimum), math.ceil(maximum)
+    return minimum, maximum
+
+
+def _round_out(minimum: float, maximum: float) -> tuple[float, float]:
+    """Round outward to two significant digits of the span, so the YAML reads like a person wrote it."""
+    span = maximum - minimum
+    step = 10 ** math.floor(math.log10(span)) / 10 if span > 0 else 1.0
+    # Round away float noise (0.30000000000000004) after snapping to the step.
+    return round(math.floor(minimum / step) * step, 12), round(math.ceil(maximum / step) * step, 12)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+# --- Roles: target, task, positive class, timestamp -------------------------------------------
+
+
+class InferenceError(ValueError):
+    """The table or the choices cannot make a contract (the message says what was expected)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One choice ``init-data`` made and why: printed one per line."""
+
+    subject: str
+    choice: str
+    reason: str
+
+    def line(self) -> str:
+        return f"{self.subject}: {self.choice} — {self.reason}"
+
+
+def infer_task(target: str, column: InferredColumn, values: pd.Series, requested: str | None) -> Decision:
+    """Binary classification for a two-label target, regression for a numeric one; ``requested`` overrides when it fits."""
+    labels = values.dropna().astype(str).str.strip()
+    labels = labels[labels != ""]
+    distinct = labels.nunique()
+    # Numeric codes with gaps (site 11, 23, 37) are labels: regression only when asked for.
+    numeric = column.kind == "numeric"
+    if requested == "regression":
+        if column.spec.dtype not in ("int", "float"):
+            raise InferenceError(f"--task regression needs a numeric target: {target!r} holds text labels")
+        return Decision("task", "regression", "as requested with --task")
+    if requested == "binary_classification":
+        if distinct != 2:
+            raise InferenceError(f"--task binary_classification needs a target with two labels: {target!r} has {distinct}")
+        return Decision("task", "binary_classification", "as requested with --task")
+    if requested is not None:
+        raise InferenceError(f"--task {requested!r} is not supported: expected binary_classification or regression")
+    if distinct == 2:
+        return Decision("task", "binary_classification", f"{target!r} has two labels: {', '.join(sorted(labels.unique()))}")
+    if numeric:
+        return Decision("task", "regression", f"{target!r} is numeric with {distinct} distinct values")
+    raise InferenceError(
+        f"target {target!r} has {distinct} labels: supported are two labels (binary_classification) or a numeric target (regression)"
+    )
+
+
+def infer_positive_class(target: str, values: pd.Series, requested: str | None) -> tuple[str, Decision]:
+    """The label counted as positive, as text; ``requested`` must be one of the labels."""
+    labels = values.dropna().astype(str).str.strip()
+    counts = labels[labels != ""].value_counts()
+    known = sorted(counts.index)
+    if requested is not None:
+        if requested not in counts.index:
+            raise InferenceError(f"--positive-class {requested!r} is not a label of {target!r}: expected one of {', '.join(known)}")
+        return requested, Decision("positive class", requested, "as requested with --positive-class")
+    if set(known) == {"0", "1"}:
+        return "1", Decision("positive class", "1", "0/1 labels: 1 is the positive class; pass --positive-class 0 to flip")
+    # The rarer label is usually the event to catch (churn, fraud, disease); ties go to the last label.
+    rarest = min(reversed(known), key=lambda label: counts[label])
+    share = counts[rarest] / counts.sum()
+    return rarest, Decision(
+        "positive class", rarest, f"the less frequent label ({share * 100:.0f}% of rows); pass --positive-class to choose another"
+    )
+
+
+def choose_timestamp(schema: InferredSchema, requested: str | None) -> tuple[str | None, Decision]:
+    """The column a time split orders by: the requested one, else the single datetime column, else none."""
+    dates = schema.names("datetime")
+    if requested is not None:
+        if requested not in schema.columns:
+            raise InferenceError(f"--timestamp {requested!r} is not a column of the table")
+        if schema.columns[requested].kind != "datetime":
+            raise InferenceError(
+                f"--timestamp {requested!r} holds {schema.columns[requested].kind} values, not dates: "
+                f"expected one of the date columns ({', '.join(dates) or 'none found'})"
+            )
+        return requested, Decision("timestamp", requested, "as requested with --timestamp")
+    if len(dates) == 1:
+        return dates[0], Decision("timestamp", dates[0], "the only date column")
+    if not dates:
+        return None, Decision("timestamp", "none", "no date column")
+    return None, Decision("timestamp", "none", f"several date columns ({', '.join(dates)}): pass --timestamp to split by one")
