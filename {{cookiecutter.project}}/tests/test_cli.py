@@ -122,12 +122,14 @@ def _set(column: str, row: int, value):
 @pytest.mark.parametrize(
     ("change", "fragments"),
     [
-        pytest.param(_set("age", 3, "forty"), ["age: coerce_dtype('int64')", "'forty'"], id="wrong-type"),
-        pytest.param(_set("tenure_months", 5, None), ["tenure_months: not_nullable"], id="null"),
-        pytest.param(_set("age", 7, "7"), ["age: greater_than_or_equal_to(18)"], id="out-of-range"),
-        pytest.param(_set("contract", 2, "weekly"), ["contract: isin", "'weekly'"], id="unknown-category"),
-        pytest.param(lambda frame: frame.drop(columns=["region"]), ["region: required column is missing"], id="missing-column"),
-        pytest.param(lambda frame: frame.assign(colour="red"), ["colour: column is not declared"], id="extra-column"),
+        pytest.param(_set("age", 3, "forty"), ["age: 1 row(s) not a valid int64 value", "'forty'"], id="wrong-type"),
+        pytest.param(_set("tenure_months", 5, None), ["tenure_months: 1 row(s) missing"], id="null"),
+        pytest.param(_set("age", 7, "7"), ["age: 1 row(s) < 18 (min) (e.g. 7)"], id="out-of-range"),
+        pytest.param(
+            _set("contract", 2, "weekly"), ["contract: 1 row(s) not one of the allowed values", "'weekly'"], id="unknown-category"
+        ),
+        pytest.param(lambda frame: frame.drop(columns=["region"]), ["required columns missing: region"], id="missing-column"),
+        pytest.param(lambda frame: frame.assign(colour="red"), ["columns not declared: colour"], id="extra-column"),
     ],
 )
 def test_bad_data_fails_validate_with_1_and_train_with_2(workspace: Path, change, fragments):

@@ -75,6 +75,7 @@ def test_string_labels_need_a_positive_class_that_is_one_of_them(workspace: Path
     data = _data_yaml(workspace)
     target = data["target"]
     columns = {**data["columns"], target: {"dtype": "category", "allowed": ["no", "yes"]}}
+    data = {key: value for key, value in data.items() if key != "positive_class"}
     _write_data_yaml(workspace, {**data, "task": "binary_classification", "columns": columns})
     with pytest.raises(ConfigError, match="positive_class is required"):
         load_settings(workspace / "confs")

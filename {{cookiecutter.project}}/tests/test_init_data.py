@@ -276,7 +276,8 @@ def test_a_noisy_missing_token_fails_validation_unless_declared(project: Path, t
     # Then validation reports the bad value in that column
     failed = mlops("validate")
     assert failed.exit_code == 1, failed.output
-    assert "area_m2" in (project / "outputs" / "validation" / "report.md").read_text()
+    failures = json.loads((project / "outputs" / "validation" / "report.json").read_text())["failures"]
+    assert [failure["column"] for failure in failures] == ["area_m2"] and failures[0]["examples"] == ["'n/a'"]
     # And once missing_values declares it, the cell is missing and the nullable column passes
     data = project / "confs" / "data.yaml"
     data.write_text(

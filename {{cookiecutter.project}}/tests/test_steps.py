@@ -58,7 +58,7 @@ def test_failing_validation_leaves_no_proof_and_train_checks_again(workspace: Pa
     assert mlops("validate").exit_code == 1
     assert not (workspace / steps.VERIFIED_JSON).exists() and not (workspace / steps.VERIFIED_FRAME).exists()
     result = mlops("train")
-    assert result.exit_code == 2 and "age: coerce_dtype('int64')" in result.stderr
+    assert result.exit_code == 2 and "age: 1 row(s) not a valid int64 value" in result.stderr
 
 
 def test_train_keeps_the_logged_model_and_evaluate_scores_it_without_mlflow(workspace: Path, settings: Settings):

@@ -55,3 +55,24 @@ def time_split(frame: pd.DataFrame, timestamp_column: str, holdout_fraction: flo
     if cut == 0 or cut == len(ordered):
         raise ValueError(f"{len(frame)} rows cannot be split into train and holdout at fraction {holdout_fraction}")
     return ordered.iloc[:cut], ordered.iloc[cut:]
+
+
+def random_split(
+    frame: pd.DataFrame, holdout_fraction: float, seed: int, stratify: pd.Series | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded random holdout, stratified by ``stratify`` (the class labels) when given."""
+    from sklearn.model_selection import train_test_split
+
+    holdout_rows = int(np.ceil(len(frame) * holdout_fraction))
+    if holdout_rows == 0 or holdout_rows >= len(frame):
+        raise ValueError(f"{len(frame)} rows cannot be split into train and holdout at fraction {holdout_fraction}")
+    train, holdout = train_test_split(frame, test_size=holdout_rows, random_state=seed, shuffle=True, stratify=stratify)
+    return train, holdout
+
+
+def describe_split(timestamp_column: str | None, holdout_fraction: float, target: str, stratified: bool) -> str:
+    """How the holdout was chosen, as the report says it."""
+    share = f"{holdout_fraction:.0%}"
+    if timestamp_column:
+        return f"the most recent {share} of rows by `{timestamp_column}` (a time split, as in production)"
+    return f"a seeded random {share} of rows" + (f", stratified by `{target}`" if stratified else "") + " (no timestamp column)"

@@ -34,21 +34,40 @@ def _ok(value: float, passed: bool) -> bool:
     return passed and not math.isnan(value)
 
 
+def _bound(metric: str, value: float, limit: float, *, kind: str, passed: bool) -> str:
+    """The verdict as a reader checks it: "brier 0.2001 ≤ 0.25 (max)" or "brier 0.2006 > 0.1 (max)"."""
+    relation = ("≥" if passed else "<") if kind == "min" else "≤" if passed else ">"
+    return f"{metric} {value:.4f} {relation} {limit:g} ({kind})"
+
+
 def apply_gates(
     task: str,
     gates: GatesConfig,
     challenger: dict[str, float],
     champion: dict[str, float] | None,
     fairness_gaps: dict[str, float],
+    baseline: dict[str, float] | None = None,
 ) -> list[GateResult]:
-    """Absolute bounds always; regression against the champion when one exists; fairness gaps."""
+    """Beat the baseline and absolute bounds always; no regression against the champion when one exists; fairness gaps."""
     results = []
+    for metric, margin in gates.beat_baseline.items():
+        value = challenger[metric]
+        reference = (baseline or {}).get(metric, float("nan"))
+        higher = HIGHER_IS_BETTER[task][metric]
+        # The challenger must be better than the trivial model by at least the margin, in the metric's direction.
+        required = reference + margin if higher else reference - margin
+        passed = _ok(reference, (value >= required - BOUND_SLACK) if higher else (value <= required + BOUND_SLACK))
+        relation = ("≥" if passed else "<") if higher else ("≤" if passed else ">")
+        detail = f"{metric} {value:.4f} {relation} {required:.4f} (baseline {reference:.4f} {'+' if higher else '−'} margin {margin:g})"
+        results.append(GateResult("beat_baseline", metric, _ok(value, passed), value, required, detail))
     for metric, minimum in gates.minimums.items():
         value = challenger[metric]
-        results.append(GateResult("minimum", metric, _ok(value, value >= minimum), value, minimum, f"{metric} {value:.4f} ≥ {minimum:g}"))
+        passed = _ok(value, value >= minimum)
+        results.append(GateResult("minimum", metric, passed, value, minimum, _bound(metric, value, minimum, kind="min", passed=passed)))
     for metric, maximum in gates.maximums.items():
         value = challenger[metric]
-        results.append(GateResult("maximum", metric, _ok(value, value <= maximum), value, maximum, f"{metric} {value:.4f} ≤ {maximum:g}"))
+        passed = _ok(value, value <= maximum)
+        results.append(GateResult("maximum", metric, passed, value, maximum, _bound(metric, value, maximum, kind="max", passed=passed)))
     if champion is not None:
         for metric, tolerance in gates.max_regression.items():
             value, reference = challenger[metric], champion[metric]
@@ -66,9 +85,7 @@ def apply_gates(
             )
     for metric, allowed in gates.max_fairness_gap.items():
         gap = fairness_gaps.get(metric, float("nan"))
-        results.append(
-            GateResult(
-                "fairness_gap", metric, _ok(gap, gap <= allowed), gap, allowed, f"{metric} gap between groups {gap:.4f} ≤ {allowed:g}"
-            )
-        )
+        passed = _ok(gap, gap <= allowed)
+        detail = _bound(f"{metric} gap between groups", gap, allowed, kind="max", passed=passed)
+        results.append(GateResult("fairness_gap", metric, passed, gap, allowed, detail))
     return results

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from .metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER  # noqa: F401 (re-exported)
+from .metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER, REPORTED_ONLY_GROUP_METRICS  # noqa: F401 (re-exported)
 
 
 def score_classification(y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
@@ -40,25 +40,50 @@ def score(task: str, y_true: np.ndarray, prediction: np.ndarray) -> dict[str, fl
     return score_classification(y_true, prediction)
 
 
-def _group_metric(task: str) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
+def _rate(hits: np.ndarray, among: np.ndarray) -> float:
+    """Share of ``hits`` among the rows where ``among`` holds; NaN when there are none."""
+    return float(hits[among].mean()) if among.any() else float("nan")
+
+
+def _group_metric(task: str, overall_mae: float) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
     if task == "regression":
-        return {"mae": lambda y, p: float(skm.mean_absolute_error(y, p))}
+        return {
+            "rows": lambda y, p: float(len(y)),
+            "mae": lambda y, p: float(skm.mean_absolute_error(y, p)),
+            "relative_mae": lambda y, p: float(skm.mean_absolute_error(y, p)) / overall_mae if overall_mae else float("nan"),
+        }
     return {
+        "rows": lambda y, p: float(len(y)),
+        "base_rate": lambda y, p: float(np.mean(y == 1)),
         "selection_rate": lambda y, p: float(np.mean(p >= 0.5)),
-        "recall": lambda y, p: float(skm.recall_score(y, p >= 0.5, zero_division=0)),
-        "precision": lambda y, p: float(skm.precision_score(y, p >= 0.5, zero_division=0)),
+        "recall": lambda y, p: _rate(p >= 0.5, y == 1),
+        "false_positive_rate": lambda y, p: _rate(p >= 0.5, y == 0),
+        "precision": lambda y, p: _rate(y == 1, p >= 0.5),
     }
 
 
 def group_metrics(task: str, y_true: np.ndarray, prediction: np.ndarray, groups: pd.Series) -> dict[str, dict[str, float]]:
-    """Each group metric per group: ``{metric: {group: value}}``."""
+    """Each group metric per group: ``{metric: {group: value}}`` (rows and base rates included, for the reader)."""
     result: dict[str, dict[str, float]] = {}
     labels = groups.astype(str).to_numpy()
-    for name, metric in _group_metric(task).items():
+    overall_mae = float(skm.mean_absolute_error(y_true, prediction)) if task == "regression" else 0.0
+    for name, metric in _group_metric(task, overall_mae).items():
         result[name] = {group: metric(y_true[labels == group], prediction[labels == group]) for group in sorted(set(labels))}
     return result
 
 
 def gaps(per_group: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Largest minus smallest value of each metric across groups."""
-    return {name: (max(values.values()) - min(values.values())) if values else 0.0 for name, values in per_group.items()}
+    """Largest minus smallest value of each gated metric across groups (NaN values, e.g. no positives, ignored)."""
+    result = {}
+    for name, values in per_group.items():
+        if name in REPORTED_ONLY_GROUP_METRICS:
+            continue
+        known = [value for value in values.values() if not np.isnan(value)]
+        result[name] = (max(known) - min(known)) if known else float("nan")
+    return result
+
+
+def baseline_metrics(task: str, y_train: np.ndarray, y_holdout: np.ndarray) -> dict[str, float]:
+    """A trivial model's holdout metrics: the training prior (classification) or mean (regression) for every row."""
+    constant = float(np.mean(y_train)) if len(y_train) else 0.0
+    return score(task, y_holdout, np.full(len(y_holdout), constant, dtype=float))

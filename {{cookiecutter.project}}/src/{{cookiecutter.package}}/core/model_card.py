@@ -65,12 +65,12 @@ def model_card(
         lines += ["", f"## Fairness by `{fairness['attribute']}`", ""]
         for metric, groups in fairness["groups"].items():
             per_group = ", ".join(f"{group} {_value(value)}" for group, value in groups.items())
-            lines.append(f"- {metric}: {per_group} (gap {_value(fairness['gaps'][metric])})")
+            lines.append(f"- {metric}: {per_group} (gap {_value(fairness['gaps'].get(metric, math.nan))})")
     lines += [
         "",
         "## Intended use and limits",
         "",
-        "Scores the customers described by the schema in `confs/data.yaml`. The sensitive attribute is",
+        "Scores the rows described by the schema in `confs/data.yaml`. The sensitive attribute is",
         "never a feature; its gaps above are gated. Re-check the card when the data's population changes.",
     ]
     return "\n".join(lines) + "\n"

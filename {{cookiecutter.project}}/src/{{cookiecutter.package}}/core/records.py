@@ -117,13 +117,18 @@ class Evaluation:
     fairness: dict[str, Any] | None
     gates: list[dict[str, Any]]
     passed: bool
+    # How the holdout was chosen (time or seeded random split), and a trivial model's metrics on it.
+    split: str = ""
+    baseline: dict[str, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "task": self.task,
             "holdout_rows": self.holdout_rows,
+            "split": self.split,
             "challenger": self.challenger.as_dict(),
             "champion": self.champion.as_dict() if self.champion else None,
+            "baseline": self.baseline,
             "fairness": self.fairness,
             "gates": self.gates,
             "passed": self.passed,

@@ -69,6 +69,10 @@ def _number(value: float | None) -> str:
     return f"{value:.4f}"
 
 
+def _count(value: float | None) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{int(value)}"
+
+
 def _verdict(passed: bool) -> str:
     return "✅ pass" if passed else "❌ fail"
 
@@ -209,12 +213,18 @@ def evaluation_section(evaluation: dict[str, Any]) -> str:
         title,
         "",
         f"Challenger run {_code(str(challenger['run_id'])[:12])} vs {against}, on a holdout of {_text(evaluation['holdout_rows'])} rows.",
-        "",
     ]
-    lines += ["| metric | challenger | champion | Δ |", "|---|---:|---:|---:|"]
+    if evaluation.get("split"):
+        lines.append(f"Holdout: {_text(evaluation['split'], 300)}.")
+    baseline = evaluation.get("baseline") or {}
+    lines += ["", "| metric | challenger | champion | Δ | baseline |", "|---|---:|---:|---:|---:|"]
     for metric, value in challenger["metrics"].items():
         reference = champion["metrics"].get(metric) if champion else None
-        lines.append(f"| {_text(metric)} | {_number(value)} | {_number(reference)} | {_delta(task, metric, value, reference)} |")
+        row = f"| {_text(metric)} | {_number(value)} | {_number(reference)} | {_delta(task, metric, value, reference)} |"
+        lines.append(f"{row} {_number(baseline.get(metric))} |")
+    if baseline:
+        trivial = "the training split's positive rate for every row" if task == "binary_classification" else "the training mean"
+        lines += ["", f"Baseline: a trivial model predicting {trivial}."]
     lines += ["", "#### Gates", "", "| gate | metric | verdict | detail |", "|---|---|---|---|"]
     for gate in evaluation["gates"]:
         lines.append(f"| {_text(gate['name'])} | {_text(gate['metric'])} | {_verdict(gate['passed'])} | {_text(gate['detail'])} |")
@@ -225,8 +235,13 @@ def evaluation_section(evaluation: dict[str, Any]) -> str:
         lines += ["| metric | " + " | ".join(_code(group, MAX_EXAMPLE_CHARS) for group in groups) + " | gap |"]
         lines += ["|---|" + "---:|" * (len(groups) + 1)]
         for metric, values in fairness["groups"].items():
-            cells = " | ".join(_number({str(key): value for key, value in values.items()}.get(group)) for group in groups)
-            lines.append(f"| {_text(metric)} | {cells} | {_number(fairness['gaps'][metric])} |")
+            by_group = {str(key): value for key, value in values.items()}
+            cells = " | ".join(_count(by_group.get(group)) if metric == "rows" else _number(by_group.get(group)) for group in groups)
+            lines.append(f"| {_text(metric)} | {cells} | {_number(fairness['gaps'].get(metric))} |")
+        lines += [
+            "",
+            "Base rates differ between groups when the outcome itself does; recall and false-positive-rate gaps stay meaningful then.",
+        ]
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -34,7 +35,9 @@ def _checks(spec: ColumnSpec) -> list[pa.Check]:
     if spec.max is not None:
         checks.append(pa.Check.le(spec.max))
     if spec.allowed is not None:
-        checks.append(pa.Check.isin(spec.allowed))
+        # Compared as the column's type: numeric codes of a category column need no quoting in YAML.
+        allowed = [str(value) for value in spec.allowed] if spec.dtype in {"category", "string"} else spec.allowed
+        checks.append(pa.Check.isin(allowed))
     return checks
 
 
@@ -60,8 +63,27 @@ class CheckFailure:
 
     def describe(self) -> str:
         examples = f" (e.g. {', '.join(self.examples)})" if self.examples else ""
-        where = f"{self.rows} row(s)" if self.rows else "the table"
-        return f"{self.column}: {self.check} failed for {where}{examples}"
+        if not self.rows:
+            return f"{self.column}: {self.check}"
+        return f"{self.column}: {self.rows} row(s) {readable_check(self.check)}{examples}"
+
+
+_BOUND = re.compile(r"(greater_than_or_equal_to|less_than_or_equal_to)\((.*)\)")
+
+
+def readable_check(check: str) -> str:
+    """Pandera's check name as the reason a value failed: "> 110 (max)", "not one of the allowed values"."""
+    bound = _BOUND.fullmatch(check)
+    if bound:
+        return f"< {bound.group(2)} (min)" if bound.group(1).startswith("greater") else f"> {bound.group(2)} (max)"
+    if check.startswith("isin("):
+        return f"not one of the allowed values {check.removeprefix('isin(').removesuffix(')')}"
+    if check.startswith("coerce_dtype("):
+        return f"not a valid {check.removeprefix('coerce_dtype(').removesuffix(')').strip(chr(39))} value"
+    return {
+        "not_nullable": "missing (the column is not nullable; declare it `nullable: true` or list the text under missing_values)",
+        "field_uniqueness": "duplicate (the column is declared unique)",
+    }.get(check, f"failed {check}")
 
 
 def summarize_failures(failure_cases: pd.DataFrame, max_examples: int = 3) -> list[CheckFailure]:
@@ -76,13 +98,14 @@ def summarize_failures(failure_cases: pd.DataFrame, max_examples: int = 3) -> li
     cases = cases[~noise]
     failures = []
     for (column, check), group in cases.groupby(["column", "check"], sort=True):
-        examples = list(dict.fromkeys(group["failure_case"]))[:max_examples]
+        distinct = list(dict.fromkeys(group["failure_case"]))
         rows = int(group["index"].notna().sum())
         if column == "(table)":
-            # Table-level failures name the column in failure_case: make it the subject.
-            for example in examples:
-                failures.append(CheckFailure(column=example.strip("'"), check=_table_check(check), rows=0, examples=[]))
+            # Table-level failures name the column in failure_case: make it the subject, every one of them.
+            for name in distinct:
+                failures.append(CheckFailure(column=name.strip("'"), check=_table_check(check), rows=0, examples=[]))
             continue
+        examples = distinct[:max_examples]
         failures.append(CheckFailure(column=column, check=check, rows=rows, examples=examples))
     return failures
 
@@ -92,3 +115,23 @@ def _table_check(check: str) -> str:
         "column_in_dataframe": "required column is missing",
         "column_in_schema": "column is not declared in confs/data.yaml",
     }.get(check, check)
+
+
+def listed(names: list[str], limit: int = 10) -> str:
+    """Names in a one-line message: all of them, or the first ``limit`` and how many more."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def failure_reasons(failures: list[CheckFailure], limit: int = 10) -> list[str]:
+    """One reason per failure, with the columns a table-level check names gathered into one."""
+    reasons: list[str] = []
+    by_check: dict[str, list[str]] = {}
+    for failure in failures:
+        if failure.rows:
+            reasons.append(failure.describe())
+        else:
+            by_check.setdefault(failure.check, []).append(failure.column)
+    plural = {"required column is missing": "required columns missing", "column is not declared in confs/data.yaml": "columns not declared"}
+    gathered = [f"{plural.get(check, check)}: {listed(columns, limit)}" for check, columns in by_check.items()]
+    return gathered + reasons[:limit] + ([f"and {len(reasons) - limit} more failing checks"] if len(reasons) > limit else [])

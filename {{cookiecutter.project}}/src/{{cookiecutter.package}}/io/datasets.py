@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -35,21 +36,55 @@ def sha256_of(location: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_table(location: str | Path) -> pd.DataFrame:
-    """Read a CSV as text columns; the schema decides the types, so bad values are reported, not guessed."""
-    try:
-        with _open(location) as stream:
-            frame = pd.read_csv(stream, dtype=str, keep_default_na=True, skipinitialspace=True)
-    except FileNotFoundError as error:
-        raise InputError(f"{location}: data file not found") from error
-    except pd.errors.EmptyDataError as error:
-        raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise InputError(f"{location}: could not parse as CSV ({reason})") from error
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def read_table(location: str | Path, missing_values: Sequence[str] = ("",)) -> pd.DataFrame:
+    """Every cell as text, only ``missing_values`` read as missing: the schema decides the types.
+
+    So a stray ``n/a`` in a numeric column is a reported bad value, not silently a null, unless
+    ``confs/data.yaml`` declares it under ``missing_values``. CSV, or Parquet by its suffix.
+    """
+    if str(location).lower().endswith(PARQUET_SUFFIXES):
+        frame = _read_parquet(location, missing_values)
+    else:
+        try:
+            with _open(location) as stream:
+                frame = pd.read_csv(stream, dtype=str, keep_default_na=False, na_values=list(missing_values), skipinitialspace=True)
+        except FileNotFoundError as error:
+            raise InputError(f"{location}: data file not found") from error
+        except pd.errors.EmptyDataError as error:
+            raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            reason = str(error).strip().splitlines()[0]
+            raise InputError(f"{location}: could not parse as CSV ({reason})") from error
     if frame.empty:
         raise InputError(f"{location}: data file has a header but no rows")
     return frame
+
+
+def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.DataFrame:
+    try:
+        import pyarrow  # noqa: F401  (pandas needs it for Parquet; it comes with mlflow)
+    except ImportError as error:
+        raise InputError(f"{location}: reading Parquet needs pyarrow: `uv add pyarrow`, or export the table as CSV") from error
+    try:
+        with _open(location) as stream:
+            frame = pd.read_parquet(stream)
+    except FileNotFoundError as error:
+        raise InputError(f"{location}: data file not found") from error
+    except (OSError, ValueError) as error:
+        raise InputError(f"{location}: could not read as Parquet ({str(error).strip().splitlines()[0]})") from error
+    # The same text a CSV export would hold, so that validation and inference see one representation.
+    text = pd.DataFrame(index=frame.index)
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            text[name] = column.dt.strftime("%Y-%m-%dT%H:%M:%S").where(column.notna())
+        else:
+            text[name] = column.astype("string").where(column.notna())
+        text[name] = text[name].where(~text[name].isin(list(missing_values)))
+    return text.astype(object).where(text.notna(), None)
 
 
 def frames_can_be_stored() -> bool:

@@ -16,7 +16,6 @@ from ..core.report import evaluation_section
 from ..errors import CheckFailed, InputError
 from ..io.artifacts import read_json, to_json, write_all
 from ..jobs import EVALUATION_MD, METRICS_JSON, TRAINING_JSON
-from ..project import TASK
 from . import steps
 
 logger = logging.getLogger(__name__)
@@ -24,9 +23,11 @@ logger = logging.getLogger(__name__)
 
 def run(settings: Settings) -> dict:
     trained = TrainingRun.from_dict(read_json(settings.path(str(TRAINING_JSON)), produced_by="train"))
-    if trained.task != TASK:
-        raise InputError(f"{TRAINING_JSON}: trained for task {trained.task!r}, this project is {TASK}; run `mlops train` again")
-    _, _, holdout = steps.split_for_modelling(settings)
+    task = settings.data.task
+    if trained.task != task:
+        raise InputError(f"{TRAINING_JSON}: trained for task {trained.task!r}, this project is {task}; run `mlops train` again")
+    _, train, holdout = steps.split_for_modelling(settings)
+    baseline = metric_rules.baseline_metrics(task, steps.labels(settings, train), steps.labels(settings, holdout))
     challenger_model = steps.load_trained(settings, trained.model)
     challenger_metrics, prediction = steps.score(settings, challenger_model, holdout, role="challenger", uri=trained.model.model_uri)
     challenger = ScoredModel(trained.model.ref, challenger_metrics)
@@ -40,13 +41,15 @@ def run(settings: Settings) -> dict:
     gaps: dict[str, float] = {}
     attribute = settings.data.sensitive_attribute
     if attribute:
-        per_group = metric_rules.group_metrics(TASK, holdout[settings.data.target].to_numpy(), prediction, holdout[attribute])
+        per_group = metric_rules.group_metrics(task, steps.labels(settings, holdout), prediction, holdout[attribute])
         gaps = metric_rules.gaps(per_group)
         fairness = {"attribute": attribute, "groups": per_group, "gaps": gaps}
-    gates = apply_gates(TASK, settings.gates, challenger_metrics, champion.metrics if champion else None, gaps)
+    gates = apply_gates(task, settings.gates, challenger_metrics, champion.metrics if champion else None, gaps, baseline)
     evaluation = Evaluation(
-        task=TASK,
+        task=task,
         holdout_rows=len(holdout),
+        split=steps.split_description(settings),
+        baseline=baseline,
         challenger=challenger,
         champion=champion,
         fairness=fairness,

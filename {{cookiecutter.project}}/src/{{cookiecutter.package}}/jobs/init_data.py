@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 HOLDOUT_FRACTION = 0.2
 # Column names that usually hold a protected attribute: init-data suggests --sensitive for them.
 SENSITIVE_NAMES = {"sex", "gender", "race", "ethnicity", "religion", "nationality", "disability", "marital_status"}
-PARQUET_SUFFIXES = (".parquet", ".pq")
 # Data-agnostic gates: beat a trivial baseline by a margin, never fall behind the champion,
 # keep error rates close across groups. No absolute bounds: what is "good" depends on the data.
 GATES = {
@@ -166,48 +165,7 @@ def _shown(path: Path, root: Path) -> str:
 
 def read_raw(location: str | Path) -> pd.DataFrame:
     """Every cell as text, only empty cells missing: inference decides what ``n/a`` means."""
-    text = str(location)
-    if text.lower().endswith(PARQUET_SUFFIXES):
-        return _read_parquet(text)
-    try:
-        with _open(location) as stream:
-            frame = pd.read_csv(stream, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except FileNotFoundError as error:
-        raise InputError(f"{location}: data file not found") from error
-    except pd.errors.EmptyDataError as error:
-        raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise InputError(f"{location}: could not parse as CSV ({str(error).strip().splitlines()[0]})") from error
-    if frame.empty:
-        raise InputError(f"{location}: data file has a header but no rows")
-    return frame
-
-
-def _open(location: str | Path):
-    text = str(location)
-    if "://" in text and not text.startswith("file://"):
-        import fsspec
-
-        return fsspec.open(text, "rb").open()
-    return open(text.removeprefix("file://"), "rb")
-
-
-def _read_parquet(location: str) -> pd.DataFrame:
-    try:
-        import pyarrow  # noqa: F401  (pandas needs it for Parquet; it comes with mlflow)
-    except ImportError as error:
-        raise InputError(f"{location}: reading Parquet needs pyarrow: `uv add pyarrow`, or export the table as CSV") from error
-    with _open(location) as stream:
-        frame = pd.read_parquet(stream)
-    # The same text a CSV export would hold, so that inference sees one representation.
-    text = pd.DataFrame(index=frame.index)
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(column):
-            text[name] = column.dt.strftime("%Y-%m-%dT%H:%M:%S").where(column.notna())
-        else:
-            text[name] = column.astype("string").where(column.notna())
-    return text
+    return datasets.read_table(location, missing_values=[""])
 
 
 def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: str, choices: Choices) -> Draft:

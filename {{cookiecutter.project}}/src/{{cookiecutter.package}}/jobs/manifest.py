@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 def run(settings: Settings) -> Manifest:
     location = settings.data.path
     source = location if "://" in location else settings.path(location)
-    rows = len(datasets.read_table(source))
+    rows = len(datasets.read_table(source, settings.data.missing_values))
     entry = DataFile(
         name="reference", path=location, sha256=datasets.sha256_of(source), rows=rows, schema_hash=schema_hash(settings.data.columns)
     )

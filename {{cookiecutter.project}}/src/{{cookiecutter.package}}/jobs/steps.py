@@ -29,7 +29,6 @@ from ..core.schemas import CheckFailure, schema_hash
 from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import read_json, remove, to_json
-from ..project import TASK
 from . import CHAMPION_JSON, OUTPUTS, TRAINING_JSON
 
 logger = logging.getLogger(__name__)
@@ -61,7 +60,9 @@ class DataCheck:
         return self.frame is not None and not self.failures and not self.manifest_problems
 
     def reasons(self) -> list[str]:
-        return self.manifest_problems + [failure.describe() for failure in self.failures]
+        from ..core.schemas import failure_reasons
+
+        return [f"manifest: {problem}" for problem in self.manifest_problems] + failure_reasons(self.failures)
 
 
 def _source(settings: Settings) -> str | Path:
@@ -90,7 +91,7 @@ def check_data(settings: Settings) -> DataCheck:
 
     source = _source(settings)
     manifest = datasets.read_manifest(settings.path(settings.data.manifest))
-    raw = datasets.read_table(source)
+    raw = datasets.read_table(source, settings.data.missing_values)
     sha256 = datasets.sha256_of(source)
     problems = _manifest_problems(settings, manifest, sha256, len(raw))
     try:
@@ -182,16 +183,44 @@ def verified_data(settings: Settings) -> DataCheck:
 
 
 def split_for_modelling(settings: Settings) -> tuple[DataCheck, pd.DataFrame, pd.DataFrame]:
-    """The validated data, split in time; the same split for train and evaluate."""
-    from ..core.features import time_split
+    """The validated data split into train and holdout; the same split for train and evaluate.
+
+    By time when the config names a timestamp column; otherwise a seeded random split,
+    stratified by the label for classification.
+    """
+    from ..core.features import random_split, time_split
 
     check = verified_data(settings)
     if not check.passed or check.frame is None:
         raise InputError(
             f"{settings.data.path}: data failed validation ({'; '.join(check.reasons())}); run `mlops validate` for the report"
         )
-    train, holdout = time_split(check.frame, settings.data.timestamp_column, settings.data.holdout_fraction)
+    data = settings.data
+    try:
+        if data.timestamp_column:
+            train, holdout = time_split(check.frame, data.timestamp_column, data.holdout_fraction)
+        else:
+            stratify = labels(settings, check.frame) if data.task == "binary_classification" else None
+            train, holdout = random_split(check.frame, data.holdout_fraction, settings.model.seed, stratify)
+    except ValueError as error:
+        raise InputError(f"{data.path}: {str(error).splitlines()[0]}") from error
     return check, train, holdout
+
+
+def split_description(settings: Settings) -> str:
+    from ..core.features import describe_split
+
+    data = settings.data
+    return describe_split(data.timestamp_column, data.holdout_fraction, data.target, stratified=data.task == "binary_classification")
+
+
+def labels(settings: Settings, frame: pd.DataFrame) -> Any:
+    """What the model learns: 1 for the positive class and 0 otherwise (classification), the value (regression)."""
+    target = frame[settings.data.target]
+    if settings.data.task == "regression":
+        return target.to_numpy()
+    # Compared as text: the typed column (int 1, "yes", True) and the YAML value agree as strings.
+    return (target.astype(str) == str(settings.data.positive_label)).astype(int).to_numpy()
 
 
 # --- predict and score ------------------------------------------------------------------------
@@ -199,7 +228,7 @@ def split_for_modelling(settings: Settings) -> tuple[DataCheck, pd.DataFrame, pd
 
 def predict(model: Any, frame: pd.DataFrame) -> Any:
     """Positive-class probability for classifiers, the value for regressors."""
-    return model.predict_proba(frame)[:, 1] if TASK == "binary_classification" else model.predict(frame)
+    return model.predict_proba(frame)[:, 1] if hasattr(model, "predict_proba") else model.predict(frame)
 
 
 def score(settings: Settings, model: Any, holdout: pd.DataFrame, *, role: str, uri: str) -> tuple[dict[str, float], Any]:
@@ -210,7 +239,7 @@ def score(settings: Settings, model: Any, holdout: pd.DataFrame, *, role: str, u
         prediction = predict(model, holdout[settings.data.features.all])
     except (KeyError, ValueError) as error:
         raise InputError(f"{role} {uri} cannot score the current holdout ({str(error).splitlines()[0]})") from error
-    return metrics_of(TASK, holdout[settings.data.target].to_numpy(), prediction), prediction
+    return metrics_of(settings.data.task, labels(settings, holdout), prediction), prediction
 
 
 # --- load the models --------------------------------------------------------------------------

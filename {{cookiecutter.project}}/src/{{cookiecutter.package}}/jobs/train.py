@@ -21,7 +21,6 @@ from ..errors import ConfigError
 from ..io import local_registry
 from ..io.artifacts import to_json, write_all
 from ..jobs import TRAINING_JSON
-from ..project import TASK
 from . import steps
 
 logger = logging.getLogger(__name__)
@@ -33,27 +32,32 @@ def _model(settings: Settings, pipeline):
     config = settings.model
     if not config.search.enabled:
         return pipeline
-    from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+    from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, TimeSeriesSplit
 
     unknown = sorted(set(config.search.grid) - set(pipeline.named_steps["estimator"].get_params()))
     if unknown:
         raise ConfigError(
             f"confs/model.yaml: search.grid: {type(pipeline.named_steps['estimator']).__name__} has no parameter {', '.join(unknown)}"
         )
-    # Folds respect time order, like the holdout does.
-    return GridSearchCV(
-        pipeline, search_grid(config.search.grid), cv=TimeSeriesSplit(config.search.cv), scoring=SEARCH_SCORING[TASK], n_jobs=-1
-    )
+    # Folds are made like the holdout: in time order when there is a timestamp, else seeded (and stratified).
+    task = settings.data.task
+    if settings.data.timestamp_column:
+        folds = TimeSeriesSplit(config.search.cv)
+    elif task == "binary_classification":
+        folds = StratifiedKFold(config.search.cv, shuffle=True, random_state=config.seed)
+    else:
+        folds = KFold(config.search.cv, shuffle=True, random_state=config.seed)
+    return GridSearchCV(pipeline, search_grid(config.search.grid), cv=folds, scoring=SEARCH_SCORING[task], n_jobs=-1)
 
 
 def run(settings: Settings) -> dict:
     new_store = local_registry.is_new_store(settings.tracking_uri)
     check, train, holdout = steps.split_for_modelling(settings)
-    features, target = settings.data.features.all, settings.data.target
+    features = settings.data.features.all
     config = settings.model
     try:
         pipeline = build_pipeline(
-            build_preprocessor(settings.data.features), build_estimator(TASK, config.estimator, config.params, config.seed)
+            build_preprocessor(settings.data.features), build_estimator(settings.data.task, config.estimator, config.params, config.seed)
         )
     except ValueError as error:
         raise ConfigError(f"confs/model.yaml: params: {error}") from error
@@ -61,7 +65,7 @@ def run(settings: Settings) -> dict:
     search_summary: dict = {}
     started = time.perf_counter()
     with Console(stderr=True).status(f"Fitting {config.estimator} on {len(train)} rows…"):
-        model.fit(train[features], train[target])
+        model.fit(train[features], steps.labels(settings, train))
     fit_seconds = time.perf_counter() - started
     if config.search.enabled:
         search_summary = {"best_params": model.best_params_, "best_cv_score": float(model.best_score_)}
@@ -73,7 +77,7 @@ def run(settings: Settings) -> dict:
     session = tracking.open_session(settings, new_store=new_store)
 
     params = {
-        "task": TASK,
+        "task": settings.data.task,
         "estimator": config.estimator,
         "seed": config.seed,
         **config.params,
@@ -90,14 +94,14 @@ def run(settings: Settings) -> dict:
         model,
         params=params,
         metrics=logged_metrics,
-        tags={"data_digest": check.manifest_digest, "task": TASK},
+        tags={"data_digest": check.manifest_digest, "task": settings.data.task},
         sample_input=holdout[features].head(5),
         sample_output=prediction[:5],
         artifacts={"data/manifest.json": settings.path(settings.data.manifest).read_text(encoding="utf-8")},
         local_dir=settings.path(str(steps.TRAINED_MODEL_DIR)),
     )
     record = TrainingRun(
-        task=TASK,
+        task=settings.data.task,
         model=trained,
         tracking_uri=session.uri,
         estimator=config.estimator,

@@ -38,7 +38,6 @@ def run(settings: Settings) -> dict:
         }
     )
     if not check.passed:
-        reasons = [f"manifest: {problem}" for problem in check.manifest_problems] + [failure.describe() for failure in check.failures]
-        raise CheckFailed(f"data failed validation: {'; '.join(reasons)} (report: {VALIDATION_MD})")
+        raise CheckFailed(f"data failed validation: {'; '.join(check.reasons())} (report: {VALIDATION_MD})")
     logger.info("data passed validation: %d rows, %d columns", check.rows, check.columns)
     return result
