@@ -94,7 +94,9 @@ def test_a_gate_on_an_unknown_metric_is_rejected(workspace: Path):
 
 
 def test_a_feature_that_is_not_a_declared_column_is_rejected(workspace: Path):
-    edit_yaml(workspace / "confs" / "data.yaml", "numeric: [age,", "numeric: [height, age,")
+    data = _data_yaml(workspace)
+    data["features"]["numeric"] = ["height", *data["features"].get("numeric", [])]
+    _write_data_yaml(workspace, data)
     with pytest.raises(ConfigError, match=r"features names column 'height'"):
         load_settings(workspace / "confs")
 

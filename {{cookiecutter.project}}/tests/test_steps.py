@@ -16,6 +16,7 @@ from {{ cookiecutter.package }}.core.records import TrainingRun
 from {{ cookiecutter.package }}.errors import InputError
 from {{ cookiecutter.package }}.io import local_registry
 from {{ cookiecutter.package }}.jobs import METRICS_JSON, TRAINING_JSON, steps
+from tests.conftest import feature_column, rewrite_data
 
 
 def mlops(*args: str):
@@ -50,15 +51,18 @@ def test_anything_changed_since_validate_means_checking_again(workspace: Path, c
 
 def test_failing_validation_leaves_no_proof_and_train_checks_again(workspace: Path):
     assert mlops("validate").exit_code == 0
-    path = workspace / "data" / "reference.csv"
-    frame = pd.read_csv(path, dtype=str)
-    frame.loc[3, "age"] = "forty"
-    frame.to_csv(path, index=False)
+    name, _ = feature_column(lambda spec: spec.dtype in {"int", "float"} and spec.allowed is None, "numeric")
+
+    def spoil(frame):
+        frame.loc[3, name] = "forty"
+        return frame
+
+    rewrite_data(workspace, spoil)
     assert mlops("manifest").exit_code == 0
     assert mlops("validate").exit_code == 1
     assert not (workspace / steps.VERIFIED_JSON).exists() and not (workspace / steps.VERIFIED_FRAME).exists()
     result = mlops("train")
-    assert result.exit_code == 2 and "age: 1 row(s) not a valid int64 value" in result.stderr
+    assert result.exit_code == 2 and f"{name}: 1 row(s) not a valid" in result.stderr
 
 
 def test_train_keeps_the_logged_model_and_evaluate_scores_it_without_mlflow(workspace: Path, settings: Settings):
