@@ -159,6 +159,8 @@ class Settings(Strict):
     tracking: TrackingConfig
     env: Environment = Environment()
     root: Path = Path(".")
+    # Where the YAML files were read from: outputs record a hash of them (see jobs.steps.inputs_stamp).
+    confs: Path = Path("confs")
 
     @property
     def tracking_uri(self) -> str:
@@ -269,4 +271,4 @@ def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ
     if unknown:
         raise ConfigError(f"{_shown(confs / 'gates.yaml', root)}: {unknown}")
     environment = Environment.read(os.environ if environ is None else environ)
-    return Settings(**sections, env=environment, root=root)
+    return Settings(**sections, env=environment, root=root, confs=confs)

@@ -14,7 +14,7 @@ from ..core.gates import apply_gates
 from ..core.records import Evaluation, ScoredModel, TrainingRun
 from ..core.report import evaluation_section
 from ..errors import CheckFailed, InputError
-from ..io.artifacts import read_json, to_json, write_all
+from ..io.artifacts import remove, to_json, write_all
 from ..jobs import EVALUATION_MD, METRICS_JSON, TRAINING_JSON
 from . import steps
 
@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 def run(settings: Settings) -> dict:
-    trained = TrainingRun.from_dict(read_json(settings.path(str(TRAINING_JSON)), produced_by="train"))
+    remove(settings.path(str(METRICS_JSON)), settings.path(str(EVALUATION_MD)))
+    trained = TrainingRun.from_dict(steps.read_current(settings, TRAINING_JSON, produced_by="train"))
     task = settings.data.task
     if trained.task != task:
         raise InputError(f"{TRAINING_JSON}: trained for task {trained.task!r}, this project is {task}; run `mlops train` again")
@@ -57,7 +58,12 @@ def run(settings: Settings) -> dict:
         passed=all(gate.passed for gate in gates),
     )
     result = evaluation.as_dict()
-    write_all({settings.path(str(METRICS_JSON)): to_json(result), settings.path(str(EVALUATION_MD)): evaluation_section(result) + "\n"})
+    write_all(
+        {
+            settings.path(str(METRICS_JSON)): to_json(steps.stamped(result, settings)),
+            settings.path(str(EVALUATION_MD)): evaluation_section(result) + "\n",
+        }
+    )
     failed = [gate for gate in gates if not gate.passed]
     if failed:
         raise CheckFailed(

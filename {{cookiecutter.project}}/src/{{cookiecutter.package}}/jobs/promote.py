@@ -7,14 +7,13 @@ import logging
 from ..config import Settings
 from ..errors import CheckFailed, InputError
 from ..io import tracking
-from ..io.artifacts import read_json
-from ..jobs import METRICS_JSON
+from ..jobs import METRICS_JSON, steps
 
 logger = logging.getLogger(__name__)
 
 
 def run(settings: Settings) -> str:
-    evaluation = read_json(settings.path(str(METRICS_JSON)), produced_by="evaluate")
+    evaluation = steps.read_current(settings, METRICS_JSON, produced_by="evaluate")
     if not evaluation["passed"]:
         raise CheckFailed(f"the challenger failed its gates ({METRICS_JSON}); refusing to promote it")
     version = evaluation["challenger"].get("version")

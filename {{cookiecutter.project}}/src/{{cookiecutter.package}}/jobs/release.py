@@ -28,9 +28,9 @@ from ..core.schemas import schema_hash
 from ..core.versioning import Fingerprint, model_digest, next_version
 from ..errors import CheckFailed, InputError
 from ..io import release_protocol as protocol
-from ..io.artifacts import append_step_summary, read_json, read_text, to_json, warn, write_all
+from ..io.artifacts import append_step_summary, read_text, to_json, warn, write_all
 from ..io.github import GitHub, GitHubContext, GitHubError, bot_logins
-from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, TRAINING_JSON
+from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, TRAINING_JSON, steps
 from ..project import DESCRIPTION, PROJECT_NAME
 
 logger = logging.getLogger(__name__)
@@ -149,8 +149,8 @@ def _release(settings: Settings, *, allow_unreviewed: bool, reason: str) -> Rele
 
 
 def _read_build(settings: Settings, sha: str) -> Build:
-    training = read_json(settings.path(str(TRAINING_JSON)), produced_by="train")
-    evaluation = read_json(settings.path(str(METRICS_JSON)), produced_by="evaluate")
+    training = steps.read_current(settings, TRAINING_JSON, produced_by="train")
+    evaluation = steps.read_current(settings, METRICS_JSON, produced_by="evaluate")
     if evaluation["challenger"]["run_id"] != training["model"]["run_id"]:
         raise InputError(f"{METRICS_JSON} evaluates another run than {TRAINING_JSON}; run `mlops evaluate` again")
     if not evaluation["passed"]:

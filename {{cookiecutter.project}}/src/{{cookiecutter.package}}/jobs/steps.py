@@ -179,6 +179,30 @@ def verified_data(settings: Settings) -> DataCheck:
     return check_data(settings)
 
 
+# --- outputs made from the current inputs only ---------------------------------------------
+
+
+def inputs_stamp(settings: Settings) -> str:
+    """One hash of what every output derives from: the data manifest and each file in confs/."""
+    digest = hashlib.sha256()
+    for path in [settings.path(settings.data.manifest), *sorted(Path(settings.confs).glob("*.yaml"))]:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
+def stamped(record: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    return {**record, "inputs": inputs_stamp(settings)}
+
+
+def read_current(settings: Settings, relative: Path, *, produced_by: str) -> dict[str, Any]:
+    """An output of an earlier verb, refused unless it was made from the current data and config."""
+    record = read_json(settings.path(str(relative)), produced_by=produced_by)
+    if record.get("inputs") != inputs_stamp(settings):
+        raise InputError(f"{relative} was made from other data or config than the current ones; run `mlops {produced_by}` again")
+    return record
+
+
 # --- split for modelling ----------------------------------------------------------------------
 
 

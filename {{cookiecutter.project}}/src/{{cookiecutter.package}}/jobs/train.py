@@ -19,7 +19,7 @@ from ..core.models import build_estimator, build_pipeline, search_grid
 from ..core.records import TrainingRun
 from ..errors import ConfigError
 from ..io import local_registry
-from ..io.artifacts import to_json, write_all
+from ..io.artifacts import remove, to_json, write_all
 from ..jobs import TRAINING_JSON
 from . import steps
 
@@ -51,6 +51,7 @@ def _model(settings: Settings, pipeline):
 
 
 def run(settings: Settings) -> dict:
+    remove(settings.path(str(TRAINING_JSON)))  # a failed run leaves no record for `evaluate` to take
     new_store = local_registry.is_new_store(settings.tracking_uri)
     check, train, holdout = steps.split_for_modelling(settings)
     features = settings.data.features.all
@@ -112,7 +113,7 @@ def run(settings: Settings) -> dict:
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         fit_seconds=round(fit_seconds, 3),
     ).as_dict()
-    write_all({settings.path(str(TRAINING_JSON)): to_json(record)})
+    write_all({settings.path(str(TRAINING_JSON)): to_json(steps.stamped(record, settings))})
     logger.info(
         "trained %s (run %s, version %s): %s",
         config.estimator,

@@ -7,7 +7,7 @@ import logging
 from ..config import Settings
 from ..core.report import validation_section
 from ..errors import CheckFailed
-from ..io.artifacts import to_json, write_all
+from ..io.artifacts import remove, to_json, write_all
 from ..jobs import VALIDATION_JSON, VALIDATION_MD
 from . import steps
 
@@ -20,6 +20,7 @@ def run(settings: Settings) -> dict:
     When the data passes, also leave what was verified for `mlops train` and `mlops evaluate`
     (``steps.verified_outputs``); when it fails, remove what an earlier pass left.
     """
+    remove(settings.path(str(VALIDATION_JSON)), settings.path(str(VALIDATION_MD)))
     check = steps.check_data(settings)
     result = {
         "dataset": settings.data.path,
@@ -32,7 +33,7 @@ def run(settings: Settings) -> dict:
     steps.forget_verified(settings)
     write_all(
         {
-            settings.path(str(VALIDATION_JSON)): to_json(result),
+            settings.path(str(VALIDATION_JSON)): to_json(steps.stamped(result, settings)),
             settings.path(str(VALIDATION_MD)): validation_section(result) + "\n",
             **steps.verified_outputs(settings, check),
         }
