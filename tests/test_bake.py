@@ -52,6 +52,7 @@ COMMON_FILES = {
     "tests/test_reviewed_metrics.py",
     "tests/test_core_schemas.py",
     "tests/test_steps.py",
+    "tests/test_stale_outputs.py",
     "tests/test_core_inference.py",
     "tests/test_init_data.py",
 } | {
