@@ -147,7 +147,7 @@ def test_baked_sources_and_configs_parse_and_carry_the_answers(cookies, combo):
     assert data["target"] == ("spend_next_quarter" if combo["task"] == "regression" else "churned")
     assert model["estimator"] == combo["model_family"]
     assert model["search"]["enabled"] is (combo["hyperparameter_search"] == "yes")
-    assert set(gates) == {"minimums", "maximums", "max_regression", "max_fairness_gap"}
+    assert set(gates) == {"beat_baseline", "minimums", "maximums", "max_regression", "max_fairness_gap"}
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert {key: answers[key] for key in combo} == combo
 

@@ -33,7 +33,15 @@ def project(synced_project) -> Path:
 
 
 def github_env(github: GitHubDouble, **extra: str) -> dict[str, str]:
-    return {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": github.token, "GITHUB_REPOSITORY": github.full_name, "GITHUB_SHA": SHA, "GITHUB_REF": "refs/heads/main", "GITHUB_ACTOR": "octocat", **extra}
+    return {
+        "GITHUB_API_URL": github.url,
+        "GITHUB_TOKEN": github.token,
+        "GITHUB_REPOSITORY": github.full_name,
+        "GITHUB_SHA": SHA,
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_ACTOR": "octocat",
+        **extra,
+    }
 
 
 def build(project: Path, env: dict[str, str]) -> None:

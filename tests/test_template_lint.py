@@ -51,6 +51,9 @@ def project_ruff_settings(lint_rules: bool = True) -> list[str]:
     for key, value in settings.items():
         if key in options:
             args += [f"--{key}", ",".join(value) if isinstance(value, list) else str(value)]
+        elif isinstance(value, dict):  # a nested table (lint.isort): one dotted override per key
+            prefix = f"{'lint.' if key in lint else ''}{key}"
+            args += [arg for name, item in value.items() for arg in ("--config", f"{prefix}.{name} = {json.dumps(item)}")]
         else:
             args += ["--config", f"{'lint.' if key in lint else ''}{key} = {json.dumps(value)}"]
     return args

@@ -665,7 +665,13 @@ class GitHubDouble:
         with self._lock:
             bundle = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}, "dsseEnvelope": {}}
             self._attestations.setdefault(subject_digest, []).append(
-                {"bundle": bundle, "repository_id": self._repo_id, "bundle_url": "", "initiator": "github-actions", "predicate_type": predicate_type}
+                {
+                    "bundle": bundle,
+                    "repository_id": self._repo_id,
+                    "bundle_url": "",
+                    "initiator": "github-actions",
+                    "predicate_type": predicate_type,
+                }
             )
 
     def fail_next(

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from {{ cookiecutter.package }}.cli import app
 from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, TRAINING_JSON, VALIDATION_JSON
+
 from tests.conftest import PRIMARY, PROJECT_SETTINGS, data_file, edit_yaml, feature_column, rewrite_data
 
 

@@ -5,6 +5,7 @@ import yaml
 
 from {{ cookiecutter.package }}.config import load_settings
 from {{ cookiecutter.package }}.errors import ConfigError
+
 from tests.conftest import PROJECT, edit_yaml
 
 
@@ -104,4 +105,17 @@ def test_a_feature_that_is_not_a_declared_column_is_rejected(workspace: Path):
 def test_a_missing_config_file_is_named(workspace: Path):
     (workspace / "confs" / "tracking.yaml").unlink()
     with pytest.raises(ConfigError, match=r"tracking\.yaml: config file not found"):
+        load_settings(workspace / "confs")
+
+
+def test_a_fairness_gate_without_a_sensitive_attribute_is_named(workspace: Path):
+    data = {key: value for key, value in _data_yaml(workspace).items() if key != "sensitive_attribute"}
+    _write_data_yaml(workspace, data)
+    from {{ cookiecutter.package }}.core.metric_catalog import GATED_GROUP_METRICS
+
+    from tests.conftest import TASK
+
+    gate = {"max_fairness_gap": {GATED_GROUP_METRICS[TASK][0]: 0.1}}
+    (workspace / "confs" / "gates.yaml").write_text(yaml.safe_dump(gate))
+    with pytest.raises(ConfigError, match=r"^confs/gates\.yaml: max_fairness_gap needs a sensitive_attribute in confs/data\.yaml"):
         load_settings(workspace / "confs")

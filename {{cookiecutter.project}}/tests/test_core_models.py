@@ -17,6 +17,7 @@ from {{ cookiecutter.package }}.core.schemas import build_schema
 from {{ cookiecutter.package }}.errors import InputError
 from {{ cookiecutter.package }}.io import model_files
 from {{ cookiecutter.package }}.io.datasets import read_table
+
 from tests.conftest import TASK
 
 

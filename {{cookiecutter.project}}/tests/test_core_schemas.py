@@ -4,6 +4,7 @@ import pytest
 
 from {{ cookiecutter.package }}.config import ColumnSpec, load_settings
 from {{ cookiecutter.package }}.core.schemas import build_schema, schema_hash, summarize_failures
+
 from tests.conftest import PROJECT
 
 COLUMNS = {

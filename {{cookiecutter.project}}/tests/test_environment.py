@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from {{ cookiecutter.package }}.config import Environment, load_settings
+
 from tests.conftest import edit_yaml
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, TRAINING_JSON, VALIDATION_JSON
+
 from tests.conftest import feature_column, rewrite_data
 from tests.test_cli import assert_one_line_error, mlops
 

@@ -16,7 +16,8 @@ from {{ cookiecutter.package }}.core.records import TrainingRun
 from {{ cookiecutter.package }}.errors import InputError
 from {{ cookiecutter.package }}.io import local_registry
 from {{ cookiecutter.package }}.jobs import METRICS_JSON, TRAINING_JSON, steps
-from tests.conftest import feature_column, rewrite_data
+
+from tests.conftest import data_file, feature_column, rewrite_data
 
 
 def mlops(*args: str):
@@ -36,8 +37,8 @@ def test_train_and_evaluate_reuse_exactly_the_frame_validate_checked(settings: S
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda ws: _append_to(ws / "data" / "reference.csv", ""), id="data-bytes"),
-        pytest.param(lambda ws: _edit(ws / "confs" / "data.yaml", "min: 18", "min: 19"), id="column-bounds"),
+        pytest.param(lambda ws: _append_to(data_file(ws), ""), id="data-bytes"),
+        pytest.param(lambda ws: _widen_a_bound(ws), id="column-bounds"),
         pytest.param(lambda ws: _append_to(ws / steps.VERIFIED_FRAME, "x"), id="stored-frame"),
         pytest.param(lambda ws: (ws / steps.VERIFIED_JSON).write_text("{"), id="unreadable-proof"),
     ],
@@ -126,7 +127,12 @@ def _append_to(path: Path, text: str) -> None:
         stream.write(text + "\n")
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    content = path.read_text()
-    assert old in content
-    path.write_text(content.replace(old, new, 1))
+def _widen_a_bound(workspace: Path) -> None:
+    """Loosen one numeric column's upper bound in confs/data.yaml: a new contract, the same data."""
+    import yaml
+
+    path = workspace / "confs" / "data.yaml"
+    data = yaml.safe_load(path.read_text())
+    name = next(name for name, spec in data["columns"].items() if spec.get("max") is not None)
+    data["columns"][name]["max"] = data["columns"][name]["max"] + 1
+    path.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -270,5 +270,10 @@ def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ
     unknown = sections["gates"].unknown_metrics(sections["data"].task)
     if unknown:
         raise ConfigError(f"{_shown(confs / 'gates.yaml', root)}: {unknown}")
+    if sections["gates"].max_fairness_gap and not sections["data"].sensitive_attribute:
+        raise ConfigError(
+            f"{_shown(confs / 'gates.yaml', root)}: max_fairness_gap needs a sensitive_attribute in "
+            f"{_shown(confs / 'data.yaml', root)} (the column whose groups are compared); set one or remove the gate"
+        )
     environment = Environment.read(os.environ if environ is None else environ)
     return Settings(**sections, env=environment, root=root, confs=confs)

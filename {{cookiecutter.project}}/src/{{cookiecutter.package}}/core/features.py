@@ -72,7 +72,7 @@ def random_split(
 
 def describe_split(timestamp_column: str | None, holdout_fraction: float, target: str, stratified: bool) -> str:
     """How the holdout was chosen, as the report says it."""
-    share = f"{holdout_fraction:.0%}"
+    share = f"{round(holdout_fraction * 100)} %"
     if timestamp_column:
         return f"the most recent {share} of rows by `{timestamp_column}` (a time split, as in production)"
     return f"a seeded random {share} of rows" + (f", stratified by `{target}`" if stratified else "") + " (no timestamp column)"
