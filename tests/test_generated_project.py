@@ -92,7 +92,7 @@ def test_bad_input_in_a_baked_project_is_one_line_and_exit_2(synced_project):
     finally:
         data.write_text(original)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: confs/data.yaml: holdout_fractoin: unknown key"
+    assert result.stderr.strip() == "error: confs/data.yaml: holdout_fractoin: unknown key (did you mean `holdout_fraction`?)"
 
 
 @pytest.mark.slow  # a bake of its own, trained with a grid search
