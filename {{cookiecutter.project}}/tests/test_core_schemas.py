@@ -62,3 +62,22 @@ def test_schema_hash_changes_when_the_column_order_changes():
     assert list(reordered) != list(columns)
     assert schema_hash(reordered) != schema_hash(columns)
     assert schema_hash(dict(columns.items())) == schema_hash(columns)
+
+
+def test_numeric_category_codes_need_no_quoting():
+    # Given a category column whose allowed codes YAML reads as numbers (allowed: [11, 23])
+    codes = {"site": ColumnSpec(dtype="category", allowed=[11, 23])}
+    # Then the text read from a CSV matches them, and an unknown code is still refused
+    build_schema(codes).validate(pd.DataFrame({"site": ["11", "23"]}))
+    with pytest.raises(pa.errors.SchemaErrors):
+        build_schema(codes).validate(pd.DataFrame({"site": ["11", "99"]}), lazy=True)
+
+
+def test_a_long_list_of_missing_columns_is_complete_or_counted():
+    from {{ cookiecutter.package }}.core.schemas import CheckFailure, failure_reasons
+
+    missing = [CheckFailure(column=f"c{index:02d}", check="required column is missing", rows=0, examples=[]) for index in range(38)]
+    (reason,) = failure_reasons(missing)
+    assert reason.startswith("required columns missing: c00, c01,") and reason.endswith("c09 and 28 more")
+    (short,) = failure_reasons(missing[:3])
+    assert short == "required columns missing: c00, c01, c02"
