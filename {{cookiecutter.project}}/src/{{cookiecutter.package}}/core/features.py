@@ -74,5 +74,5 @@ def describe_split(timestamp_column: str | None, holdout_fraction: float, target
     """How the holdout was chosen, as the report says it."""
     share = f"{round(holdout_fraction * 100)} %"
     if timestamp_column:
-        return f"the most recent {share} of rows by `{timestamp_column}` (a time split, as in production)"
-    return f"a seeded random {share} of rows" + (f", stratified by `{target}`" if stratified else "") + " (no timestamp column)"
+        return f"the most recent {share} of rows by {timestamp_column} (a time split, as in production)"
+    return f"a seeded random {share} of rows" + (f", stratified by {target}" if stratified else "") + " (no timestamp column)"
