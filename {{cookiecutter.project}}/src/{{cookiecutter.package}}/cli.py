@@ -48,12 +48,10 @@ def main_options(
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _run(job: Callable[..., T], *args: object) -> T:
-    """Load config, run the job; known errors become one line on stderr and an exit code."""
-    from .config import load_settings
-
+def _guarded(work: Callable[[], T]) -> T:
+    """Run ``work``; known errors become one line on stderr and their exit code, bugs exit 3."""
     try:
-        return job(load_settings(State.confs), *args)
+        return work()
     except MlopsError as error:
         if State.debug:
             raise
@@ -65,6 +63,13 @@ def _run(job: Callable[..., T], *args: object) -> T:
         first_line = (str(error).strip().splitlines() or [""])[0]
         typer.echo(f"internal error: {type(error).__name__}: {first_line} (rerun with --debug for the traceback)", err=True)
         raise typer.Exit(3) from None
+
+
+def _run(job: Callable[..., T], *args: object) -> T:
+    """Load the config (its errors are known errors too), then run the job."""
+    from .config import load_settings
+
+    return _guarded(lambda: job(load_settings(State.confs), *args))
 
 
 @app.command("init-data")
@@ -89,26 +94,10 @@ def init_data(
     choices = job.Choices(target=target, task=task, timestamp=timestamp, sensitive=sensitive, positive_class=positive_class, force=force)
     ask = (lambda columns: typer.prompt(f"Target column ({', '.join(columns)})")) if sys.stdin.isatty() else None
     confs = State.confs
-    draft = _run_without_settings(lambda: job.run(path, root=confs.resolve().parent, confs=confs, choices=choices, ask_target=ask))
+    # Writes the config rather than reading it: run without loading settings.
+    draft = _guarded(lambda: job.run(path, root=confs.resolve().parent, confs=confs, choices=choices, ask_target=ask))
     for line in draft.lines:
         typer.echo(line)
-
-
-def _run_without_settings(job: Callable[[], T]) -> T:
-    """Like ``_run`` for a verb that writes the config rather than reading it."""
-    try:
-        return job()
-    except MlopsError as error:
-        if State.debug:
-            raise
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(error.exit_code) from None
-    except Exception as error:
-        if State.debug:
-            raise
-        first_line = (str(error).strip().splitlines() or [""])[0]
-        typer.echo(f"internal error: {type(error).__name__}: {first_line} (rerun with --debug for the traceback)", err=True)
-        raise typer.Exit(3) from None
 
 
 @app.command()
