@@ -9,19 +9,13 @@ import yaml
 
 from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, TRAINING_JSON, VALIDATION_JSON
 
-from tests.conftest import feature_column, rewrite_data
+from tests.conftest import put_text_in_a_number
 from tests.test_cli import assert_one_line_error, mlops
 
 
 def _spoil_and_repin(workspace: Path) -> None:
     """Data that fails validation, pinned so that only the schema check can catch it."""
-    name, _ = feature_column(lambda spec: spec.dtype in {"int", "float"} and spec.allowed is None, "numeric")
-
-    def spoil(frame):
-        frame.loc[3, name] = "not-a-number"
-        return frame
-
-    rewrite_data(workspace, spoil)
+    put_text_in_a_number(workspace, "not-a-number")
     assert mlops("manifest").exit_code == 0
 
 

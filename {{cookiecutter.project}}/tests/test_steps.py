@@ -17,7 +17,7 @@ from {{ cookiecutter.package }}.errors import InputError
 from {{ cookiecutter.package }}.io import local_registry
 from {{ cookiecutter.package }}.jobs import METRICS_JSON, TRAINING_JSON, steps
 
-from tests.conftest import data_file, feature_column, rewrite_data
+from tests.conftest import data_file, put_text_in_a_number
 
 
 def mlops(*args: str):
@@ -52,13 +52,7 @@ def test_anything_changed_since_validate_means_checking_again(workspace: Path, c
 
 def test_failing_validation_leaves_no_proof_and_train_checks_again(workspace: Path):
     assert mlops("validate").exit_code == 0
-    name, _ = feature_column(lambda spec: spec.dtype in {"int", "float"} and spec.allowed is None, "numeric")
-
-    def spoil(frame):
-        frame.loc[3, name] = "forty"
-        return frame
-
-    rewrite_data(workspace, spoil)
+    name = put_text_in_a_number(workspace, "forty")
     assert mlops("manifest").exit_code == 0
     assert mlops("validate").exit_code == 1
     assert not (workspace / steps.VERIFIED_JSON).exists() and not (workspace / steps.VERIFIED_FRAME).exists()
