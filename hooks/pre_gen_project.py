@@ -37,6 +37,10 @@ def data_problem(answers: dict[str, str], output_dir: Path) -> str | None:
     return None
 
 
+# Five cron fields of digits, ranges, steps, lists and `*` (GitHub's syntax, no names or @macros).
+CRON = re.compile(r"(?:[0-9*,/-]+\s+){4}[0-9*,/-]+")
+
+
 def problem(answers: dict[str, str]) -> str | None:
     """The first thing wrong with the answers, or None."""
     if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", answers["project"]) or len(answers["project"]) > 100:
@@ -59,6 +63,11 @@ def problem(answers: dict[str, str]) -> str | None:
         )
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", answers["runs_on"]):
         return f"runs_on {answers['runs_on']!r} is not a runner label: expected one word such as ubuntu-latest or self-hosted"
+    if not CRON.fullmatch(answers["monitor_schedule"].strip()):
+        return (
+            f"monitor_schedule {answers['monitor_schedule']!r} is not a cron schedule: "
+            "expected five fields, minute hour day-of-month month day-of-week (e.g. 17 6 * * 1 for Mondays 06:17 UTC)"
+        )
     # The options with a fixed set of values: cookiecutter.json lists them under `_choices`
     # (the option itself holds the default, so that cookiecutter leaves the check to this hook).
     for option, allowed in answers["_choices"].items():

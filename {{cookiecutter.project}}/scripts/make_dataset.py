@@ -11,7 +11,16 @@ process is written out below so that every effect the model can learn is documen
   fairness report shows comes from the model or from sampling noise;
 - ``observed_at`` spreads rows over 2023-2025 so that time-based splits and drift work.
 
+Later production batches, for the monitoring leg (``mlops drift``), start where the reference
+ends (2025-06-20) and span 30 days:
+
+- ``--batch iid``: the same process, new customers: nothing has drifted;
+- ``--batch shifted``: a 25 % price rise: ``monthly_charges`` moves up, and churn with it
+  (through the same charge effect), so the data, the predictions and the champion's
+  accuracy all move, as they would after a real price change.
+
 Usage: ``python scripts/make_dataset.py --rows 6000 --seed 7 --out data/reference.csv``
+       ``python scripts/make_dataset.py --batch shifted --rows 1500 --seed 11 --out data/current/2025-07.csv``
 """
 
 from __future__ import annotations
@@ -28,13 +37,22 @@ REGIONS = ["north", "south", "east", "west"]
 GENDERS = ["female", "male"]
 
 
-def make_customers(rows: int, seed: int, start: str = "2023-01-01", days: int = 900) -> pd.DataFrame:
-    """Return ``rows`` customers drawn from the documented generating process."""
+BATCH_START = "2025-06-20"  # the day after the reference data ends
+BATCH_DAYS = 30
+PRICE_RISE = {"iid": 0.0, "shifted": 0.25}
+
+
+def make_customers(rows: int, seed: int, start: str = "2023-01-01", days: int = 900, price_rise: float = 0.0) -> pd.DataFrame:
+    """Return ``rows`` customers drawn from the documented generating process.
+
+    ``price_rise`` scales every monthly charge (0.25: 25 % dearer); churn follows through its
+    charge effect. 0 leaves the random draws, and so the reference data, exactly as they were.
+    """
     rng = np.random.default_rng(seed)
     contract = rng.choice(CONTRACTS, size=rows, p=[0.55, 0.25, 0.20])
     payment = rng.choice(PAYMENTS, size=rows, p=[0.30, 0.25, 0.30, 0.15])
     tenure = np.clip(rng.gamma(shape=1.6, scale=14.0, size=rows), 0, 72).round().astype(int)
-    monthly = np.clip(rng.normal(70.0, 22.0, size=rows), 18.0, 130.0).round(2)
+    monthly = (np.clip(rng.normal(70.0, 22.0, size=rows), 18.0, 130.0) * (1.0 + price_rise)).round(2)
     calls = np.clip(rng.poisson(1.4, size=rows), 0, 15)
     usage = np.clip(rng.lognormal(mean=2.6, sigma=0.6, size=rows), 0.1, 250.0).round(2)
     age = np.clip(rng.normal(45, 15, size=rows), 18, 90).round().astype(int)
@@ -72,14 +90,22 @@ def make_customers(rows: int, seed: int, start: str = "2023-01-01", days: int = 
     )
 
 
+def make_batch(kind: str, rows: int, seed: int, start: str = BATCH_START) -> pd.DataFrame:
+    """A production batch after the reference period: ``iid`` (no drift) or ``shifted`` (a price rise)."""
+    return make_customers(rows, seed, start=start, days=BATCH_DAYS, price_rise=PRICE_RISE[kind])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=6000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch", choices=sorted(PRICE_RISE), help="a production batch after the reference period")
+    parser.add_argument("--start", default=BATCH_START, help="first day of a --batch (YYYY-MM-DD)")
     parser.add_argument("--out", type=Path, default=Path("data/reference.csv"))
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    make_customers(args.rows, args.seed).to_csv(args.out, index=False)
+    frame = make_batch(args.batch, args.rows, args.seed, args.start) if args.batch else make_customers(args.rows, args.seed)
+    frame.to_csv(args.out, index=False)
 
 
 if __name__ == "__main__":

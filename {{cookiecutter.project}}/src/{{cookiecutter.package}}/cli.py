@@ -226,6 +226,35 @@ def release(
     typer.echo(f"{outcome.version}: {outcome.release_url}")
 
 
+@app.command()
+def drift() -> None:
+    """Compare production data with the champion's training profile: drift, decay, staleness, schema.
+
+    Reads: confs/monitor.yaml, the production files it names, outputs/champion/ (run `mlops champion`).
+    Writes: outputs/drift/drift.{json,md} (and report.html with evidently), the job summary, the step
+    output retraining_due, and the history on the reports branch when GITHUB_TOKEN is set.
+    Exit 0 whether or not retraining is due: finding drift is the job working.
+    """
+    from .jobs import drift as job
+
+    summary = _run(job.run)
+    typer.echo(summary["verdict"])
+
+
+@app.command("retrain-pr")
+def retrain_pr() -> None:
+    """Open or update the one retraining pull request when `mlops drift` found retraining due.
+
+    Reads: outputs/drift/drift.json, the data and the production files, the GitHub API.
+    Writes: a commit with the new data snapshot and manifest on the retraining branch (Git Data API),
+    the pull request, its label, a dispatch of pr.yml on it; outputs/retrain/retrain.json.
+    """
+    from .jobs import retrain_pr as job
+
+    outcome = _run(job.run)
+    typer.echo(outcome["message"])
+
+
 def main() -> None:
     app(prog_name="mlops")
 

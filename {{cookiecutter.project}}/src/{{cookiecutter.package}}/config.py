@@ -20,6 +20,8 @@ from .errors import ConfigError
 from .project import TASK
 
 Task = Literal["binary_classification", "regression"]
+# The name under which drift reports the champion's predictions beside the data's columns.
+PREDICTION_COLUMN = "prediction"
 
 
 class DataConfig(Strict):
@@ -105,6 +107,66 @@ class TrackingConfig(Strict):
     registered_model: str
 
 
+DriftMethod = Literal["ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi"]
+
+
+class DriftRule(Strict):
+    """A column's own drift test, overriding evidently's default choice (see ``core.drift``)."""
+
+    method: DriftMethod | None = None
+    threshold: Annotated[float, Field(gt=0)] | None = None
+
+
+class DriftConfig(Strict):
+    # Dataset drift when at least this share of the monitored columns drift (evidently's default).
+    share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    columns: dict[str, DriftRule] = Field(default_factory=dict)
+
+
+class RetrainWhen(Strict):
+    """Which findings make retraining due; each is reported whether or not it counts."""
+
+    dataset_drift: bool = True
+    prediction_drift: bool = True
+    # The champion scores worse on labelled production rows than at its release by more than
+    # the gates' max_regression tolerance.
+    decay: bool = True
+    # The champion release is older than this (days); empty: age never makes retraining due.
+    max_champion_age_days: Annotated[int, Field(gt=0)] | None = 180
+
+
+class RetrainingConfig(Strict):
+    branch: str = "mlops/retrain"
+    base: str = "main"
+    label: str = "retraining"
+    # append: the current data plus the labelled production rows (de-duplicated by id_column,
+    # the newest row wins); sliding_window: the same, then only the newest `window_days`.
+    snapshot: Literal["append", "sliding_window"] = "append"
+    window_days: Annotated[int, Field(gt=0)] = 730
+    # A retraining pull request that a person closed is not reopened within this many days.
+    cooldown_days: Annotated[int, Field(ge=0)] = 7
+
+
+class MonitorConfig(Strict):
+    """``confs/monitor.yaml``: where production data lands and when the champion needs retraining."""
+
+    # Production data: a glob of CSV or Parquet files, local or any fsspec URI.
+    current: str = "data/current/*"
+    # Only rows whose timestamp_column is within this many days of the newest row (all rows without one).
+    window_days: Annotated[int, Field(gt=0)] | None = 90
+    # Columns that may be absent or empty in production data (labels arrive late); the target always may.
+    late_columns: list[str] = Field(default_factory=list)
+    # Fewer production rows than this: reported, nothing judged.
+    min_rows: Annotated[int, Field(ge=1)] = 100
+    drift: DriftConfig = DriftConfig()
+    retrain_when: RetrainWhen = RetrainWhen()
+    retraining: RetrainingConfig = RetrainingConfig()
+    # History of every run, kept on this branch (never on the base branch) through the Git Data API.
+    reports_branch: str = "mlops-reports"
+    # Rows sampled for the interactive evidently HTML report (the verdicts use every row).
+    report_sample_rows: Annotated[int, Field(ge=100)] = 5000
+
+
 class Environment(Strict):
     """The process environment this project reads, read once (nothing else calls ``os.environ``).
 
@@ -122,6 +184,7 @@ class Environment(Strict):
     github_event_name: str = ""
     github_run_id: str = ""
     github_step_summary: str = ""
+    github_output: str = ""  # file of step outputs ($GITHUB_OUTPUT): `mlops drift` sets retraining_due there
     github_actions: bool = False  # "true" inside GitHub Actions: workflow commands (::warning::) are read from stdout
     pr_number: str = ""
     pr_head_sha: str = ""
@@ -157,6 +220,7 @@ class Settings(Strict):
     model: ModelConfig
     gates: GatesConfig
     tracking: TrackingConfig
+    monitor: MonitorConfig = MonitorConfig()
     env: Environment = Environment()
     root: Path = Path(".")
     # Where the YAML files were read from: outputs record a hash of them (see jobs.steps.inputs_stamp).
@@ -195,7 +259,10 @@ SECTIONS: dict[str, type[Strict]] = {
     "model": ModelConfig,
     "gates": GatesConfig,
     "tracking": TrackingConfig,
+    "monitor": MonitorConfig,
 }
+# Sections a project may leave out (projects made before the section existed): defaults apply.
+OPTIONAL_SECTIONS = frozenset({"monitor"})
 
 
 def _read_yaml(file: Path, shown: str) -> dict[str, Any]:
@@ -256,6 +323,20 @@ def _shown(file: Path, root: Path) -> str:
         return str(file)
 
 
+def _monitor_problem(monitor: MonitorConfig, data: DataConfig) -> str | None:
+    """A monitor setting that names what the data does not have, described; None when all fit."""
+    for name in [*monitor.late_columns, *monitor.drift.columns]:
+        if name not in data.columns and name != PREDICTION_COLUMN:
+            return f"{name!r} is not a column declared in confs/data.yaml"
+    if monitor.retraining.snapshot == "sliding_window" and not data.timestamp_column:
+        return "retraining.snapshot: sliding_window needs a timestamp_column in confs/data.yaml (or use append)"
+    if not monitor.reports_branch.strip() or not monitor.retraining.branch.strip():
+        return "reports_branch and retraining.branch must name a branch"
+    if monitor.retraining.branch == monitor.retraining.base or monitor.reports_branch == monitor.retraining.base:
+        return f"the retraining and reports branches must not be the base branch {monitor.retraining.base!r}"
+    return None
+
+
 def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every section and the environment; ``root`` (default: parent of ``confs``) anchors paths."""
     root = root if root is not None else confs.resolve().parent
@@ -263,6 +344,8 @@ def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ
     for name, model in SECTIONS.items():
         file = confs / f"{name}.yaml"
         shown = _shown(file, root)
+        if name in OPTIONAL_SECTIONS and not file.exists():
+            continue
         try:
             sections[name] = model.model_validate(_read_yaml(file, shown))
         except ValidationError as error:
@@ -275,5 +358,9 @@ def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ
             f"{_shown(confs / 'gates.yaml', root)}: max_fairness_gap needs a sensitive_attribute in "
             f"{_shown(confs / 'data.yaml', root)} (the column whose groups are compared); set one or remove the gate"
         )
+    if "monitor" in sections:
+        problem = _monitor_problem(sections["monitor"], sections["data"])
+        if problem:
+            raise ConfigError(f"{_shown(confs / 'monitor.yaml', root)}: {problem}")
     environment = Environment.read(os.environ if environ is None else environ)
     return Settings(**sections, env=environment, root=root, confs=confs)

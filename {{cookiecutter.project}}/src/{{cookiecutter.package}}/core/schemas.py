@@ -52,6 +52,31 @@ def build_schema(columns: dict[str, ColumnSpec]) -> pa.DataFrameSchema:
     )
 
 
+def production_schema(columns: dict[str, ColumnSpec], *, may_be_missing: set[str]) -> pa.DataFrameSchema:
+    """The contract for production data: as ``build_schema``, except that ``may_be_missing`` columns
+    (labels that arrive late) may be absent or empty, ids may repeat (a customer scored twice), and
+    columns the contract does not declare (a prediction, ingestion metadata) are dropped, not refused.
+    """
+    dtype = {
+        name: ("Int64" if (spec.nullable or name in may_be_missing) and spec.dtype == "int" else PANDAS_DTYPES[spec.dtype])
+        for name, spec in columns.items()
+    }
+    return pa.DataFrameSchema(
+        {
+            name: pa.Column(
+                dtype[name],
+                checks=_checks(spec),
+                nullable=spec.nullable or name in may_be_missing,
+                required=name not in may_be_missing,
+            )
+            for name, spec in columns.items()
+        },
+        strict="filter",
+        coerce=True,
+        ordered=False,
+    )
+
+
 @dataclass(frozen=True)
 class CheckFailure:
     """One failing check of one column, with how many rows failed and a few examples."""

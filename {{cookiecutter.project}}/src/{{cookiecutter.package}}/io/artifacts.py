@@ -78,3 +78,13 @@ def warn(message: str, env: Environment) -> None:
         escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         sys.stdout.write(f"::warning::{escaped}\n")
         sys.stdout.flush()
+
+
+def set_step_output(name: str, value: str, env: Environment) -> None:
+    """A GitHub Actions step output (``$GITHUB_OUTPUT``) when there is one; a no-op elsewhere.
+
+    One line per value: a newline in ``value`` could otherwise write a second output.
+    """
+    if env.github_output:
+        with open(env.github_output, "a", encoding="utf-8") as stream:
+            stream.write(f"{name}={' '.join(value.split())}\n")

@@ -114,3 +114,29 @@ def read_manifest(path: Path) -> Manifest:
         raise InputError(f"{path}: data manifest not found; run `mlops manifest` to pin the data") from error
     except (json.JSONDecodeError, ValidationError) as error:
         raise InputError(f"{path}: not a valid data manifest ({str(error).splitlines()[0]})") from error
+
+
+DATA_SUFFIXES = (".csv", *PARQUET_SUFFIXES)
+
+
+def matching_files(pattern: str | Path) -> list[str]:
+    """The CSV and Parquet files a glob matches, sorted: local paths directly, other URIs through fsspec."""
+    text = str(pattern)
+    if "://" in text and not text.startswith("file://"):
+        import fsspec
+
+        filesystem, _, paths = fsspec.get_fs_token_paths(text)
+        found = [filesystem.unstrip_protocol(path) for path in filesystem.glob(paths[0]) if filesystem.isfile(path)]
+    else:
+        local = Path(text.removeprefix("file://"))
+        anchor = Path(local.anchor) if local.is_absolute() else Path(".")
+        relative = local.relative_to(local.anchor) if local.is_absolute() else local
+        found = [str(path) for path in anchor.glob(str(relative)) if path.is_file()]
+    return sorted(name for name in found if name.lower().endswith(DATA_SUFFIXES))
+
+
+def read_tables(files: Sequence[str], missing_values: Sequence[str] = ("",)) -> pd.DataFrame:
+    """Several files read as ``read_table`` reads one, stacked; columns absent from a file are empty there."""
+    frames = [read_table(file, missing_values) for file in files]
+    frame = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
+    return frame.astype(object).where(frame.notna(), None)

@@ -40,6 +40,9 @@ class ChampionRecord(BaseModel):
     model_path: str = ""
     run_id: str = ""
     fingerprint: dict[str, str] | None = None
+    # For `mlops drift`: when it was published (staleness) and the holdout metrics it shipped with (decay).
+    published_at: str = ""
+    metrics: dict[str, float] = {}
 
 
 def run(settings: Settings) -> dict:
@@ -91,4 +94,6 @@ def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:
         model_path=str(CHAMPION_DIR),
         run_id=record.run_id,
         fingerprint=record.fingerprint.as_dict() if record.fingerprint else None,
+        published_at=str(release.data.get("published_at") or ""),
+        metrics=record.metrics,
     )

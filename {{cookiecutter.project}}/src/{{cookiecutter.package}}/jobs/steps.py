@@ -247,6 +247,66 @@ def labels(settings: Settings, frame: pd.DataFrame) -> Any:
     return (target.astype(str) == str(settings.data.positive_label)).astype(int).to_numpy()
 
 
+# --- monitoring ------------------------------------------------------------------------------
+
+
+def monitored_columns(settings: Settings) -> tuple[list[str], list[str]]:
+    """The numeric and categorical columns drift watches: the features, the sensitive attribute and the target."""
+    data = settings.data
+    numeric = list(data.features.numeric)
+    categorical = list(data.features.categorical)
+    if data.sensitive_attribute and data.sensitive_attribute not in categorical:
+        categorical.append(data.sensitive_attribute)
+    (numeric if data.task == "regression" else categorical).append(data.target)
+    return numeric, categorical
+
+
+def late_columns(settings: Settings) -> set[str]:
+    return {settings.data.target, *settings.monitor.late_columns}
+
+
+def production_frame(settings: Settings, files: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
+    """The production rows as read (text) and typed, the rows that break the contract left out and described."""
+    import pandera.pandas as pa
+
+    from ..core.schemas import failure_reasons, listed, production_schema, summarize_failures
+
+    raw = datasets.read_tables(files, settings.data.missing_values)
+    late = steps.late_columns(settings)
+    absent = [name for name in settings.data.columns if name not in raw.columns and name not in late]
+    if absent:
+        raise InputError(
+            f"{settings.monitor.current}: production data lacks column(s) {listed(absent)} (expected every column of "
+            f"confs/data.yaml; list late ones under late_columns in confs/monitor.yaml)"
+        )
+    schema = production_schema(settings.data.columns, may_be_missing=late)
+    try:
+        return raw, schema.validate(raw, lazy=True), [], 0
+    except pa.errors.SchemaErrors as error:
+        failures = summarize_failures(error.failure_cases)
+        bad_rows = set(error.failure_cases["index"].dropna().astype(int))
+        kept = raw.drop(index=sorted(bad_rows))
+        if kept.empty:
+            raise InputError(f"{settings.monitor.current}: no production row meets the data contract ({failure_reasons(failures)[0]})") from error
+        try:
+            typed = schema.validate(kept, lazy=True)
+        except pa.errors.SchemaErrors as again:  # a table-level failure: nothing row by row to leave out
+            raise InputError(f"{settings.monitor.current}: {failure_reasons(summarize_failures(again.failure_cases))[0]}") from again
+        return kept, typed, failure_reasons(failures), len(raw) - len(kept)
+
+
+def in_window(settings: Settings, raw: pd.DataFrame, typed: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Only the newest ``window_days`` by the timestamp column (all rows without one)."""
+    column, days = settings.data.timestamp_column, settings.monitor.window_days
+    if not column or not days or column not in typed:
+        return raw, typed, ""
+    when = pd.to_datetime(typed[column], utc=True)
+    keep = when >= when.max() - pd.Timedelta(days=days)
+    start, end = when[keep].min().date(), when.max().date()
+    return raw.loc[keep.to_numpy()], typed.loc[keep], f"{start} to {end} ({days} days)"
+
+
+
 # --- predict and score ------------------------------------------------------------------------
 
 

@@ -11,16 +11,20 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from typing import Any
+
+import pandas as pd
 from rich.console import Console
 
-from ..config import Settings
+from ..config import PREDICTION_COLUMN, Settings
+from ..core import drift as drift_rules
 from ..core.features import build_preprocessor
 from ..core.models import build_estimator, build_pipeline, search_grid
 from ..core.records import TrainingRun
 from ..errors import ConfigError
 from ..io import local_registry
 from ..io.artifacts import remove, to_json, write_all
-from ..jobs import TRAINING_JSON
+from ..jobs import PROFILE_FILE, TRAINING_JSON
 from . import steps
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,19 @@ def _model(settings: Settings, pipeline):
     return GridSearchCV(pipeline, search_grid(config.search.grid), cv=folds, scoring=SEARCH_SCORING[task], n_jobs=-1)
 
 
+def training_profile(settings: Settings, data: pd.DataFrame, holdout_prediction: Any) -> dict[str, Any]:
+    """The profile `mlops drift` compares production data with: every monitored column of the data,
+    and the model's predictions on the holdout (unseen rows, as production rows are).
+
+    It travels in the model folder, so the release archive (its checksum, its attestation) covers it.
+    """
+    numeric, categorical = steps.monitored_columns(settings)
+    profile = drift_rules.build_profile(data, numeric=numeric, categorical=categorical)
+    predictions = drift_rules.build_profile(pd.DataFrame({PREDICTION_COLUMN: holdout_prediction}), numeric=[PREDICTION_COLUMN], categorical=[])
+    profile["columns"].update(predictions["columns"])
+    return profile
+
+
 def run(settings: Settings) -> dict:
     remove(settings.path(str(TRAINING_JSON)))  # a failed run leaves no record for `evaluate` to take
     new_store = local_registry.is_new_store(settings.tracking_uri)
@@ -72,6 +89,8 @@ def run(settings: Settings) -> dict:
         search_summary = {"best_params": model.best_params_, "best_cv_score": float(model.best_score_)}
         model = model.best_estimator_
     metrics, prediction = steps.score(settings, model, holdout, role="trained model", uri="(not yet logged)")
+
+    profile_json = to_json(training_profile(settings, check.frame, prediction))
 
     from ..io import tracking  # mlflow import costs seconds: only here
 
@@ -98,7 +117,7 @@ def run(settings: Settings) -> dict:
         tags={"data_digest": check.manifest_digest, "task": settings.data.task},
         sample_input=holdout[features].head(5),
         sample_output=prediction[:5],
-        artifacts={"data/manifest.json": settings.path(settings.data.manifest).read_text(encoding="utf-8")},
+        artifacts={"data/manifest.json": settings.path(settings.data.manifest).read_text(encoding="utf-8"), PROFILE_FILE: profile_json},
         local_dir=settings.path(str(steps.TRAINED_MODEL_DIR)),
     )
     record = TrainingRun(
@@ -113,7 +132,8 @@ def run(settings: Settings) -> dict:
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         fit_seconds=round(fit_seconds, 3),
     ).as_dict()
-    write_all({settings.path(str(TRAINING_JSON)): to_json(steps.stamped(record, settings))})
+    model_dir = settings.path(str(steps.TRAINED_MODEL_DIR))
+    write_all({model_dir / PROFILE_FILE: profile_json, settings.path(str(TRAINING_JSON)): to_json(steps.stamped(record, settings))})
     logger.info(
         "trained %s (run %s, version %s): %s",
         config.estimator,

@@ -1,0 +1,209 @@
+"""What the scheduled monitor concludes, and the markdown a reader of its report sees.
+
+Pure: the drift result (``core.drift``), the champion's metrics on labelled production rows
+and its age in, a verdict ("retraining due: yes/no, because …") and markdown out. Charts are
+Mermaid, which GitHub renders itself: no image host.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .metric_catalog import HIGHER_IS_BETTER
+from .report import _code, _number, _text
+
+HISTORY_SHOWN = 20  # runs in the trend chart
+TOP_FEATURES = 10  # columns in the "most drifted" chart
+P_VALUE_METHODS = frozenset({"ks", "chisquare", "z"})  # drifted below the threshold; the others above it
+
+
+@dataclass(frozen=True)
+class Decay:
+    """A metric of the champion on labelled production rows against the value it was released with."""
+
+    metric: str
+    released: float
+    current: float
+    tolerance: float
+    decayed: bool
+
+
+def decay(task: str, released: dict[str, float], current: dict[str, float], tolerances: dict[str, float]) -> list[Decay]:
+    """Each gated metric (``max_regression``) the release recorded: decayed when worse by more than its tolerance."""
+    found = []
+    for metric, tolerance in tolerances.items():
+        if metric not in released or metric not in current or not math.isfinite(current[metric]):
+            continue
+        higher = HIGHER_IS_BETTER[task][metric]
+        worse_by = (released[metric] - current[metric]) if higher else (current[metric] - released[metric])
+        found.append(Decay(metric, released[metric], current[metric], tolerance, decayed=worse_by > tolerance))
+    return found
+
+
+@dataclass
+class Verdict:
+    due: bool
+    reasons: list[str] = field(default_factory=list)  # why retraining is due
+    notes: list[str] = field(default_factory=list)  # findings that do not make it due (switched off in the conf)
+
+    @property
+    def line(self) -> str:
+        if self.due:
+            return "retraining due: yes, because " + "; ".join(self.reasons)
+        return "retraining due: no" + (f" ({'; '.join(self.notes)})" if self.notes else "")
+
+
+def verdict(
+    *,
+    dataset_drift: bool,
+    drifted: list[str],
+    share: float,
+    prediction_drifted: bool,
+    decayed: list[Decay],
+    age_days: float | None,
+    max_age_days: int | None,
+    when: dict[str, bool],
+) -> Verdict:
+    """Retraining is due when a finding the conf counts (``retrain_when``) is present."""
+    result = Verdict(due=False)
+
+    def found(switch: str, reason: str) -> None:
+        (result.reasons if when.get(switch, True) else result.notes).append(reason)
+
+    if dataset_drift:
+        found("dataset_drift", f"{len(drifted)} of the monitored columns drifted ({percent(share)})")
+    if prediction_drifted:
+        found("prediction_drift", "the champion's predictions drifted")
+    if decayed:
+        found("decay", "the champion decayed on labelled production rows (" + ", ".join(d.metric for d in decayed) + ")")
+    if max_age_days is not None and age_days is not None and age_days > max_age_days:
+        result.reasons.append(f"the champion is {age_days:.0f} days old (max {max_age_days})")
+    result.due = bool(result.reasons)
+    return result
+
+
+def history_entry(summary: dict[str, Any]) -> dict[str, Any]:
+    """The line a run appends to the history on the reports branch: small, and nothing the data wrote but column names."""
+    keys = ("checked_at", "champion", "rows", "share", "dataset_drift", "drifted", "due", "run_url")
+    return {key: summary.get(key) for key in keys}
+
+
+def _mermaid_label(value: Any) -> str:
+    # Mermaid strings end at a double quote, and a backtick or angle bracket could leave the block.
+    return "".join(ch for ch in str(value) if ch.isalnum() or ch in " ._-:/")[:40] or "?"
+
+
+def trend_chart(history: list[dict[str, Any]]) -> str:
+    """The share of drifted columns over the last runs, as a Mermaid line chart."""
+    runs = [entry for entry in history if isinstance(entry.get("share"), int | float)][-HISTORY_SHOWN:]
+    if len(runs) < 2:
+        return ""
+    labels = ", ".join(f'"{_mermaid_label(str(entry.get("checked_at", ""))[:10])}"' for entry in runs)
+    values = ", ".join(f"{100 * float(entry['share']):.0f}" for entry in runs)
+    return (
+        "```mermaid\nxychart-beta\n"
+        '    title "Drifted columns (%) per run"\n'
+        f"    x-axis [{labels}]\n"
+        '    y-axis "drifted %" 0 --> 100\n'
+        f"    line [{values}]\n```\n"
+    )
+
+
+def top_drift_chart(columns: list[dict[str, Any]]) -> str:
+    """The most drifted columns as a bar chart of statistic over threshold (distances) or threshold over p-value."""
+
+    def severity(column: dict[str, Any]) -> float:
+        statistic, threshold = column.get("statistic"), column.get("threshold")
+        if not isinstance(statistic, int | float) or not isinstance(threshold, int | float) or not threshold:
+            return 0.0
+        if column.get("method") in P_VALUE_METHODS:
+            return min(threshold / max(statistic, 1e-12), 100.0)
+        return min(statistic / threshold, 100.0)
+
+    ranked = sorted((c for c in columns if c.get("drifted")), key=severity, reverse=True)[:TOP_FEATURES]
+    if not ranked:
+        return ""
+    labels = ", ".join(f'"{_mermaid_label(c["column"])}"' for c in ranked)
+    values = ", ".join(f"{severity(c):.2f}" for c in ranked)
+    return (
+        "```mermaid\nxychart-beta\n"
+        '    title "Most drifted columns (× their threshold)"\n'
+        f"    x-axis [{labels}]\n"
+        '    y-axis "× threshold"\n'
+        f"    bar [{values}]\n```\n"
+    )
+
+
+def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """The job summary and the report on the reports branch."""
+    lines = [f"## Monitoring: {'🔁 retraining due' if summary['due'] else '✅ no retraining due'}", ""]
+    if summary.get("nothing_to_check"):
+        return "\n".join([*lines, _text(summary["nothing_to_check"]), ""])
+    lines.append(_text(summary["verdict"], limit=1000))
+    lines.append("")
+    champion = summary.get("champion") or "none"
+    lines.append(
+        f"Champion {_code(champion)}"
+        + (f", released {summary['champion_age_days']:.0f} days ago" if summary.get("champion_age_days") is not None else "")
+        + f". Production rows checked: {summary.get('rows', 0)} from {len(summary.get('files', []))} file(s)"
+        + (f", window {_text(summary['window'])}" if summary.get("window") else "")
+        + "."
+    )
+    lines.append("")
+    columns = summary.get("columns", [])
+    if columns:
+        lines += [
+            f"### Drift: {len(summary.get('drifted', []))} of {len(columns)} columns "
+            f"({percent(summary.get('share', 0))}; dataset drift at ≥ {percent(summary.get('drift_share', 0.5))})",
+            "",
+            "| column | method | statistic | threshold | drifted | nulls (ref → now) | new categories |",
+            "|---|---|---:|---:|:---:|---:|---|",
+        ]
+        for column in sorted(columns, key=lambda c: (not c.get("drifted"), str(c.get("column")))):
+            new = ", ".join(_code(value, 40) for value in column.get("new_categories", [])[:5])
+            lines.append(
+                f"| {_code(column['column'])} | {_text(column.get('method', ''))} | {_number(column.get('statistic'))} "
+                f"| {_number(column.get('threshold'))} | {'⚠️' if column.get('drifted') else '—'} "
+                f"| {percent(column.get('reference_null_rate', 0), 1)} → {percent(column.get('current_null_rate', 0), 1)} | {new} |"
+            )
+        lines.append("")
+    chart = top_drift_chart(columns)
+    if chart:
+        lines += [chart]
+    decays = summary.get("decay", [])
+    if decays:
+        lines += [
+            f"### Performance on {summary.get('labelled_rows', 0)} labelled production rows",
+            "",
+            "| metric | at release | now | tolerance | decayed |",
+            "|---|---:|---:|---:|:---:|",
+        ]
+        lines += [
+            f"| {_text(d['metric'])} | {_number(d['released'])} | {_number(d['current'])} | {_number(d['tolerance'])} "
+            f"| {'⚠️' if d['decayed'] else '—'} |"
+            for d in decays
+        ]
+        lines.append("")
+    elif summary.get("labelled_rows") == 0:
+        lines += ["No labelled production rows yet: performance decay not measured.", ""]
+    violations = summary.get("violations", [])
+    if violations:
+        lines += [f"### Schema violations ({summary.get('rows_refused', 0)} rows left out)", ""]
+        lines += [f"- {_text(violation, 300)}" for violation in violations[:20]]
+        lines.append("")
+    trend = trend_chart([*history, history_entry(summary)])
+    if trend:
+        lines += ["### Trend", "", trend]
+    if summary.get("run_url"):
+        lines.append(f"[Monitoring run]({_text(summary['run_url'])})")
+    return "\n".join(lines) + "\n"
+
+
+def percent(value: float, digits: int = 0) -> str:
+    return format(value, f".{digits}%")
+
+
+def as_dicts(items: list[Any]) -> list[dict[str, Any]]:
+    return [asdict(item) for item in items]

@@ -1,0 +1,242 @@
+"""``mlops drift``: production data against the champion's own training profile; is retraining due?
+
+Reads the production files ``confs/monitor.yaml`` names, checks them against the data contract
+(late labels may be missing), compares every monitored column and the champion's predictions
+with the profile that travelled with the champion (``core.drift``: evidently's tests and
+thresholds, without reloading the training data), measures decay on labelled rows and the
+champion's age, and concludes. Finding drift is the job working: exit 0 either way; the verdict
+is the step output ``retraining_due``. Each run's summary is appended to the history on the
+reports branch when the run has a GitHub token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..config import PREDICTION_COLUMN, Settings
+from ..core import drift as drift_rules
+from ..core import monitoring
+from ..errors import InputError
+from ..io import datasets
+from ..io.artifacts import append_step_summary, read_json, remove, set_step_output, to_json, write_all
+from ..jobs import PROFILE_FILE, CHAMPION_DIR, CHAMPION_JSON, DRIFT_HTML, DRIFT_JSON, DRIFT_MD, PRODUCTION_PARQUET
+from . import steps
+
+logger = logging.getLogger(__name__)
+HISTORY_FILE = "drift/history.jsonl"
+HISTORY_KEPT = 500  # lines kept in the history file; the oldest fall off
+
+
+def champion(settings: Settings) -> dict[str, Any] | None:
+    """``outputs/champion/champion.json`` with its model and profile, or None when there is no champion yet."""
+    record = read_json(settings.path(str(CHAMPION_JSON)), produced_by="champion")
+    if record.get("source") == "none":
+        return None
+    if record.get("source") != "release":
+        raise InputError(
+            "monitoring reads the champion's profile from its release; with a tracking server as the registry, "
+            "run `mlops champion` against GitHub Releases (unset MLFLOW_TRACKING_URI for the monitor job)"
+        )
+    folder = settings.path(record.get("model_path") or str(CHAMPION_DIR))
+    profile_file = folder / PROFILE_FILE
+    try:
+        profile = json.loads(profile_file.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise InputError(
+            f"champion {record.get('tag')}: its release has no {PROFILE_FILE} (released before monitoring existed); "
+            "merge a retraining pull request to release a model that carries one"
+        ) from error
+    except ValueError as error:
+        raise InputError(f"champion {record.get('tag')}: {PROFILE_FILE} is not valid JSON") from error
+    return {**record, "profile": profile, "folder": folder}
+
+
+def age_in_days(published_at: str, now: datetime) -> float | None:
+    try:
+        published = datetime.fromisoformat(published_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (now - published).total_seconds() / 86400
+
+
+def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+    outputs = [settings.path(str(path)) for path in (DRIFT_JSON, DRIFT_MD, DRIFT_HTML, PRODUCTION_PARQUET)]
+    remove(*outputs)
+    now = now or datetime.now(UTC)
+    monitor = settings.monitor
+    summary: dict[str, Any] = {
+        "checked_at": now.isoformat(timespec="seconds"),
+        "run_url": settings.env.run_url,
+        "current": monitor.current,
+        "due": False,
+        "drift_share": monitor.drift.share,
+    }
+    files = datasets.matching_files(monitor.current if "://" in monitor.current else settings.path(monitor.current))
+    found = champion(settings) if files else None
+    if not files:
+        summary["nothing_to_check"] = f"nothing to check in {monitor.current}: no CSV or Parquet file there yet"
+    elif found is None:
+        summary["nothing_to_check"] = "no champion yet (no complete release): nothing to compare production data with"
+    else:
+        _check(settings, summary, files, found, now)
+    summary["verdict"] = summary.get("verdict") or monitoring.Verdict(due=False, notes=[summary["nothing_to_check"]]).line
+    history = _publish_history(settings, summary)
+    markdown = monitoring.drift_markdown(summary, history)
+    written: dict[Path, str | bytes] = {
+        settings.path(str(DRIFT_JSON)): to_json(steps.stamped(summary, settings)),
+        settings.path(str(DRIFT_MD)): markdown,
+    }
+    write_all(written)
+    append_step_summary(markdown, settings.env.github_step_summary)
+    set_step_output("retraining_due", "true" if summary["due"] else "false", settings.env)
+    set_step_output("verdict", summary["verdict"], settings.env)
+    logger.info("%s", summary["verdict"])
+    return summary
+
+
+def _check(settings: Settings, summary: dict[str, Any], files: list[str], found: dict[str, Any], now: datetime) -> None:
+    from ..io import model_files
+
+    monitor, data = settings.monitor, settings.data
+    raw, typed, violations, refused = steps.production_frame(settings, files)
+    raw, typed, window = steps.in_window(settings, raw, typed)
+    summary.update(
+        files=[Path(file).name if "://" not in file else file for file in files],
+        sources=[_shown(settings, file) for file in files],
+        champion=found.get("tag", ""),
+        champion_url=found.get("release_url", ""),
+        rows=len(typed),
+        rows_refused=refused,
+        violations=violations,
+        window=window,
+    )
+    age = age_in_days(found.get("published_at", ""), now)
+    summary["champion_age_days"] = age
+    if len(typed) < monitor.min_rows:
+        summary["nothing_to_check"] = f"{len(typed)} production rows in the window, fewer than min_rows ({monitor.min_rows}): nothing judged"
+        return
+    model = model_files.load_model(found["folder"])
+    numeric, categorical = steps.monitored_columns(settings)
+    current = typed[[name for name in [*numeric, *categorical] if name in typed.columns]].copy()
+    try:
+        current[PREDICTION_COLUMN] = steps.predict(model, typed[data.features.all])
+    except (KeyError, ValueError) as error:
+        raise InputError(f"champion {found.get('tag')} cannot score the production data ({str(error).splitlines()[0]})") from error
+    rules = {name: drift_rules.ColumnRule(method=rule.method, threshold=rule.threshold) for name, rule in monitor.drift.columns.items()}
+    result = drift_rules.compare(found["profile"], current, rules=rules, drift_share=monitor.drift.share)
+    columns = [_column_dict(column) for column in result.columns]
+    feature_columns = [column for column in columns if column["column"] != PREDICTION_COLUMN]
+    prediction = next((column for column in columns if column["column"] == PREDICTION_COLUMN), None)
+    labelled = typed[typed[data.target].notna()] if data.target in typed else typed.iloc[0:0]
+    decays: list[monitoring.Decay] = []
+    if len(labelled):
+        from ..core.metrics import score
+
+        current_metrics = score(data.task, steps.labels(settings, labelled), current.loc[labelled.index, PREDICTION_COLUMN].to_numpy())
+        decays = monitoring.decay(data.task, found.get("metrics", {}), current_metrics, settings.gates.max_regression)
+    drifted = [column["column"] for column in feature_columns if column["drifted"]]
+    share = len(drifted) / len(feature_columns) if feature_columns else 0.0
+    decided = monitoring.verdict(
+        dataset_drift=share >= monitor.drift.share,
+        drifted=drifted,
+        share=share,
+        prediction_drifted=bool(prediction and prediction["drifted"]),
+        decayed=[d for d in decays if d.decayed],
+        age_days=age,
+        max_age_days=monitor.retrain_when.max_champion_age_days,
+        when=monitor.retrain_when.model_dump(),
+    )
+    summary.update(
+        columns=columns,
+        drifted=drifted,
+        share=share,
+        dataset_drift=share >= monitor.drift.share,
+        prediction_drifted=bool(prediction and prediction["drifted"]),
+        labelled_rows=len(labelled),
+        decay=monitoring.as_dicts(decays),
+        due=decided.due,
+        reasons=decided.reasons,
+        verdict=decided.line,
+    )
+    summary["production_sha256"] = [datasets.sha256_of(file) for file in files]
+    _html_report(settings, current)
+
+
+def _shown(settings: Settings, file: str) -> str:
+    """A production file as `mlops retrain-pr` finds it again: relative to the project when inside it."""
+    if "://" in file:
+        return file
+    path = Path(file)
+    return path.relative_to(settings.root).as_posix() if path.is_absolute() and path.is_relative_to(settings.root) else file
+
+
+def _column_dict(column: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    values = asdict(column)
+    values["new_categories"] = [str(value) for value in values.get("new_categories", ())]
+    return values
+
+
+def _html_report(settings: Settings, current: pd.DataFrame) -> None:
+    """evidently's interactive report on bounded samples, for whoever wants to explore; the verdicts above use every row.
+
+    evidently needs reference rows, which the champion's profile does not keep: the sample comes
+    from the data checked out beside the monitor (the training data on the base branch). Without
+    evidently installed, or on data it cannot read, the report is skipped with a log line.
+    """
+    size = settings.monitor.report_sample_rows
+    try:
+        reference = steps.check_data(settings).frame
+        from evidently import Report
+        from evidently.presets import DataDriftPreset
+    except Exception as error:  # the HTML view is optional: never fail the monitor over it
+        logger.info("evidently HTML report skipped (%s)", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        return
+    if reference is None:
+        logger.info("evidently HTML report skipped: the checked-out training data does not validate")
+        return
+    columns = [name for name in current.columns if name in reference.columns]
+    sample = reference[columns].sample(min(size, len(reference)), random_state=0)
+    now = current[columns].sample(min(size, len(current)), random_state=0)
+    try:
+        snapshot = Report([DataDriftPreset()]).run(now, sample)
+        target = settings.path(str(DRIFT_HTML))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.save_html(str(target))
+    except Exception as error:
+        logger.info("evidently HTML report skipped (%s)", str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+def _publish_history(settings: Settings, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Append this run to the history on the reports branch; the earlier runs, for the trend chart.
+
+    Without a GitHub repository and token (a laptop), nothing is published and there is no trend.
+    """
+    env = settings.env
+    if not (env.github_repository and env.github_token):
+        logger.info("no GitHub repository and token: the history on %s is not updated", settings.monitor.reports_branch)
+        return []
+    from ..io import reports_branch
+    from ..io.github import GitHub, GitHubContext
+
+    branch = settings.monitor.reports_branch
+    with GitHub(GitHubContext.from_env(env)) as github:
+        history = reports_branch.read_history(github, branch, HISTORY_FILE)
+        kept = [*history, monitoring.history_entry(summary)][-HISTORY_KEPT:]
+        lines = "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in kept)
+        markdown = monitoring.drift_markdown(summary, history)
+        commit = reports_branch.publish(
+            github,
+            branch,
+            {HISTORY_FILE: lines.encode(), "drift/latest.md": markdown.encode(), "drift/latest.json": to_json(summary).encode()},
+            f"drift: {summary['verdict'][:72]}",
+        )
+    summary["history_commit"] = commit
+    return history
