@@ -206,6 +206,10 @@ def test_a_profile_from_elsewhere_is_checked():
     del broken["columns"]["amount"]["quantiles"]
     with pytest.raises(InputError, match="malformed"):
         compare(broken, customers(100, seed=26))
+    broken = json.loads(json.dumps(profile))
+    del broken["columns"]["plan_level"]["values"]
+    with pytest.raises(InputError, match="no 'values'"):
+        compare(broken, customers(100, seed=26))
 
 
 # --- the same verdicts as evidently -------------------------------------------------------------

@@ -326,6 +326,11 @@ def _read_column(entry: Mapping[str, Any], levels: np.ndarray) -> _Reference:
         raise ValueError("quantiles do not match quantile_levels")
     values = np.asarray(entry["values"], dtype=np.float64) if "values" in entry else None
     value_counts = {float(value): int(n) for value, n in entry["value_counts"]} if "value_counts" in entry else None
+    # What compare relies on: all values up to evidently's small-sample limit, the counts when values are few.
+    if values is None and count <= SMALL_REFERENCE_MAX_VALUES:
+        raise ValueError(f"{count} values but no 'values'")
+    if values is None and value_counts is None and int(entry["distinct"]) <= VALUE_BINS_MAX_DISTINCT:
+        raise ValueError("few distinct values but no 'value_counts'")
     return _Reference(
         kind, rows, nulls, count, int(entry["distinct"]), float(entry["std"]), levels, quantiles, values, value_counts, other=0
     )
