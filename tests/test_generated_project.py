@@ -18,7 +18,13 @@ def lanes(*combos: dict[str, str]) -> list:
 
 
 # The project's own unit tests of its pure logic (no training): seconds, so in the fast lane.
-UNIT_TESTS = ("tests/test_core_gates.py", "tests/test_core_report.py", "tests/test_core_schemas.py", "tests/test_core_versioning.py")
+UNIT_TESTS = (
+    "tests/test_core_drift.py",
+    "tests/test_core_gates.py",
+    "tests/test_core_report.py",
+    "tests/test_core_schemas.py",
+    "tests/test_core_versioning.py",
+)
 
 
 @pytest.mark.parametrize("combo", lanes(*MATRIX))
