@@ -11,7 +11,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .metric_catalog import HIGHER_IS_BETTER
+from .metrics import score
 from .report import _code, _number, _text
 
 HISTORY_SHOWN = 20  # runs in the trend chart
@@ -21,24 +24,57 @@ P_VALUE_METHODS = frozenset({"ks", "chisquare", "z"})  # drifted below the thres
 
 @dataclass(frozen=True)
 class Decay:
-    """A metric of the champion on labelled production rows against the value it was released with."""
+    """A metric of the champion on labelled production rows against the value it was released with.
+
+    ``low``/``high``: the 95 % bootstrap interval of ``current``. Decayed only when even the
+    favourable end of it is worse than the release by more than the tolerance, so that the
+    sampling noise of a small batch is not read as decay.
+    """
 
     metric: str
     released: float
     current: float
+    low: float
+    high: float
     tolerance: float
     decayed: bool
 
 
-def decay(task: str, released: dict[str, float], current: dict[str, float], tolerances: dict[str, float]) -> list[Decay]:
-    """Each gated metric (``max_regression``) the release recorded: decayed when worse by more than its tolerance."""
+BOOTSTRAP_ROUNDS = 200
+
+
+def bootstrap_intervals(
+    task: str, y_true: np.ndarray, prediction: np.ndarray, *, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """The 2.5 and 97.5 percentiles of each metric over ``rounds`` resamples of the rows (seeded)."""
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        rows = rng.integers(0, len(y_true), len(y_true))
+        for metric, value in score(task, y_true[rows], prediction[rows]).items():
+            if math.isfinite(value):
+                samples.setdefault(metric, []).append(value)
+    return {metric: (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))) for metric, values in samples.items()}
+
+
+def decay(
+    task: str,
+    released: dict[str, float],
+    current: dict[str, float],
+    tolerances: dict[str, float],
+    intervals: dict[str, tuple[float, float]] | None = None,
+) -> list[Decay]:
+    """Each gated metric (``max_regression``) the release recorded, decayed when worse by more than its tolerance."""
     found = []
     for metric, tolerance in tolerances.items():
         if metric not in released or metric not in current or not math.isfinite(current[metric]):
             continue
+        low, high = (intervals or {}).get(metric, (current[metric], current[metric]))
         higher = HIGHER_IS_BETTER[task][metric]
-        worse_by = (released[metric] - current[metric]) if higher else (current[metric] - released[metric])
-        found.append(Decay(metric, released[metric], current[metric], tolerance, decayed=worse_by > tolerance))
+        # The favourable end of the interval: the best the current value could plausibly be.
+        best = high if higher else low
+        worse_by = (released[metric] - best) if higher else (best - released[metric])
+        found.append(Decay(metric, released[metric], current[metric], low, high, tolerance, decayed=worse_by > tolerance))
     return found
 
 
@@ -177,11 +213,12 @@ def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> st
         lines += [
             f"### Performance on {summary.get('labelled_rows', 0)} labelled production rows",
             "",
-            "| metric | at release | now | tolerance | decayed |",
+            "| metric | at release | now (95% interval) | tolerance | decayed |",
             "|---|---:|---:|---:|:---:|",
         ]
         lines += [
-            f"| {_text(d['metric'])} | {_number(d['released'])} | {_number(d['current'])} | {_number(d['tolerance'])} "
+            f"| {_text(d['metric'])} | {_number(d['released'])} | {_number(d['current'])} ({_number(d['low'])}–{_number(d['high'])}) "
+            f"| {_number(d['tolerance'])} "
             f"| {'⚠️' if d['decayed'] else '—'} |"
             for d in decays
         ]

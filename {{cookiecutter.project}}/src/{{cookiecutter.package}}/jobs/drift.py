@@ -25,7 +25,7 @@ from ..core import monitoring
 from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import append_step_summary, read_json, remove, set_step_output, to_json, write_all
-from ..jobs import PROFILE_FILE, CHAMPION_DIR, CHAMPION_JSON, DRIFT_HTML, DRIFT_JSON, DRIFT_MD, PRODUCTION_PARQUET
+from ..jobs import CHAMPION_DIR, CHAMPION_JSON, DRIFT_HTML, DRIFT_JSON, DRIFT_MD, PRODUCTION_PARQUET, PROFILE_FILE
 from . import steps
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,9 @@ def _check(settings: Settings, summary: dict[str, Any], files: list[str], found:
     age = age_in_days(found.get("published_at", ""), now)
     summary["champion_age_days"] = age
     if len(typed) < monitor.min_rows:
-        summary["nothing_to_check"] = f"{len(typed)} production rows in the window, fewer than min_rows ({monitor.min_rows}): nothing judged"
+        summary["nothing_to_check"] = (
+            f"{len(typed)} production rows in the window, fewer than min_rows ({monitor.min_rows}): nothing judged"
+        )
         return
     model = model_files.load_model(found["folder"])
     numeric, categorical = steps.monitored_columns(settings)
@@ -128,9 +130,18 @@ def _check(settings: Settings, summary: dict[str, Any], files: list[str], found:
         current[PREDICTION_COLUMN] = steps.predict(model, typed[data.features.all])
     except (KeyError, ValueError) as error:
         raise InputError(f"champion {found.get('tag')} cannot score the production data ({str(error).splitlines()[0]})") from error
-    rules = {name: drift_rules.ColumnRule(method=rule.method, threshold=rule.threshold) for name, rule in monitor.drift.columns.items()}
-    result = drift_rules.compare(found["profile"], current, rules=rules, drift_share=monitor.drift.share)
-    columns = [_column_dict(column) for column in result.columns]
+    # A late column with no value yet (labels not in) is not compared at all, rather than "missing".
+    waiting = [name for name in steps.late_columns(settings) if name not in current or current[name].isna().all()]
+    current = current.drop(columns=[name for name in waiting if name in current])
+    profile = {**found["profile"], "columns": {k: v for k, v in found["profile"].get("columns", {}).items() if k not in waiting}}
+    rules = {
+        name: drift_rules.ColumnRule(method=rule.method, threshold=rule.threshold)
+        for name, rule in monitor.drift.columns.items()
+        if name not in waiting
+    }
+    result = drift_rules.compare(profile, current, rules=rules, drift_share=monitor.drift.share)
+    columns = result.as_dict()["columns"]
+    summary["not_compared"] = waiting
     feature_columns = [column for column in columns if column["column"] != PREDICTION_COLUMN]
     prediction = next((column for column in columns if column["column"] == PREDICTION_COLUMN), None)
     labelled = typed[typed[data.target].notna()] if data.target in typed else typed.iloc[0:0]
@@ -138,8 +149,14 @@ def _check(settings: Settings, summary: dict[str, Any], files: list[str], found:
     if len(labelled):
         from ..core.metrics import score
 
-        current_metrics = score(data.task, steps.labels(settings, labelled), current.loc[labelled.index, PREDICTION_COLUMN].to_numpy())
-        decays = monitoring.decay(data.task, found.get("metrics", {}), current_metrics, settings.gates.max_regression)
+        truth, predicted = steps.labels(settings, labelled), current.loc[labelled.index, PREDICTION_COLUMN].to_numpy()
+        decays = monitoring.decay(
+            data.task,
+            found.get("metrics", {}),
+            score(data.task, truth, predicted),
+            settings.gates.max_regression,
+            monitoring.bootstrap_intervals(data.task, truth, predicted),
+        )
     drifted = [column["column"] for column in feature_columns if column["drifted"]]
     share = len(drifted) / len(feature_columns) if feature_columns else 0.0
     decided = monitoring.verdict(
@@ -174,14 +191,6 @@ def _shown(settings: Settings, file: str) -> str:
         return file
     path = Path(file)
     return path.relative_to(settings.root).as_posix() if path.is_absolute() and path.is_relative_to(settings.root) else file
-
-
-def _column_dict(column: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    values = asdict(column)
-    values["new_categories"] = [str(value) for value in values.get("new_categories", ())]
-    return values
 
 
 def _html_report(settings: Settings, current: pd.DataFrame) -> None:

@@ -47,7 +47,9 @@ def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     if not summary.get("due"):
         return _done(settings, "nothing", f"retraining not due: no pull request ({summary.get('verdict', '')})")
     if "://" in settings.data.path:
-        raise InputError(f"confs/data.yaml: path {settings.data.path} is not in the repository; retrain-pr commits the snapshot beside the code")
+        raise InputError(
+            f"confs/data.yaml: path {settings.data.path} is not in the repository; retrain-pr commits the snapshot beside the code"
+        )
     files = [file if "://" in file else str(settings.path(file)) for file in summary.get("sources") or []]
     if [datasets.sha256_of(file) for file in files] != summary.get("production_sha256"):
         raise InputError(f"the production data in {settings.monitor.current} changed since `mlops drift`; run it again")
@@ -63,7 +65,9 @@ def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
         window_days=settings.monitor.retraining.window_days,
     )
     if not snapshot.changed:
-        return _done(settings, "nothing", f"retraining due, but no labelled production rows to add ({snapshot.unlabelled} without a label yet)")
+        return _done(
+            settings, "nothing", f"retraining due, but no labelled production rows to add ({snapshot.unlabelled} without a label yet)"
+        )
     content = to_csv_bytes(snapshot.frame)
     manifest = Manifest(
         files=[
@@ -118,7 +122,10 @@ def _open_or_update(
     if closed is not None:
         until = (_closed_at(closed) + timedelta(days=config.cooldown_days)).date()
         return _done(
-            settings, "cooldown", f"#{closed['number']} was closed on {_closed_at(closed).date()}: not reopening before {until}", number=int(closed["number"])
+            settings,
+            "cooldown",
+            f"#{closed['number']} was closed on {_closed_at(closed).date()}: not reopening before {until}",
+            number=int(closed["number"]),
         )
     base = github.branch_head(config.base)
     if base is None:
@@ -177,7 +184,10 @@ def _dispatch(github: GitHub, branch: str, number: int) -> None:
 
 
 def _message(summary: dict[str, Any]) -> str:
-    return f"Retraining snapshot: {summary.get('verdict', '')}"[:200] + f"\n\nChampion: {summary.get('champion', '')}\nMonitor run: {summary.get('run_url', '')}\n"
+    return (
+        f"Retraining snapshot: {summary.get('verdict', '')}"[:200]
+        + f"\n\nChampion: {summary.get('champion', '')}\nMonitor run: {summary.get('run_url', '')}\n"
+    )
 
 
 def _body(settings: Settings, summary: dict[str, Any], stats: str, head: str) -> str:

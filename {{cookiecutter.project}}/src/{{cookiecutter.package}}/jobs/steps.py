@@ -272,7 +272,7 @@ def production_frame(settings: Settings, files: list[str]) -> tuple[pd.DataFrame
     from ..core.schemas import failure_reasons, listed, production_schema, summarize_failures
 
     raw = datasets.read_tables(files, settings.data.missing_values)
-    late = steps.late_columns(settings)
+    late = late_columns(settings)
     absent = [name for name in settings.data.columns if name not in raw.columns and name not in late]
     if absent:
         raise InputError(
@@ -287,7 +287,9 @@ def production_frame(settings: Settings, files: list[str]) -> tuple[pd.DataFrame
         bad_rows = set(error.failure_cases["index"].dropna().astype(int))
         kept = raw.drop(index=sorted(bad_rows))
         if kept.empty:
-            raise InputError(f"{settings.monitor.current}: no production row meets the data contract ({failure_reasons(failures)[0]})") from error
+            raise InputError(
+                f"{settings.monitor.current}: no production row meets the data contract ({failure_reasons(failures)[0]})"
+            ) from error
         try:
             typed = schema.validate(kept, lazy=True)
         except pa.errors.SchemaErrors as again:  # a table-level failure: nothing row by row to leave out
@@ -304,7 +306,6 @@ def in_window(settings: Settings, raw: pd.DataFrame, typed: pd.DataFrame) -> tup
     keep = when >= when.max() - pd.Timedelta(days=days)
     start, end = when[keep].min().date(), when.max().date()
     return raw.loc[keep.to_numpy()], typed.loc[keep], f"{start} to {end} ({days} days)"
-
 
 
 # --- predict and score ------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-
 from typing import Any
 
 import pandas as pd
@@ -62,7 +61,9 @@ def training_profile(settings: Settings, data: pd.DataFrame, holdout_prediction:
     """
     numeric, categorical = steps.monitored_columns(settings)
     profile = drift_rules.build_profile(data, numeric=numeric, categorical=categorical)
-    predictions = drift_rules.build_profile(pd.DataFrame({PREDICTION_COLUMN: holdout_prediction}), numeric=[PREDICTION_COLUMN], categorical=[])
+    predictions = drift_rules.build_profile(
+        pd.DataFrame({PREDICTION_COLUMN: holdout_prediction}), numeric=[PREDICTION_COLUMN], categorical=[]
+    )
     profile["columns"].update(predictions["columns"])
     return profile
 
