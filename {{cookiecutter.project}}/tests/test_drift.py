@@ -1,0 +1,186 @@
+"""`mlops drift` on the project's own data: what it concludes and writes, and how bad input is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package }}.cli import app
+from {{ cookiecutter.package }}.config import load_settings
+from {{ cookiecutter.package }}.io.datasets import read_table
+from {{ cookiecutter.package }}.jobs import CHAMPION_DIR, CHAMPION_JSON, DRIFT_JSON, DRIFT_MD, PROFILE_FILE, TRAINING_JSON, steps
+
+from tests.conftest import PROJECT_SETTINGS, data_file, feature_column, write_table
+
+DATA = PROJECT_SETTINGS.data
+
+
+def mlops(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained once on the workspace data, with its profile: the champion of every test here."""
+    import yaml
+
+    from {{ cookiecutter.package }}.jobs import manifest
+
+    from tests.conftest import PROJECT, SMALL_ROWS, TEST_GATES
+
+    folder = tmp_path_factory.mktemp("trained")
+    shutil.copytree(PROJECT / "confs", folder / "confs")
+    (folder / "confs" / "gates.yaml").write_text(yaml.safe_dump(TEST_GATES))
+    copy = folder / DATA.path
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    write_table(read_table(PROJECT / DATA.path, DATA.missing_values).head(SMALL_ROWS), copy)
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        manifest.run(load_settings(folder / "confs"))
+        result = mlops("train")
+        assert result.exit_code == 0, result.stderr
+    finally:
+        os.chdir(cwd)
+    return folder
+
+
+def crown(workspace: Path, trained: Path, *, published_days_ago: float = 3.0) -> None:
+    """Make the trained model the champion, as `mlops champion` leaves a release behind."""
+    shutil.copytree(trained / steps.TRAINED_MODEL_DIR, workspace / CHAMPION_DIR)
+    run = json.loads((trained / TRAINING_JSON).read_text())
+    published = datetime.now(UTC) - timedelta(days=published_days_ago)
+    record = {
+        "source": "release",
+        "tag": "v1.0.0",
+        "model_path": str(CHAMPION_DIR),
+        "published_at": published.isoformat().replace("+00:00", "Z"),
+        "metrics": run["holdout_metrics"],
+    }
+    (workspace / CHAMPION_JSON).write_text(json.dumps(record))
+
+
+def production(workspace: Path, change=None, rows: int = 300) -> Path:
+    """The newest rows of the project's data (unseen by the model as the holdout is) as a production file."""
+    frame = read_table(data_file(workspace), DATA.missing_values).tail(rows).reset_index(drop=True)
+    if change:
+        frame = change(frame)
+    path = workspace / "data" / "current" / "batch.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_table(frame, path)
+    return path
+
+
+def outputs_of(workspace: Path) -> dict:
+    return json.loads((workspace / DRIFT_JSON).read_text())
+
+
+def step_outputs(file: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in file.read_text().splitlines())
+
+
+def test_unseen_rows_from_the_same_data_make_no_retraining_due(workspace: Path, trained: Path, tmp_path: Path):
+    crown(workspace, trained)
+    production(workspace)
+    github_output = tmp_path / "github_output"
+    result = mlops("drift", env={"GITHUB_OUTPUT": str(github_output)})
+    assert result.exit_code == 0, result.stderr
+    summary = outputs_of(workspace)
+    assert not summary["due"], summary["verdict"]
+    assert step_outputs(github_output)["retraining_due"] == "false"
+    assert summary["rows"] == 300 and summary["champion"] == "v1.0.0"
+
+
+def test_a_shifted_column_drifts_and_makes_retraining_due(workspace: Path, trained: Path, tmp_path: Path):
+    name, _ = feature_column(lambda spec: spec.dtype == "float" and spec.max is None, "unbounded float")
+    crown(workspace, trained)
+
+    def shift(frame):
+        frame[name] = (frame[name].astype(float) * 3 + 50).round(2).astype(str)
+        return frame
+
+    production(workspace, shift)
+    github_output = tmp_path / "github_output"
+    assert mlops("drift", env={"GITHUB_OUTPUT": str(github_output)}).exit_code == 0
+    summary = outputs_of(workspace)
+    assert name in summary["drifted"]
+    column = next(c for c in summary["columns"] if c["column"] == name)
+    assert column["drifted"] and column["statistic"] >= column["threshold"]
+    if summary["due"]:
+        assert step_outputs(github_output)["retraining_due"] == "true"
+    assert "⚠️" in (workspace / DRIFT_MD).read_text()
+
+
+def test_late_labels_are_not_compared_and_not_drift(workspace: Path, trained: Path):
+    crown(workspace, trained)
+    production(workspace, lambda frame: frame.drop(columns=[DATA.target]))
+    assert mlops("drift").exit_code == 0
+    summary = outputs_of(workspace)
+    assert DATA.target in summary["not_compared"] and DATA.target not in summary["drifted"]
+    assert summary["labelled_rows"] == 0 and summary["decay"] == []
+
+
+def test_an_old_champion_is_due_for_retraining(workspace: Path, trained: Path):
+    crown(workspace, trained, published_days_ago=400)
+    production(workspace)
+    assert mlops("drift").exit_code == 0
+    assert "400 days old" in outputs_of(workspace)["verdict"]
+
+
+def test_no_production_data_is_a_clear_green_line(workspace: Path, trained: Path):
+    crown(workspace, trained)
+    result = mlops("drift")
+    assert result.exit_code == 0
+    assert "nothing to check in data/current/*" in result.stdout
+    assert not outputs_of(workspace)["due"]
+
+
+def test_no_champion_yet_is_a_clear_green_line(workspace: Path):
+    (workspace / CHAMPION_JSON).parent.mkdir(parents=True)
+    (workspace / CHAMPION_JSON).write_text(json.dumps({"source": "none"}))
+    production(workspace)
+    result = mlops("drift")
+    assert result.exit_code == 0 and "no champion yet" in result.stdout
+
+
+def test_a_champion_without_a_profile_is_named(workspace: Path, trained: Path):
+    crown(workspace, trained)
+    (workspace / CHAMPION_DIR / PROFILE_FILE).unlink()
+    production(workspace)
+    result = mlops("drift")
+    assert result.exit_code == 2 and "v1.0.0: its release has no profile.json" in result.stderr
+
+
+def test_a_corrupt_production_file_is_named_and_nothing_is_written(workspace: Path, trained: Path):
+    crown(workspace, trained)
+    folder = workspace / "data" / "current"
+    folder.mkdir(parents=True)
+    (folder / "broken.csv").write_bytes(b'a,b\n"unterminated\n')
+    result = mlops("drift")
+    assert result.exit_code == 2 and "broken.csv: could not parse as CSV" in result.stderr
+    assert not (workspace / DRIFT_JSON).exists()
+
+
+def test_production_data_missing_a_column_names_it(workspace: Path, trained: Path):
+    crown(workspace, trained)
+    column = DATA.features.all[-1]
+    production(workspace, lambda frame: frame.drop(columns=[column]))
+    result = mlops("drift")
+    assert result.exit_code == 2 and f"lacks column(s) {column}" in result.stderr
+
+
+def test_drift_is_stale_for_retrain_pr_once_the_config_changes(workspace: Path, trained: Path):
+    crown(workspace, trained)
+    production(workspace)
+    assert mlops("drift").exit_code == 0
+    monitor = workspace / "confs" / "monitor.yaml"
+    monitor.write_text(monitor.read_text().replace("min_rows: 100", "min_rows: 101"))
+    result = mlops("retrain-pr")
+    assert result.exit_code == 2 and "run `mlops drift` again" in result.stderr
+    assert load_settings(workspace / "confs").monitor.min_rows == 101
