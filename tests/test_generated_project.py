@@ -21,8 +21,10 @@ def lanes(*combos: dict[str, str]) -> list:
 UNIT_TESTS = (
     "tests/test_core_drift.py",
     "tests/test_core_gates.py",
+    "tests/test_core_monitoring.py",
     "tests/test_core_report.py",
     "tests/test_core_schemas.py",
+    "tests/test_core_snapshot.py",
     "tests/test_core_versioning.py",
 )
 
