@@ -31,6 +31,26 @@ Where a client could go wrong, it is as strict as GitHub:
   commit statuses (:meth:`GitHubDouble.add_commit_status`) must be ``success`` for the contexts
   ``required_contexts`` names, every reported one when it is omitted (409).
 - Bodies: 65536 characters for issues, pull requests and comments, 125000 for release notes (422).
+- Git data (``git/blobs``, ``git/trees``, ``git/commits``, ``git/refs``): a real object store whose shas
+  are git's own (``git_objects.py``); trees merge onto ``base_tree`` and delete paths given ``sha: null``
+  (422 for a path that is not there); a commit's default author is the token's login at its noreply
+  address; a branch moves only by fast-forward unless ``force`` (422 ``Update is not a fast forward``),
+  and open pull requests from it follow it. ``contents`` serves files base64 in 60-character lines, and
+  files over 1 MB without content (``encoding: none``), as GitHub does; the commit list shows who
+  authored each commit (``author.login``).
+- Pull requests: one open per head and base (422 ``A pull request already exists for owner:branch.``),
+  none without commits ahead of the base (422); reopening needs the head branch; who closed one is
+  recorded (``closed_by``).
+- Labels: names unique whatever their case (422 ``already_exists``); adding a missing label to an issue or
+  pull request creates it.
+- Workflow dispatch: only workflow files the double was told of (:meth:`GitHubDouble.add_workflow`,
+  :meth:`GitHubDouble.add_workflows_from`; 404 otherwise) with a ``workflow_dispatch`` trigger, on an existing
+  branch or tag, with the inputs the workflow declares (422 otherwise; defaults filled in). Each dispatch
+  is recorded with the payload to run it under act (:attr:`GitHubDouble.dispatches`); 204, or 200 with the
+  run's ids when ``return_run_details`` is set.
+- People: :meth:`GitHubDouble.push_commit` is a person pushing to a branch, :meth:`GitHubDouble.close_pull`
+  a person closing a pull request at a given time; a person's token (``token_for(login=...)``) does the
+  same through the API.
 
 github.com has three hosts (api, uploads, objects); the double has two listeners on 127.0.0.1:
 
@@ -46,8 +66,11 @@ never saw); ``compare`` and ``auto_merge`` know only the history seeded with :me
 limit is one budget shared by all tokens; permissions are checked per route (per issue kind for issues
 and comments), never per item of a list (the issue list shows pull requests to an issues-only token); any
 identity with the permission may edit any comment; immutable releases lock assets and the tag name, but
-the double has no endpoint that moves or deletes a tag anyway, and the wording of its refusal to rename
-an immutable release's tag is its own (GitHub's was not found).
+the double has no endpoint that deletes a tag anyway, and the wordings of its refusals to rename or move
+an immutable release's tag are its own (GitHub's were not found). In the git routes a sha the double never saw
+stands for an empty root commit (unless ``known_commits_only``); commits map to GitHub accounts through
+noreply addresses only; commit signatures are never verified; workflows are known for the whole repository,
+not per ref; there is no ``GET git/trees``; submodule and symlink entries cannot be created in a tree.
 """
 
 from __future__ import annotations
@@ -1850,6 +1873,9 @@ class GitHubDouble:
         sha = body["sha"]
         if self._git_commit(sha) is None:
             raise GitHubApiError(422, "Object does not exist", documentation_url=request.documentation_url)
+        if ref.removeprefix("refs/tags/") in self._tags_of_immutable_releases and ref.startswith("refs/tags/"):
+            # An immutable release's tag never moves; the wording is the double's own.
+            raise GitHubApiError(422, "Cannot update a tag of an immutable release", documentation_url=request.documentation_url)
         if not body.get("force", False) and not self._descends_from(sha, self._refs[ref]):
             # A fast-forward only: the new commit must descend from the one the ref points at.
             raise GitHubApiError(422, "Update is not a fast forward", documentation_url=request.documentation_url)
