@@ -1019,6 +1019,8 @@ def test_the_commit_list_shows_who_pushed_each_commit_on_a_branch(gh: GitHubDoub
     touched = api.get(f"{REPO}/commits", params={"sha": "mlops/retrain", "path": "data/snapshot.csv"}).json()
     assert [commit["sha"] for commit in touched] == [theirs, ours]
     assert api.get(f"{REPO}/commits", params={"sha": "no-such-branch"}).status_code == 404
+    # Compare lists exactly the branch's own commits, oldest first, even when they share a second.
+    assert [commit["sha"] for commit in api.get(f"{REPO}/compare/main...mlops/retrain").json()["commits"]] == [ours, theirs]
     # The open pull request follows its branch, as after a push; the person's commit is not a fast-forward's base for ours.
     assert api.get(f"{REPO}/pulls/{pull['number']}").json()["head"]["sha"] == theirs
     stale = api.patch(f"{REPO}/git/refs/heads/mlops/retrain", json={"sha": commit_on(api, ours, {"x": "y"})})

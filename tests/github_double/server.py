@@ -2798,9 +2798,10 @@ class GitHubDouble:
             raise _not_found()
         base_ancestors, head_ancestors = self._ancestors(base_sha), self._ancestors(head_sha)
         merge_base = next((sha for sha in head_ancestors if sha in base_ancestors), base_sha)
-        ahead = [self._commits[sha] for sha in head_ancestors if sha not in base_ancestors]
+        # Oldest first, as GitHub lists them; commits of the same second stay parents before children.
+        ahead = [self._commits[sha] for sha in reversed(head_ancestors) if sha not in base_ancestors]
         behind_by = sum(1 for sha in base_ancestors if sha not in head_ancestors)
-        ahead.sort(key=lambda commit: commit.date)  # oldest first, as GitHub lists them
+        ahead.sort(key=lambda commit: commit.date)
         status = "identical" if not ahead and not behind_by else "behind" if not ahead else "ahead" if not behind_by else "diverged"
         basehead = request.params["basehead"]
         comparison = {
