@@ -6,11 +6,14 @@ on purpose take it out with :func:`take_violations` and assert on it, which also
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -565,11 +568,26 @@ def test_a_token_without_the_permission_gets_403_resource_not_accessible(gh: Git
 def test_every_route_declares_the_permission_it_needs() -> None:
     from tests.github_double.server import _NEEDS, ISSUE_OR_PULL, METADATA_READ
 
+    def alternatives(needs) -> tuple:
+        """A route's (permission, level) pairs: one, or several any of which will do."""
+        return needs if isinstance(needs[0], tuple) else (needs,)
+
     assert set(_NEEDS) == set(GitHubDouble.routes())
-    by_permission = {needs if isinstance(needs, str) else needs[0] for needs in _NEEDS.values()}
-    assert by_permission == {METADATA_READ, ISSUE_OR_PULL, "contents", "issues", "pull-requests", "deployments", "attestations"}
-    writes = {key for key, needs in _NEEDS.items() if key[0] != "GET" and isinstance(needs, tuple)}
-    assert all(_NEEDS[key][1] == "write" for key in writes)
+    markers = {needs for needs in _NEEDS.values() if isinstance(needs, str)}
+    pairs = [pair for needs in _NEEDS.values() if not isinstance(needs, str) for pair in alternatives(needs)]
+    assert markers | {permission for permission, _ in pairs} == {
+        METADATA_READ,
+        ISSUE_OR_PULL,
+        "actions",
+        "contents",
+        "issues",
+        "pull-requests",
+        "deployments",
+        "attestations",
+    }
+    for (method, _), needs in _NEEDS.items():
+        if not isinstance(needs, str):
+            assert {level for _, level in alternatives(needs)} == {"read" if method == "GET" else "write"}
 
 
 def test_attestations_are_listed_by_subject_digest_and_need_attestations_read(gh: GitHubDouble) -> None:
@@ -865,3 +883,308 @@ def test_bodies_over_githubs_limits_are_422(gh: GitHubDouble, api: httpx.Client)
             {"resource": "Release", "code": "custom", "field": "body", "message": "body is too long (maximum is 125000 characters)"}
         ]
     assert gh.releases[0]["body"] == notes
+
+
+# Git data: blobs, trees, commits, refs
+
+
+def git_blob_sha(content: bytes) -> str:
+    """What ``git hash-object`` prints, computed here so the double's own hashing is not the oracle."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def tree_of(api: httpx.Client, commit: str) -> str:
+    return api.get(f"{REPO}/git/commits/{commit}").json()["tree"]["sha"]
+
+
+def commit_on(api: httpx.Client, parent: str, files: dict[str, str | None], message: str = "change") -> str:
+    """A commit on top of parent changing files (None deletes), through the API as a client makes one."""
+    entries = [
+        {"path": path, "mode": "100644", "type": "blob", **({"sha": None} if content is None else {"content": content})}
+        for path, content in files.items()
+    ]
+    tree = api.post(f"{REPO}/git/trees", json={"base_tree": tree_of(api, parent), "tree": entries})
+    assert tree.status_code == 201, tree.text
+    commit = api.post(f"{REPO}/git/commits", json={"message": message, "tree": tree.json()["sha"], "parents": [parent]})
+    assert commit.status_code == 201, commit.text
+    return commit.json()["sha"]
+
+
+def test_a_branch_is_written_through_blobs_trees_commits_and_refs(gh: GitHubDouble, api: httpx.Client) -> None:
+    main = gh.refs["refs/heads/main"]
+    snapshot = bytes(range(256))  # binary: only a base64 blob carries it
+    blob = api.post(f"{REPO}/git/blobs", json={"content": base64.b64encode(snapshot).decode(), "encoding": "base64"})
+    assert blob.status_code == 201
+    assert blob.json()["sha"] == git_blob_sha(snapshot)
+    assert api.get(f"{REPO}/git/blobs/{blob.json()['sha']}").json()["size"] == 256
+
+    entries = [
+        {"path": "data/snapshot.bin", "mode": "100644", "type": "blob", "sha": blob.json()["sha"]},
+        {"path": "data/manifest.json", "mode": "100644", "type": "blob", "content": '{"rows": 3}\n'},
+    ]
+    tree = api.post(f"{REPO}/git/trees", json={"base_tree": tree_of(api, main), "tree": entries})
+    assert tree.status_code == 201
+    assert [(entry["path"], entry["type"]) for entry in tree.json()["tree"]] == [("data", "tree")]
+    commit = api.post(f"{REPO}/git/commits", json={"message": "Snapshot", "tree": tree.json()["sha"], "parents": [main]})
+    assert commit.status_code == 201
+    assert commit.json()["parents"][0]["sha"] == main
+    assert commit.json()["author"]["email"] == "41898282+github-actions[bot]@users.noreply.github.com"
+
+    created = api.post(f"{REPO}/git/refs", json={"ref": "refs/heads/mlops/retrain", "sha": commit.json()["sha"]})
+    assert created.status_code == 201
+    assert api.get(f"{REPO}/git/ref/heads/mlops/retrain").json()["object"]["sha"] == commit.json()["sha"]
+    assert gh.files("mlops/retrain") == {"data/snapshot.bin": snapshot, "data/manifest.json": b'{"rows": 3}\n'}
+    assert gh.files("main") == {}  # main is untouched
+
+    # Fast-forward only: a commit on top moves the branch, one beside it does not unless forced.
+    ahead = commit_on(api, commit.json()["sha"], {"data/manifest.json": '{"rows": 4}\n'})
+    assert api.patch(f"{REPO}/git/refs/heads/mlops/retrain", json={"sha": ahead}).json()["object"]["sha"] == ahead
+    beside = commit_on(api, main, {"other.txt": "x"})
+    refused = api.patch(f"{REPO}/git/refs/heads/mlops/retrain", json={"sha": beside})
+    assert (refused.status_code, refused.json()["message"]) == (422, "Update is not a fast forward")
+    assert gh.refs["refs/heads/mlops/retrain"] == ahead
+    forced = api.patch(f"{REPO}/git/refs/heads/mlops/retrain", json={"sha": beside, "force": True})
+    assert (forced.status_code, gh.refs["refs/heads/mlops/retrain"]) == (200, beside)
+    missing = api.patch(f"{REPO}/git/refs/heads/nowhere", json={"sha": beside})
+    assert (missing.status_code, missing.json()["message"]) == (422, "Reference does not exist")
+    again = api.post(f"{REPO}/git/refs", json={"ref": "refs/heads/mlops/retrain", "sha": ahead})
+    assert (again.status_code, again.json()["message"]) == (422, "Reference already exists")
+
+
+def test_trees_merge_onto_their_base_and_delete_only_what_is_there(gh: GitHubDouble, api: httpx.Client) -> None:
+    base = commit_on(api, gh.refs["refs/heads/main"], {"a/one.txt": "1", "a/two.txt": "2", "b.txt": "b"})
+    changed = commit_on(api, base, {"a/two.txt": None, "a/three.txt": "3"})
+    gh.add_ref("refs/heads/work", changed)
+    assert gh.files("work") == {"a/one.txt": b"1", "a/three.txt": b"3", "b.txt": b"b"}
+    whole_directory = commit_on(api, changed, {"a": None})
+    gh.add_ref("refs/heads/flat", whole_directory)
+    assert gh.files("flat") == {"b.txt": b"b"}
+
+    base_tree = tree_of(api, changed)
+
+    def tree(*entries: dict, base: str | None = base_tree) -> httpx.Response:
+        return api.post(f"{REPO}/git/trees", json={"tree": list(entries), **({"base_tree": base} if base else {})})
+
+    absent = tree({"path": "a/two.txt", "mode": "100644", "type": "blob", "sha": None})
+    assert (absent.status_code, absent.json()["message"]) == (422, "GitRPC::BadObjectState")
+    both = tree({"path": "x", "mode": "100644", "type": "blob", "content": "x", "sha": git_blob_sha(b"x")})
+    assert both.status_code == 422 and both.json()["message"].startswith("Must supply either tree.sha or tree.content")
+    for path in ("../escape", "/abs", "a//b", ".git/config"):
+        assert tree({"path": path, "mode": "100644", "type": "blob", "content": "x"}).status_code == 422, path
+    unknown_blob = tree({"path": "x", "mode": "100644", "type": "blob", "sha": "e" * 40})
+    assert unknown_blob.status_code == 422
+    assert tree({"path": "x", "mode": "100644", "type": "blob", "content": "x"}, base="f" * 40).json()["message"] == (
+        "base_tree is not a valid tree oid"
+    )
+    # Without a base tree, the new tree holds only what is listed: the same tree git would write.
+    alone = tree({"path": "b.txt", "mode": "100644", "type": "blob", "content": "b"}, base=None)
+    expected = hashlib.sha1(b"tree 33\0" + b"100644 b.txt\0" + bytes.fromhex(git_blob_sha(b"b"))).hexdigest()
+    assert alone.json()["sha"] == expected
+
+
+def test_commits_are_checked_and_say_who_made_them(gh: GitHubDouble, api: httpx.Client) -> None:
+    main = gh.refs["refs/heads/main"]
+    tree = tree_of(api, main)
+    no_tree = api.post(f"{REPO}/git/commits", json={"message": "m", "tree": "f" * 40, "parents": [main]})
+    assert (no_tree.status_code, no_tree.json()["message"]) == (422, "Tree SHA does not exist")
+    short_parent = api.post(f"{REPO}/git/commits", json={"message": "m", "tree": tree, "parents": ["main"]})
+    assert short_parent.status_code == 422 and "exactly 40 characters" in short_parent.json()["message"]
+
+    person = {"name": "Alice", "email": "alice@example.com", "date": "2024-05-01T10:00:00+02:00"}
+    authored = api.post(f"{REPO}/git/commits", json={"message": "m", "tree": tree, "parents": [main], "author": person}).json()
+    assert authored["author"] == {"name": "Alice", "email": "alice@example.com", "date": "2024-05-01T08:00:00Z"}
+    assert authored["committer"] == authored["author"]  # the committer defaults to the author
+    assert api.get(f"{REPO}/git/commits/{authored['sha']}").json() == authored
+    assert api.get(f"{REPO}/git/commits/{'0' * 39}1").status_code == 200  # lenient: an unknown sha is an empty root commit
+    with GitHubDouble(known_commits_only=True) as strict, client(strict, strict.token) as strict_api:
+        unknown = "e" * 40
+        assert strict_api.get(f"{REPO}/git/commits/{unknown}").status_code == 404
+        orphan = strict_api.post(f"{REPO}/git/commits", json={"message": "m", "tree": tree, "parents": [unknown]})
+        assert (orphan.status_code, orphan.json()["message"]) == (422, "Parent SHA does not exist or is not a commit object")
+        assert strict.violations == []
+
+
+def test_the_commit_list_shows_who_pushed_each_commit_on_a_branch(gh: GitHubDouble, api: httpx.Client) -> None:
+    main = gh.refs["refs/heads/main"]
+    ours = commit_on(api, main, {"data/snapshot.csv": "a,b\n"}, "Retraining snapshot")
+    assert api.post(f"{REPO}/git/refs", json={"ref": "refs/heads/mlops/retrain", "sha": ours}).status_code == 201
+    pull = api.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "mlops/retrain", "base": "main"}).json()
+    theirs = gh.push_commit("mlops/retrain", {"data/snapshot.csv": b"a,b\n1,2\n"}, "alice", message="Fix a row")
+
+    listed = api.get(f"{REPO}/commits", params={"sha": "mlops/retrain"}).json()
+    assert [commit["sha"] for commit in listed] == [theirs, ours, main]  # newest first
+    assert [(commit["author"] or {}).get("login") for commit in listed[:2]] == ["alice", "github-actions[bot]"]
+    assert listed[0]["commit"]["message"] == "Fix a row"
+    assert [commit["sha"] for commit in api.get(f"{REPO}/commits", params={"sha": "mlops/retrain", "author": "alice"}).json()] == [theirs]
+    touched = api.get(f"{REPO}/commits", params={"sha": "mlops/retrain", "path": "data/snapshot.csv"}).json()
+    assert [commit["sha"] for commit in touched] == [theirs, ours]
+    assert api.get(f"{REPO}/commits", params={"sha": "no-such-branch"}).status_code == 404
+    # Compare lists exactly the branch's own commits, oldest first, even when they share a second.
+    assert [commit["sha"] for commit in api.get(f"{REPO}/compare/main...mlops/retrain").json()["commits"]] == [ours, theirs]
+    # The open pull request follows its branch, as after a push; the person's commit is not a fast-forward's base for ours.
+    assert api.get(f"{REPO}/pulls/{pull['number']}").json()["head"]["sha"] == theirs
+    stale = api.patch(f"{REPO}/git/refs/heads/mlops/retrain", json={"sha": commit_on(api, ours, {"x": "y"})})
+    assert stale.status_code == 422
+    assert gh.commit(theirs)["author"]["login"] == "alice"
+
+
+def test_contents_serve_files_base64_and_leave_large_ones_to_the_blob_api(gh: GitHubDouble, api: httpx.Client) -> None:
+    history = b'{"runs": []}\n' * 20
+    large = b"z" * (1024 * 1024 + 1)
+    gh.push_commit("mlops-reports", {"drift/history.json": history, "drift/large.bin": large}, "github-actions[bot]")
+
+    found = api.get(f"{REPO}/contents/drift/history.json", params={"ref": "mlops-reports"})
+    assert found.status_code == 200
+    body = found.json()
+    assert (body["type"], body["encoding"], body["size"], body["sha"]) == ("file", "base64", len(history), git_blob_sha(history))
+    assert all(len(line) <= 60 for line in body["content"].splitlines())  # GitHub wraps base64 at 60 characters
+    assert base64.b64decode(body["content"]) == history
+
+    big = api.get(f"{REPO}/contents/drift/large.bin", params={"ref": "mlops-reports"}).json()
+    assert (big["content"], big["encoding"], big["size"]) == ("", "none", len(large))
+    assert base64.b64decode(api.get(f"{REPO}/git/blobs/{big['sha']}").json()["content"]) == large
+
+    listing = api.get(f"{REPO}/contents/drift", params={"ref": "mlops-reports"}).json()
+    assert [(entry["name"], entry["type"]) for entry in listing] == [("history.json", "file"), ("large.bin", "file")]
+    assert api.get(f"{REPO}/contents/drift/absent.json", params={"ref": "mlops-reports"}).status_code == 404
+    no_ref = api.get(f"{REPO}/contents/drift/history.json", params={"ref": "gone"})
+    assert (no_ref.status_code, no_ref.json()["message"]) == (404, "No commit found for the ref gone")
+    assert api.get(f"{REPO}/contents/drift/history.json").status_code == 404  # not on the default branch
+
+
+# Pull requests: duplicates, empty ones, closing and reopening
+
+
+def test_pull_requests_need_commits_ahead_and_remember_who_closed_them(gh: GitHubDouble, api: httpx.Client) -> None:
+    main = gh.refs["refs/heads/main"]
+    gh.add_ref("refs/heads/behind", main)
+    empty = api.post(f"{REPO}/pulls", json={"title": "t", "head": "behind", "base": "main"})
+    assert (empty.status_code, empty.json()["errors"][0]["message"]) == (422, "No commits between main and behind")
+
+    gh.push_commit("mlops/retrain", {"snapshot.csv": b"1"}, "github-actions[bot]")
+    pull = api.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "mlops/retrain", "base": "main"}).json()
+    with client(gh, gh.token_for(login="alice")) as alice:
+        closed = alice.patch(f"{REPO}/pulls/{pull['number']}", json={"state": "closed"}).json()
+    assert closed["state"] == "closed" and closed["merged_at"] is None
+    assert api.get(f"{REPO}/issues/{pull['number']}").json()["closed_by"]["login"] == "alice"
+    by_head = api.get(f"{REPO}/pulls", params={"head": "acme:mlops/retrain", "state": "closed"}).json()
+    assert [item["number"] for item in by_head] == [pull["number"]]
+
+    second = api.post(f"{REPO}/pulls", json={"title": "Retrain again", "head": "mlops/retrain", "base": "main"})
+    assert second.status_code == 201  # a closed one does not block a new one
+    reopened = api.patch(f"{REPO}/pulls/{pull['number']}", json={"state": "open"})
+    assert reopened.status_code == 422
+    assert reopened.json()["errors"][0]["message"] == "A pull request already exists for acme:mlops/retrain."
+
+    closed_at = "2024-05-01T10:00:00Z"
+    shown = gh.close_pull(second.json()["number"], login="bob", at=closed_at)
+    assert (shown["state"], shown["closed_at"]) == ("closed", closed_at)
+    assert api.patch(f"{REPO}/pulls/{pull['number']}", json={"state": "open"}).json()["state"] == "open"
+    assert api.get(f"{REPO}/issues/{pull['number']}").json()["closed_by"] is None
+
+
+# Labels
+
+
+def test_labels_are_unique_whatever_their_case_and_adding_one_creates_it(gh: GitHubDouble, api: httpx.Client) -> None:
+    assert api.get(f"{REPO}/labels/retraining").status_code == 404
+    created = api.post(f"{REPO}/labels", json={"name": "retraining", "color": "1D76DB", "description": "Opened by monitoring"})
+    assert created.status_code == 201
+    assert (created.json()["color"], created.json()["description"]) == ("1d76db", "Opened by monitoring")
+    assert api.get(f"{REPO}/labels/Retraining").json()["id"] == created.json()["id"]
+    duplicate = api.post(f"{REPO}/labels", json={"name": "RETRAINING"})
+    assert duplicate.json()["errors"] == [{"resource": "Label", "code": "already_exists", "field": "name"}]
+    assert api.post(f"{REPO}/labels", json={"name": "x", "color": "blue"}).status_code == 422
+    assert api.post(f"{REPO}/labels", json={"name": "x", "description": "d" * 101}).status_code == 422
+    assert api.get(f"{REPO}/labels/{quote('area/ui', safe='')}").status_code == 404
+
+    gh.add_pull(number=8, head_sha=HEAD_SHA)
+    with client(gh, gh.token_for(permissions={"pull-requests": "write"})) as pulls_writer:
+        added = pulls_writer.post(f"{REPO}/issues/8/labels", json={"labels": ["retraining", "drift"]})
+        assert added.status_code == 200
+        assert [label["name"] for label in added.json()] == ["retraining", "drift"]
+        again = pulls_writer.post(f"{REPO}/issues/8/labels", json={"labels": ["Retraining"]})
+        assert [label["name"] for label in again.json()] == ["retraining", "drift"]  # already there, once
+    assert {label["name"] for label in gh.labels} == {"retraining", "drift"}  # "drift" was created on the way
+    assert [label["name"] for label in gh.pulls[0]["labels"]] == ["retraining", "drift"]
+    with client(gh, gh.token_for(permissions={"contents": "write"})) as contents_writer:
+        assert_not_accessible(contents_writer.post(f"{REPO}/labels", json={"name": "y"}), "issues/labels#create-a-label")
+
+
+# Workflow dispatch
+
+
+def test_dispatches_reach_only_known_dispatchable_workflows_with_their_inputs(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_workflow("pr.yml", dispatch_inputs={"pr_number": {"required": False, "type": "string"}})
+    gh.add_workflow("release.yml", dispatch_inputs={"reason": {"required": True}, "kind": {"type": "choice", "options": ["a", "b"]}})
+    gh.add_workflow("dora.yml", dispatchable=False)
+    gh.push_commit("mlops/retrain", {"snapshot.csv": b"1"}, "github-actions[bot]")
+
+    def dispatch(workflow: str, body: dict) -> httpx.Response:
+        return api.post(f"{REPO}/actions/workflows/{workflow}/dispatches", json=body)
+
+    plain = dispatch("pr.yml", {"ref": "mlops/retrain", "inputs": {"pr_number": "7"}})
+    assert (plain.status_code, plain.content) == (204, b"")
+    detailed = dispatch("pr.yml", {"ref": "mlops/retrain", "inputs": {"pr_number": "7"}, "return_run_details": True})
+    assert detailed.status_code == 200
+    assert detailed.json()["html_url"] == f"https://github.com/acme/churn-model/actions/runs/{detailed.json()['workflow_run_id']}"
+
+    refusals = {
+        "missing.yml": (dispatch("missing.yml", {"ref": "main"}), 404, "Not Found"),
+        "not dispatchable": (dispatch("dora.yml", {"ref": "main"}), 422, "Workflow does not have 'workflow_dispatch' trigger"),
+        "no such ref": (dispatch("pr.yml", {"ref": "gone"}), 422, "No ref found for: gone"),
+        "unexpected": (dispatch("pr.yml", {"ref": "main", "inputs": {"pr": "7"}}), 422, 'Unexpected inputs provided: ["pr"]'),
+        "required": (dispatch("release.yml", {"ref": "main"}), 422, "Required input 'reason' not provided"),
+        "choice": (dispatch("release.yml", {"ref": "main", "inputs": {"reason": "r", "kind": "c"}}), 422, None),
+    }
+    for case, (response, status, message) in refusals.items():
+        assert response.status_code == status, case
+        assert message is None or response.json()["message"] == message, case
+
+    [first, second] = gh.dispatches
+    retrain_tip = gh.refs["refs/heads/mlops/retrain"]
+    assert (first["workflow"], first["ref"], first["sha"], first["inputs"], first["actor"]) == (
+        "pr.yml",
+        "refs/heads/mlops/retrain",
+        retrain_tip,
+        {"pr_number": "7"},
+        "github-actions[bot]",
+    )
+    assert first["event"]["inputs"] == {"pr_number": "7"} and first["event"]["workflow"] == ".github/workflows/pr.yml"
+    assert second["run_id"] == detailed.json()["workflow_run_id"]
+
+
+def test_workflows_are_read_from_a_projects_workflow_files(gh: GitHubDouble, api: httpx.Client, tmp_path) -> None:
+    (tmp_path / "pr.yml").write_text(
+        "name: PR\non:\n  pull_request:\n  workflow_dispatch:\n    inputs:\n"
+        "      pr_number:\n        required: false\n        type: string\n"
+    )
+    (tmp_path / "release.yml").write_text(
+        "on:\n  workflow_dispatch:\n    inputs:\n      dry_run:\n        type: boolean\n        default: false\n"
+    )
+    (tmp_path / "monitor.yml").write_text("on: [schedule]\n")
+    gh.add_workflows_from(tmp_path)
+    assert api.post(f"{REPO}/actions/workflows/pr.yml/dispatches", json={"ref": "main"}).status_code == 204
+    assert api.post(f"{REPO}/actions/workflows/release.yml/dispatches", json={"ref": "main"}).status_code == 204
+    assert api.post(f"{REPO}/actions/workflows/monitor.yml/dispatches", json={"ref": "main"}).status_code == 422
+    assert [dispatch["inputs"] for dispatch in gh.dispatches] == [{}, {"dry_run": "false"}]  # defaults filled in
+
+
+def test_git_writes_and_dispatches_need_their_permissions(gh: GitHubDouble) -> None:
+    gh.add_workflow("pr.yml")
+    main = gh.refs["refs/heads/main"]
+    with client(gh, gh.token_for(permissions={"contents": "read", "pull-requests": "write", "actions": "read"})) as reader:
+        assert reader.get(f"{REPO}/git/commits/{main}").status_code == 200
+        assert reader.get(f"{REPO}/commits").status_code == 200
+        assert_not_accessible(reader.post(f"{REPO}/git/blobs", json={"content": "x"}), "git/blobs#create-a-blob")
+        assert_not_accessible(reader.post(f"{REPO}/git/trees", json={"tree": []}), "git/trees#create-a-tree")
+        assert_not_accessible(reader.post(f"{REPO}/git/commits", json={"message": "m", "tree": "t"}), "git/commits#create-a-commit")
+        assert_not_accessible(reader.patch(f"{REPO}/git/refs/heads/main", json={"sha": main}), "git/refs#update-a-reference")
+        assert_not_accessible(
+            reader.post(f"{REPO}/actions/workflows/pr.yml/dispatches", json={"ref": "main"}),
+            "actions/workflows#create-a-workflow-dispatch-event",
+        )
+    with client(gh, gh.token_for(permissions={"actions": "write"})) as dispatcher:
+        assert dispatcher.post(f"{REPO}/actions/workflows/pr.yml/dispatches", json={"ref": "main"}).status_code == 204
+        assert_not_accessible(dispatcher.get(f"{REPO}/contents/README.md"), "repos/contents#get-repository-content")
+    assert len(gh.dispatches) == 1 and gh.refs["refs/heads/main"] == main

@@ -5,6 +5,9 @@ serves to the committed ``openapi_subset.json`` (see ``openapi.py``, regenerated
 ``make_openapi_subset.py``). Tokens carry identities and permissions: ``GitHubDouble.token_for(login=...,
 permissions={"contents": "read", ...})`` takes a workflow job's ``permissions:`` block (``PERMISSIONS`` lists
 the keys); ``GitHubDouble.fork_token()`` is a fork pull request's read-only token (``FORK_PERMISSIONS``).
+Git data is stored as git stores it (``git_objects.py``); ``GitHubDouble.push_commit`` and
+``GitHubDouble.close_pull`` stand for a person pushing to a branch and closing a pull request, and
+``GitHubDouble.add_workflows_from`` learns which workflows can be dispatched (``GitHubDouble.dispatches``).
 """
 
 from .openapi import OpenAPISubset, check

@@ -38,6 +38,14 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/repos/{owner}/{repo}/git/refs"),
     ("get", "/repos/{owner}/{repo}/git/ref/{ref}"),
     ("get", "/repos/{owner}/{repo}/git/matching-refs/{ref}"),
+    ("patch", "/repos/{owner}/{repo}/git/refs/{ref}"),
+    ("post", "/repos/{owner}/{repo}/git/blobs"),
+    ("get", "/repos/{owner}/{repo}/git/blobs/{file_sha}"),
+    ("post", "/repos/{owner}/{repo}/git/trees"),
+    ("post", "/repos/{owner}/{repo}/git/commits"),
+    ("get", "/repos/{owner}/{repo}/git/commits/{commit_sha}"),
+    ("get", "/repos/{owner}/{repo}/contents/{path}"),
+    ("get", "/repos/{owner}/{repo}/commits"),
     ("get", "/repos/{owner}/{repo}/releases"),
     ("post", "/repos/{owner}/{repo}/releases"),
     ("get", "/repos/{owner}/{repo}/releases/latest"),
@@ -57,6 +65,9 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
     ("get", "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
     ("patch", "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
+    ("post", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
+    ("get", "/repos/{owner}/{repo}/labels/{name}"),
+    ("post", "/repos/{owner}/{repo}/labels"),
     ("get", "/repos/{owner}/{repo}/pulls"),
     ("post", "/repos/{owner}/{repo}/pulls"),
     ("get", "/repos/{owner}/{repo}/pulls/{pull_number}"),
@@ -69,6 +80,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"),
     ("get", "/repos/{owner}/{repo}/compare/{basehead}"),
     ("get", "/repos/{owner}/{repo}/attestations/{subject_digest}"),
+    ("post", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"),
 )
 
 # Keys that only document or illustrate: dropped wherever they appear outside a schema's properties.

@@ -53,6 +53,10 @@ OBSERVED_STATUSES: dict[tuple[str, str], dict[int, str]] = {
     ("DELETE", "/repos/{owner}/{repo}/releases/assets/{asset_id}"): {
         422: "Cannot delete asset from an immutable release (uutils/coreutils#13839)",
     },
+    ("POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"): {
+        422: "No ref found for (convictional/trigger-workflow-and-wait#44), no workflow_dispatch trigger (benc-uk/workflow-dispatch#46), "
+        "Unexpected inputs provided (backstage/backstage#20023), Required input not provided (backstage/backstage#18511)",
+    },
 }
 # At most this many schema errors per body: one wrong object often breaks many rules.
 MAX_ERRORS_PER_BODY = 8

@@ -31,6 +31,26 @@ Where a client could go wrong, it is as strict as GitHub:
   commit statuses (:meth:`GitHubDouble.add_commit_status`) must be ``success`` for the contexts
   ``required_contexts`` names, every reported one when it is omitted (409).
 - Bodies: 65536 characters for issues, pull requests and comments, 125000 for release notes (422).
+- Git data (``git/blobs``, ``git/trees``, ``git/commits``, ``git/refs``): a real object store whose shas
+  are git's own (``git_objects.py``); trees merge onto ``base_tree`` and delete paths given ``sha: null``
+  (422 for a path that is not there); a commit's default author is the token's login at its noreply
+  address; a branch moves only by fast-forward unless ``force`` (422 ``Update is not a fast forward``),
+  and open pull requests from it follow it. ``contents`` serves files base64 in 60-character lines, and
+  files over 1 MB without content (``encoding: none``), as GitHub does; the commit list shows who
+  authored each commit (``author.login``).
+- Pull requests: one open per head and base (422 ``A pull request already exists for owner:branch.``),
+  none without commits ahead of the base (422); reopening needs the head branch; who closed one is
+  recorded (``closed_by``).
+- Labels: names unique whatever their case (422 ``already_exists``); adding a missing label to an issue or
+  pull request creates it.
+- Workflow dispatch: only workflow files the double was told of (:meth:`GitHubDouble.add_workflow`,
+  :meth:`GitHubDouble.add_workflows_from`; 404 otherwise) with a ``workflow_dispatch`` trigger, on an existing
+  branch or tag, with the inputs the workflow declares (422 otherwise; defaults filled in). Each dispatch
+  is recorded with the payload to run it under act (:attr:`GitHubDouble.dispatches`); 204, or 200 with the
+  run's ids when ``return_run_details`` is set.
+- People: :meth:`GitHubDouble.push_commit` is a person pushing to a branch, :meth:`GitHubDouble.close_pull`
+  a person closing a pull request at a given time; a person's token (``token_for(login=...)``) does the
+  same through the API.
 
 github.com has three hosts (api, uploads, objects); the double has two listeners on 127.0.0.1:
 
@@ -46,8 +66,11 @@ never saw); ``compare`` and ``auto_merge`` know only the history seeded with :me
 limit is one budget shared by all tokens; permissions are checked per route (per issue kind for issues
 and comments), never per item of a list (the issue list shows pull requests to an issues-only token); any
 identity with the permission may edit any comment; immutable releases lock assets and the tag name, but
-the double has no endpoint that moves or deletes a tag anyway, and the wording of its refusal to rename
-an immutable release's tag is its own (GitHub's was not found).
+the double has no endpoint that deletes a tag anyway, and the wordings of its refusals to rename or move
+an immutable release's tag are its own (GitHub's were not found). In the git routes a sha the double never saw
+stands for an empty root commit (unless ``known_commits_only``); commits map to GitHub accounts through
+noreply addresses only; commit signatures are never verified; workflows are known for the whole repository,
+not per ref; there is no ``GET git/trees``; submodule and symlink entries cannot be created in a tree.
 """
 
 from __future__ import annotations
@@ -73,9 +96,11 @@ from datetime import UTC, datetime
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from .git_objects import BLOB_MODES, EMPTY_TREE, TREE_MODE, GitObjects, Signature, TreeEntry, commit_sha, is_valid_path
 from .openapi import OpenAPISubset, default_subset
 
 API_VERSION = "2022-11-28"
@@ -134,6 +159,12 @@ ACCESS_DENIED_MESSAGE = "Resource not accessible by integration"
 MAX_ISSUE_BODY = 65536
 MAX_RELEASE_BODY = 125000
 COMMIT_STATES = ("error", "failure", "pending", "success")
+# The contents API inlines files up to 1 MB; larger ones come with an empty content and encoding "none".
+MAX_INLINE_CONTENT = 1024 * 1024
+MAX_LABEL_DESCRIPTION = 100
+# GitHub's noreply commit addresses: <login>@… (older) or <id>+<login>@…; a login may end in [bot].
+NOREPLY_EMAIL = re.compile(r"(?:[0-9]+\+)?([A-Za-z0-9][A-Za-z0-9-]*(?:\[bot\])?)@users\.noreply\.github\.com", re.IGNORECASE)
+_UNSIGNED = {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None}
 
 
 @dataclass(frozen=True)
@@ -314,6 +345,7 @@ class _Issue:
     updated_at: str
     closed_at: str | None
     pull: _PullPart | None = None
+    closed_by: str | None = None
 
 
 @dataclass
@@ -359,15 +391,50 @@ class _Deployment:
 @dataclass
 class _Commit:
     sha: str
-    date: str
     message: str
-    author: str
+    author: Signature
+    committer: Signature
     parents: list[str]
+    tree: str = EMPTY_TREE
+
+    @property
+    def date(self) -> str:
+        return self.committer.date
+
+
+@dataclass
+class _Label:
+    id: int
+    name: str
+    color: str
+    description: str | None
+
+
+@dataclass
+class _Workflow:
+    """A workflow file of the repository, as far as dispatching it goes."""
+
+    id: int
+    path: str  # .github/workflows/<file>
+    name: str
+    dispatchable: bool  # whether `on:` has workflow_dispatch
+    inputs: dict[str, dict[str, Any]]  # workflow_dispatch inputs: name → {required, default, type, options}
+
+
+@dataclass
+class _Dispatch:
+    run_id: int
+    workflow: _Workflow
+    ref: str  # fully qualified: refs/heads/<branch> or refs/tags/<tag>
+    sha: str
+    inputs: dict[str, str]
+    actor: str
+    created_at: str
 
 
 _HandlerFunction = Callable[["GitHubDouble", _Request], _Reply]
 # What a token must hold for an operation: a (permission, level) pair, or one of the markers below.
-_Needs = tuple[str, str] | str
+_Needs = tuple[str, str] | tuple[tuple[str, str], ...] | str
 _ROUTES: dict[tuple[str, str], _HandlerFunction] = {}
 _NEEDS: dict[tuple[str, str], _Needs] = {}
 
@@ -376,13 +443,14 @@ def _route(method: str, template: str, *, needs: _Needs) -> Callable[[_HandlerFu
     """Register a handler for an OpenAPI operation and the permission it needs (checked before the handler runs).
 
     Routing uses the subset's own path templates. ``needs`` is a (permission, level) pair checked before
-    the handler runs, :data:`METADATA_READ` (every token may), or :data:`ISSUE_OR_PULL`: the handler checks
+    the handler runs, a tuple of such pairs any one of which will do (GitHub's table lists some endpoints under
+    several permissions), :data:`METADATA_READ` (every token may), or :data:`ISSUE_OR_PULL`: the handler checks
     once it knows whether the issue is a pull request.
     """
     if isinstance(needs, tuple):
-        permission, level = needs
-        if permission not in PERMISSIONS or level not in ("read", "write"):
-            raise ValueError(f"{method} {template}: unknown permission {needs!r}")
+        for permission, level in needs if isinstance(needs[0], tuple) else (needs,):
+            if permission not in PERMISSIONS or level not in ("read", "write"):
+                raise ValueError(f"{method} {template}: unknown permission {needs!r}")
     elif needs not in (METADATA_READ, ISSUE_OR_PULL):
         raise ValueError(f"{method} {template}: unknown permission marker {needs!r}")
 
@@ -441,7 +509,10 @@ class GitHubDouble:
         self._latest_release_id: int | None = None
         self._issues: dict[int, _Issue] = {}
         self._comments: dict[int, _Comment] = {}
-        self._labels: dict[str, int] = {}
+        self._labels: dict[str, _Label] = {}  # by name in lower case: GitHub's label names ignore case
+        self._git = GitObjects()
+        self._workflows: dict[str, _Workflow] = {}  # by file name
+        self._dispatches: list[_Dispatch] = []
         self._deployments: dict[int, _Deployment] = {}
         self._commit_statuses: dict[str, dict[str, str]] = {}  # sha → context → latest state
         self._attestations: dict[str, list[dict[str, Any]]] = {}  # "sha256:<hex>" → attestations of that subject
@@ -551,10 +622,14 @@ class GitHubDouble:
         branch: str | None = None,
         parents: list[str] | None = None,
         author: str = "octocat",
+        files: Mapping[str, bytes | None] | None = None,
     ) -> None:
         """Seed a commit (for ``compare`` and ref resolution) and make it the tip of ``branch`` (default: the default branch).
 
         ``parents`` defaults to the branch's current tip, so successive calls make a linear history.
+        ``author`` is a login (its noreply address is the commit's email). ``files`` are the commit's changes
+        on top of its first parent's files (None deletes a path); without them it changes nothing. The sha is
+        the caller's: seeded commits are not hashed (:meth:`push_commit` makes hashed ones).
         """
         _require_sha(sha)
         with self._lock:
@@ -563,8 +638,90 @@ class GitHubDouble:
                 tip = self._refs.get(f"refs/heads/{branch}")
                 parents = [tip] if tip else []
             when = _iso(date) if isinstance(date, datetime) else date
-            self._commits[sha] = _Commit(sha=sha, date=when, message=message, author=author, parents=list(parents))
-            self._refs[f"refs/heads/{branch}"] = sha
+            person = Signature(author, f"{author}@users.noreply.github.com", when)
+            tree = self._tree_with(self._first_parent_tree(parents), files or {})
+            self._commits[sha] = _Commit(sha=sha, message=message, author=person, committer=person, parents=list(parents), tree=tree)
+            self._move_ref(f"refs/heads/{branch}", sha)
+
+    def push_commit(
+        self,
+        branch: str,
+        files: Mapping[str, bytes | None],
+        author_login: str = "someone",
+        *,
+        message: str = "Push from a person",
+        at: str | datetime | None = None,
+    ) -> str:
+        """A person pushes a commit to ``branch`` (created from the default branch when missing); returns its sha.
+
+        ``files`` change the branch tip's files (None deletes a path). The commit is hashed as git would, its
+        author and committer are ``author_login`` with their noreply address, and open pull requests from the
+        branch follow it, as after a ``git push``.
+        """
+        with self._lock:
+            ref = f"refs/heads/{branch}"
+            tip = self._refs.get(ref) or self._refs[f"refs/heads/{self.default_branch}"]
+            when = _iso(at) if isinstance(at, datetime) else at or self._now()
+            person = Signature(author_login, self._noreply_email(author_login), when)
+            tree = self._tree_with(self._first_parent_tree([tip]), files)
+            commit = self._store_commit(message, tree, [tip], person, person)
+            self._move_ref(ref, commit.sha)
+            return commit.sha
+
+    def close_pull(self, number: int, *, login: str = "octocat", at: str | datetime | None = None) -> dict[str, Any]:
+        """A person (``login``) closes pull request ``number`` without merging it, at ``at`` (default: now)."""
+        with self._lock:
+            issue = self._issues.get(number)
+            if issue is None or issue.pull is None:
+                raise ValueError(f"no pull request #{number}: seed it first (add_pull)")
+            when = _iso(at) if isinstance(at, datetime) else at or self._now()
+            self._set_state(issue, "closed", None, when, login)
+            issue.updated_at = when
+            return self._pull_json(issue, full=True)
+
+    def add_workflow(
+        self,
+        file_name: str,
+        *,
+        dispatch_inputs: Mapping[str, Mapping[str, Any]] | None = None,
+        dispatchable: bool = True,
+        name: str | None = None,
+    ) -> None:
+        """Make ``.github/workflows/<file_name>`` exist, so that it can be dispatched (unless not ``dispatchable``).
+
+        ``dispatch_inputs`` are its ``on.workflow_dispatch.inputs`` (name → ``required``, ``default``, ``type``,
+        ``options``), which dispatches are checked against as GitHub checks them.
+        """
+        if not re.fullmatch(r"[\w.-]+\.ya?ml", file_name):
+            raise ValueError(f"{file_name!r}: expected a workflow file name such as pr.yml")
+        with self._lock:
+            self._workflows[file_name] = _Workflow(
+                id=next(self._ids["workflow"]),
+                path=f".github/workflows/{file_name}",
+                name=name or file_name,
+                dispatchable=dispatchable,
+                inputs={key: dict(value or {}) for key, value in (dispatch_inputs or {}).items()},
+            )
+
+    def add_workflows_from(self, directory: str | Path) -> None:
+        """Every workflow file in ``directory`` (a project's ``.github/workflows``), read as GitHub reads its triggers."""
+        import yaml  # only this helper needs it
+
+        for path in sorted(Path(directory).glob("*.y*ml")):
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            # YAML 1.1 reads a bare `on` key as the boolean true.
+            triggers = document.get("on", document.get(True)) or {}
+            if isinstance(triggers, str):
+                triggers = {triggers: None}
+            elif isinstance(triggers, list):
+                triggers = dict.fromkeys(triggers)
+            dispatch = triggers.get("workflow_dispatch") if isinstance(triggers, dict) else None
+            self.add_workflow(
+                path.name,
+                dispatch_inputs=(dispatch or {}).get("inputs") or {},
+                dispatchable=isinstance(triggers, dict) and "workflow_dispatch" in triggers,
+                name=str(document.get("name") or path.name),
+            )
 
     def add_ref(self, ref: str, sha: str) -> None:
         """Seed or move a git ref, e.g. ``add_ref("refs/heads/feat", sha)``."""
@@ -751,6 +908,60 @@ class GitHubDouble:
         with self._lock:
             return [self._issue_json(issue) for issue in self._issues.values() if not issue.pull]
 
+    @property
+    def labels(self) -> list[dict[str, Any]]:
+        """The repository's labels, oldest first."""
+        with self._lock:
+            return [self._label_json(label.name) for label in self._labels.values()]
+
+    def files(self, ref: str | None = None) -> dict[str, bytes]:
+        """The files at a branch, tag or commit sha (default: the default branch), by path."""
+        with self._lock:
+            sha = self._resolve_commitish(ref or self.default_branch)
+            commit = self._git_commit(sha) if sha else None
+            if commit is None:
+                raise ValueError(f"{ref!r} names no commit the double knows")
+            return {path: self._git.blobs[entry.sha] for path, entry in self._git.flatten(commit.tree).items()}
+
+    def commit(self, sha: str) -> dict[str, Any]:
+        """A commit as ``GET /repos/{owner}/{repo}/commits?sha=`` lists it (its ``author.login`` says who, when GitHub knows)."""
+        with self._lock:
+            commit = self._git_commit(sha)
+            if commit is None:
+                raise ValueError(f"{sha!r} names no commit the double knows")
+            return self._commit_json(commit)
+
+    @property
+    def dispatches(self) -> list[dict[str, Any]]:
+        """Workflow dispatches, oldest first: which workflow, ref, commit, inputs and actor, and ``event``, the
+        ``workflow_dispatch`` payload to run it with (``act workflow_dispatch -e event.json``)."""
+        with self._lock:
+            return [
+                {
+                    "workflow": dispatch.workflow.path.rpartition("/")[2],
+                    "path": dispatch.workflow.path,
+                    "ref": dispatch.ref,
+                    "sha": dispatch.sha,
+                    "inputs": dict(dispatch.inputs),
+                    "actor": dispatch.actor,
+                    "run_id": dispatch.run_id,
+                    "created_at": dispatch.created_at,
+                    "event": {
+                        "inputs": dict(dispatch.inputs),
+                        "ref": dispatch.ref,
+                        "workflow": dispatch.workflow.path,
+                        "repository": {
+                            "full_name": self.full_name,
+                            "name": self.repo,
+                            "owner": {"login": self.owner},
+                            "default_branch": self.default_branch,
+                        },
+                        "sender": {"login": dispatch.actor},
+                    },
+                }
+                for dispatch in self._dispatches
+            ]
+
     # Serving
 
     def _handle(self, role: str, method: str, target: str, headers: Message, body: bytes) -> _Reply:
@@ -821,8 +1032,8 @@ class GitHubDouble:
                 self._openapi.documentation_url(operation) or DOCS,
             )
             needs = _NEEDS[operation.key]
-            if isinstance(needs, tuple):
-                request.require(needs)  # ISSUE_OR_PULL routes check in the handler, once they know the issue
+            if isinstance(needs, tuple):  # ISSUE_OR_PULL routes check in the handler, once they know the issue
+                request.require(*(needs if isinstance(needs[0], tuple) else (needs,)))
             with self._lock:
                 reply = _ROUTES[operation.key](self, request)
         except GitHubApiError as error:
@@ -933,21 +1144,32 @@ class GitHubDouble:
     def _repo_web(self) -> str:
         return f"{WEB}/{self.owner}/{self.repo}"
 
+    def _user_id(self, login: str) -> int:
+        if login == ACTIONS_BOT:
+            return ACTIONS_BOT_ID
+        if login.endswith("[bot]"):
+            return 150_000_000 + zlib.crc32(login.encode()) % 10_000_000
+        if login == self.owner:
+            return 100_000_000 + zlib.crc32(login.encode()) % 10_000_000
+        return 1_000_000 + zlib.crc32(login.encode()) % 90_000_000
+
+    def _noreply_email(self, login: str) -> str:
+        """The address GitHub gives a login's commits: ``<id>+<login>@users.noreply.github.com``."""
+        return f"{self._user_id(login)}+{login}@users.noreply.github.com"
+
     def _user_json(self, login: str) -> dict[str, Any]:
         """A user as GitHub shows one: a ``[bot]`` login is an app's Bot, the owner an Organization, anyone else a User.
 
         Ids derive from the login, so the same login has the same id in every call and every test.
         """
+        user_id = self._user_id(login)
         if login == ACTIONS_BOT:
-            user_id, kind, node, html = ACTIONS_BOT_ID, "Bot", "MDM6Qm90NDE4OTgyODI=", f"{WEB}/apps/github-actions"
+            kind, node, html = "Bot", "MDM6Qm90NDE4OTgyODI=", f"{WEB}/apps/github-actions"
         elif login.endswith("[bot]"):
-            user_id = 150_000_000 + zlib.crc32(login.encode()) % 10_000_000
             kind, node, html = "Bot", self._node_id("BOT", user_id), f"{WEB}/apps/{login.removesuffix('[bot]')}"
         elif login == self.owner:
-            user_id = 100_000_000 + zlib.crc32(login.encode()) % 10_000_000
             kind, node, html = "Organization", self._node_id("O", user_id), f"{WEB}/{login}"
         else:
-            user_id = 1_000_000 + zlib.crc32(login.encode()) % 90_000_000
             kind, node, html = "User", self._node_id("U", user_id), f"{WEB}/{login}"
         api = f"{self.url}/users/{quote(login)}"
         return {
@@ -1122,14 +1344,15 @@ class GitHubDouble:
         }
 
     def _label_json(self, name: str) -> dict[str, Any]:
-        label_id = self._labels.setdefault(name, next(self._ids["label"]))
+        label = self._label_named(name, create=True)
+        assert label is not None
         return {
-            "id": label_id,
-            "node_id": self._node_id("LA", label_id),
-            "url": f"{self._repo_api}/labels/{quote(name)}",
-            "name": name,
-            "description": None,
-            "color": "ededed",
+            "id": label.id,
+            "node_id": self._node_id("LA", label.id),
+            "url": f"{self._repo_api}/labels/{quote(label.name, safe='')}",
+            "name": label.name,
+            "description": label.description,
+            "color": label.color,
             "default": False,
         }
 
@@ -1159,6 +1382,7 @@ class GitHubDouble:
             "created_at": issue.created_at,
             "updated_at": issue.updated_at,
             "closed_at": issue.closed_at,
+            "closed_by": self._user_json(issue.closed_by) if issue.closed_by else None,
             "author_association": _association(issue.user),
             "active_lock_reason": None,
             "body": issue.body,
@@ -1324,7 +1548,8 @@ class GitHubDouble:
         }
 
     def _commit_json(self, commit: _Commit) -> dict[str, Any]:
-        git_author = {"name": commit.author, "email": f"{commit.author}@users.noreply.github.com", "date": commit.date}
+        """``commit``: as the commits list and compare show one."""
+        author_login, committer_login = _login_of_email(commit.author.email), _login_of_email(commit.committer.email)
         return {
             "sha": commit.sha,
             "node_id": self._node_id("C", zlib.crc32(commit.sha.encode())),
@@ -1333,21 +1558,148 @@ class GitHubDouble:
             "comments_url": f"{self._repo_api}/commits/{commit.sha}/comments",
             "commit": {
                 "url": f"{self._repo_api}/git/commits/{commit.sha}",
-                "author": git_author,
-                "committer": git_author,
+                "author": _signature_json(commit.author),
+                "committer": _signature_json(commit.committer),
                 "message": commit.message,
-                "tree": {"sha": hashlib.sha1(f"tree {commit.sha}".encode()).hexdigest(), "url": f"{self._repo_api}/git/trees/{commit.sha}"},
+                "tree": {"sha": commit.tree, "url": f"{self._repo_api}/git/trees/{commit.tree}"},
                 "comment_count": 0,
-                "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None},
+                "verification": _UNSIGNED,
             },
-            # The commit's author as a GitHub user is null when the email maps to no account: true of these fakes.
-            "author": None,
-            "committer": None,
+            # The GitHub account an email belongs to; null when it maps to none (the double knows noreply addresses only).
+            "author": self._user_json(author_login) if author_login else None,
+            "committer": self._user_json(committer_login) if committer_login else None,
             "parents": [
                 {"sha": parent, "url": f"{self._repo_api}/commits/{parent}", "html_url": f"{self._repo_web}/commit/{parent}"}
                 for parent in commit.parents
             ],
         }
+
+    def _git_commit_json(self, commit: _Commit) -> dict[str, Any]:
+        """``git-commit``: as the Git Data API shows one."""
+        return {
+            "sha": commit.sha,
+            "node_id": self._node_id("C", zlib.crc32(commit.sha.encode())),
+            "url": f"{self._repo_api}/git/commits/{commit.sha}",
+            "html_url": f"{self._repo_web}/commit/{commit.sha}",
+            "author": _signature_json(commit.author),
+            "committer": _signature_json(commit.committer),
+            "tree": {"sha": commit.tree, "url": f"{self._repo_api}/git/trees/{commit.tree}"},
+            "message": commit.message,
+            "parents": [
+                {"sha": parent, "url": f"{self._repo_api}/git/commits/{parent}", "html_url": f"{self._repo_web}/commit/{parent}"}
+                for parent in commit.parents
+            ],
+            "verification": _UNSIGNED,
+        }
+
+    def _git_tree_json(self, sha: str) -> dict[str, Any]:
+        """``git-tree``: the tree's own entries (not recursive)."""
+        entries = []
+        for name, (mode, entry_sha) in sorted(self._git.trees[sha].items()):
+            kind = "tree" if mode == TREE_MODE else "blob"
+            entry: dict[str, Any] = {"path": name, "mode": mode, "type": kind, "sha": entry_sha}
+            if kind == "blob":
+                entry["size"] = len(self._git.blobs[entry_sha])
+            entry["url"] = f"{self._repo_api}/git/{kind}s/{entry_sha}"
+            entries.append(entry)
+        return {"sha": sha, "url": f"{self._repo_api}/git/trees/{sha}", "tree": entries, "truncated": False}
+
+    def _content_json(self, path: str, mode: str, sha: str, ref: str, *, with_content: bool) -> dict[str, Any]:
+        """``content-file`` (with its content) or an entry of ``content-directory`` (without)."""
+        kind = "dir" if mode == TREE_MODE else "symlink" if mode == "120000" else "file"
+        api = f"{self._repo_api}/contents/{quote(path)}?ref={quote(ref, safe='')}"
+        git = f"{self._repo_api}/git/{'trees' if kind == 'dir' else 'blobs'}/{sha}"
+        html = f"{self._repo_web}/{'tree' if kind == 'dir' else 'blob'}/{quote(ref)}/{quote(path)}"
+        content = b"" if kind == "dir" else self._git.blobs[sha]
+        shown: dict[str, Any] = {
+            "type": kind,
+            "size": len(content),
+            "name": path.rpartition("/")[2],
+            "path": path,
+            "sha": sha,
+            "url": api,
+            "git_url": git,
+            "html_url": html,
+            "download_url": None if kind == "dir" else f"https://raw.githubusercontent.com/{self.full_name}/{quote(ref)}/{quote(path)}",
+            "_links": {"self": api, "git": git, "html": html},
+        }
+        if kind == "symlink":
+            shown["target"] = content.decode(errors="replace")
+        elif with_content:
+            if len(content) > MAX_INLINE_CONTENT:
+                # 1 to 100 MB: "the content field will be an empty string and the encoding field will be none"
+                shown.update(content="", encoding="none")
+            else:
+                shown.update(content=_base64_lines(content), encoding="base64")
+        return shown
+
+    # Helpers for handlers: git objects and refs
+
+    def _git_commit(self, sha: str) -> _Commit | None:
+        """The commit ``sha`` names: a known one or, unless ``known_commits_only``, an empty root commit standing in
+        for a sha the double never saw (tests pass shas of projects it does not hold)."""
+        commit = self._commits.get(sha)
+        if commit is None and SHA_PATTERN.fullmatch(sha) and self._commit_exists(sha):
+            nobody = Signature("octocat", "octocat@users.noreply.github.com", self._created_at)
+            commit = _Commit(sha=sha, message="", author=nobody, committer=nobody, parents=[], tree=EMPTY_TREE)
+        return commit
+
+    def _first_parent_tree(self, parents: list[str]) -> str:
+        parent = self._git_commit(parents[0]) if parents else None
+        return parent.tree if parent else EMPTY_TREE
+
+    def _tree_with(self, base_tree: str, changes: Mapping[str, bytes | None]) -> str:
+        """Seeding: base_tree's files with ``changes`` applied (None deletes), stored; returns the new tree's sha."""
+        files = self._git.flatten(base_tree)
+        for path, content in changes.items():
+            if not is_valid_path(path):
+                raise ValueError(f"{path!r} is not a path a git tree can hold")
+            if content is None:
+                files.pop(path, None)
+            else:
+                files[path] = TreeEntry("100644", self._git.add_blob(content))
+        return self._git.write_tree(files)
+
+    def _store_commit(self, message: str, tree: str, parents: list[str], author: Signature, committer: Signature) -> _Commit:
+        commit = _Commit(
+            sha=commit_sha(tree, parents, author, committer, message),
+            message=message,
+            author=author,
+            committer=committer,
+            parents=list(parents),
+            tree=tree,
+        )
+        self._commits[commit.sha] = commit
+        return commit
+
+    def _descends_from(self, sha: str, ancestor: str) -> bool:
+        """Whether ``ancestor`` is ``sha`` or one of its ancestors (as far as the double knows the history)."""
+        seen: set[str] = set()
+        pending = [sha]
+        while pending:
+            current = pending.pop()
+            if current == ancestor:
+                return True
+            if current not in seen:
+                seen.add(current)
+                pending += self._commits[current].parents if current in self._commits else []
+        return False
+
+    def _move_ref(self, ref: str, sha: str) -> None:
+        """Point ``ref`` at ``sha``; open pull requests from that branch follow it, as on GitHub."""
+        self._refs[ref] = sha
+        if ref.startswith("refs/heads/"):
+            branch = ref.removeprefix("refs/heads/")
+            for issue in self._issues.values():
+                if issue.pull and issue.state == "open" and issue.pull.head_ref == branch:
+                    issue.pull.head_sha = sha
+
+    def _label_named(self, name: str, *, create: bool) -> _Label | None:
+        """The label called ``name`` (whatever its case), created with GitHub's default colour when asked to."""
+        label = self._labels.get(name.lower())
+        if label is None and create:
+            label = self._labels[name.lower()] = _Label(id=next(self._ids["label"]), name=name, color="ededed", description=None)
+        return label
 
     # Helpers for handlers
 
@@ -1497,7 +1849,7 @@ class GitHubDouble:
             raise GitHubApiError(422, "Object does not exist", documentation_url=request.documentation_url)
         if ref in self._refs:
             raise GitHubApiError(422, "Reference already exists", documentation_url=request.documentation_url)
-        self._refs[ref] = sha
+        self._move_ref(ref, sha)
         return self._created(self._ref_json(ref))
 
     @_route("GET", "/repos/{owner}/{repo}/git/ref/{ref}", needs=("contents", "read"))
@@ -1511,6 +1863,337 @@ class GitHubDouble:
     def _matching_refs(self, request: _Request) -> _Reply:
         prefix = f"refs/{request.params['ref']}"
         return _Reply(200, [self._ref_json(ref) for ref in sorted(self._refs) if ref.startswith(prefix)])
+
+    @_route("PATCH", "/repos/{owner}/{repo}/git/refs/{ref}", needs=("contents", "write"))
+    def _update_ref(self, request: _Request) -> _Reply:
+        body = request.fields("Reference", required={"sha": str}, optional={"force": bool})
+        ref = f"refs/{request.params['ref']}"  # heads/<branch>: GitHub takes the name without refs/
+        if ref not in self._refs:
+            raise GitHubApiError(422, "Reference does not exist", documentation_url=request.documentation_url)
+        sha = body["sha"]
+        if self._git_commit(sha) is None:
+            raise GitHubApiError(422, "Object does not exist", documentation_url=request.documentation_url)
+        if ref.removeprefix("refs/tags/") in self._tags_of_immutable_releases and ref.startswith("refs/tags/"):
+            # An immutable release's tag never moves; the wording is the double's own.
+            raise GitHubApiError(422, "Cannot update a tag of an immutable release", documentation_url=request.documentation_url)
+        if not body.get("force", False) and not self._descends_from(sha, self._refs[ref]):
+            # A fast-forward only: the new commit must descend from the one the ref points at.
+            raise GitHubApiError(422, "Update is not a fast forward", documentation_url=request.documentation_url)
+        self._move_ref(ref, sha)
+        return _Reply(200, self._ref_json(ref))
+
+    # Endpoints: git objects (blobs, trees, commits)
+
+    @_route("POST", "/repos/{owner}/{repo}/git/blobs", needs=("contents", "write"))
+    def _create_blob(self, request: _Request) -> _Reply:
+        body = request.fields("Blob", optional={"content": str, "encoding": str})
+        if "content" not in body:  # "" is a valid (empty) blob, so fields()' required check does not fit
+            raise _validation_failed("Blob", "missing_field", "content")
+        encoding = body.get("encoding") or "utf-8"
+        if encoding == "utf-8":
+            content = body["content"].encode()
+        elif encoding == "base64":
+            try:
+                content = base64.b64decode(body["content"], validate=False)
+            except ValueError as error:
+                raise _validation_failed("Blob", "invalid", "content") from error
+        else:
+            # The wording is the double's own; GitHub documents utf-8 and base64 only.
+            raise _validation_failed("Blob", "invalid", "encoding", f"encoding must be utf-8 or base64, not {encoding}")
+        sha = self._git.add_blob(content)
+        return _Reply(201, {"sha": sha, "url": f"{self._repo_api}/git/blobs/{sha}"}, {"Location": f"{self._repo_api}/git/blobs/{sha}"})
+
+    @_route("GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}", needs=("contents", "read"))
+    def _get_blob(self, request: _Request) -> _Reply:
+        sha = request.params["file_sha"]
+        content = self._git.blobs.get(sha)
+        if content is None:
+            raise _not_found()
+        blob = {
+            "sha": sha,
+            "node_id": self._node_id("B", zlib.crc32(sha.encode())),
+            "size": len(content),
+            "url": f"{self._repo_api}/git/blobs/{sha}",
+            "content": _base64_lines(content),
+            "encoding": "base64",
+        }
+        return _Reply(200, blob)
+
+    @_route("POST", "/repos/{owner}/{repo}/git/trees", needs=("contents", "write"))
+    def _create_tree(self, request: _Request) -> _Reply:
+        body = request.fields("Tree", required={"tree": list}, optional={"base_tree": str})
+        base_tree = body.get("base_tree")
+        if base_tree is not None and base_tree not in self._git.trees:
+            raise GitHubApiError(422, "base_tree is not a valid tree oid", documentation_url=request.documentation_url)
+        files = self._git.flatten(base_tree) if base_tree else {}
+        for entry in body["tree"]:
+            self._apply_tree_entry(request, files, entry)
+        return self._created(self._git_tree_json(self._git.write_tree(files)))
+
+    def _apply_tree_entry(self, request: _Request, files: dict[str, TreeEntry], entry: Any) -> None:
+        """One entry of a create-tree body applied to the flat view of the tree being built.
+
+        Wordings: "Must supply ..." and "GitRPC::BadObjectState" (deleting a path that does not exist) are
+        GitHub's (octokit/octokit.net#2836, mckaywrigley/buildware-ai#29); the others are the double's own.
+        """
+
+        def refuse(message: str) -> GitHubApiError:
+            return GitHubApiError(422, message, documentation_url=request.documentation_url)
+
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            raise refuse("tree.path is missing")
+        path, mode, kind = entry["path"], entry.get("mode"), entry.get("type")
+        if not is_valid_path(path):
+            raise refuse(f"tree.path contains a malformed path component: {path!r}")
+        if ("sha" in entry) == ("content" in entry):
+            raise refuse("Must supply either tree.sha or tree.content. Request will be rejected if both are present.")
+        under = f"{path}/"
+        if "sha" in entry and entry["sha"] is None:  # deletion: a file, or a directory with everything in it
+            doomed = [name for name in files if name == path or name.startswith(under)]
+            if not doomed:
+                raise refuse("GitRPC::BadObjectState")
+            for name in doomed:
+                del files[name]
+            return
+        for name in [name for name in files if name.startswith(under)] + [
+            prefix for prefix in (path.rsplit("/", depth)[0] for depth in range(1, path.count("/") + 1)) if prefix in files
+        ]:
+            del files[name]  # a file replaces a directory of the same name, and a directory replaces a file
+        if kind == "tree" or mode == TREE_MODE:
+            if kind != "tree" or mode != TREE_MODE or entry.get("sha") not in self._git.trees:
+                raise refuse(f"tree.sha {entry.get('sha')} is not a valid tree")
+            files.update({f"{under}{name}": item for name, item in self._git.flatten(entry["sha"]).items()})
+            return
+        if kind not in (None, "blob") or mode not in BLOB_MODES:
+            raise refuse(f"tree.mode {mode} with tree.type {kind} is not a file the double can store")
+        if "content" in entry:
+            if not isinstance(entry["content"], str):
+                raise refuse("tree.content must be a string")
+            files[path] = TreeEntry(mode, self._git.add_blob(entry["content"].encode()))
+        elif entry["sha"] in self._git.blobs:
+            files[path] = TreeEntry(mode, entry["sha"])
+        else:
+            raise refuse(f"tree.sha {entry['sha']} is not a valid blob")
+
+    @_route("POST", "/repos/{owner}/{repo}/git/commits", needs=("contents", "write"))
+    def _create_git_commit(self, request: _Request) -> _Reply:
+        body = request.fields(
+            "Commit",
+            required={"message": str, "tree": str},
+            optional={"parents": list, "author": dict, "committer": dict, "signature": str},
+        )
+
+        def refuse(message: str) -> GitHubApiError:
+            return GitHubApiError(422, message, documentation_url=request.documentation_url)
+
+        if body["tree"] not in self._git.trees:
+            raise refuse("Tree SHA does not exist")  # exercism/website#8228
+        parents = body.get("parents") or []
+        for parent in parents:
+            if not isinstance(parent, str) or not SHA_PATTERN.fullmatch(parent):
+                # Simply-Static/simply-static#335
+                raise refuse("Each SHA in the 'parents' parameter must be exactly 40 characters and contain only [0-9a-f].")
+            if self._git_commit(parent) is None:
+                raise refuse("Parent SHA does not exist or is not a commit object")
+        login = request.identity.login
+        # By default the author is the token's identity at the current time, and the committer is the author.
+        author = self._signature(request, body.get("author"), Signature(login, self._noreply_email(login), self._now()))
+        committer = self._signature(request, body.get("committer"), author)
+        commit = self._store_commit(body["message"], body["tree"], parents, author, committer)
+        return self._created(self._git_commit_json(commit))
+
+    def _signature(self, request: _Request, given: dict[str, Any] | None, default: Signature) -> Signature:
+        if given is None:
+            return default
+        if not isinstance(given.get("name"), str) or not isinstance(given.get("email"), str):
+            raise _validation_failed("Commit", "missing_field", "author")
+        date = given.get("date")
+        if date is None:
+            return Signature(given["name"], given["email"], default.date)
+        try:
+            moment = datetime.fromisoformat(str(date).replace("Z", "+00:00"))
+        except ValueError as error:
+            raise _validation_failed("Commit", "invalid", "date") from error
+        return Signature(given["name"], given["email"], _iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC)))
+
+    @_route("GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}", needs=("contents", "read"))
+    def _get_git_commit(self, request: _Request) -> _Reply:
+        commit = self._git_commit(request.params["commit_sha"])
+        if commit is None:
+            raise _not_found()
+        return _Reply(200, self._git_commit_json(commit))
+
+    # Endpoints: contents and commits
+
+    @_route("GET", "/repos/{owner}/{repo}/contents/{path}", needs=("contents", "read"))
+    def _get_contents(self, request: _Request) -> _Reply:
+        ref = request.query.get("ref") or self.default_branch
+        sha = self._resolve_commitish(ref)
+        commit = self._git_commit(sha) if sha else None
+        if commit is None:
+            raise GitHubApiError(404, f"No commit found for the ref {ref}", documentation_url=request.documentation_url)
+        path = request.params["path"].strip("/")
+        directory = self._git.directory(commit.tree, path)
+        if directory is not None:
+            listing = [
+                self._content_json(f"{path}/{name}".lstrip("/"), mode, entry_sha, ref, with_content=False)
+                for name, (mode, entry_sha) in sorted(directory.items())
+            ]
+            return _Reply(200, listing)
+        entry = self._git.flatten(commit.tree).get(path)
+        if entry is None:
+            raise _not_found()
+        return _Reply(200, self._content_json(path, entry.mode, entry.sha, ref, with_content=True))
+
+    @_route("GET", "/repos/{owner}/{repo}/commits", needs=("contents", "read"))
+    def _list_commits(self, request: _Request) -> _Reply:
+        start = request.query.get("sha") or self.default_branch
+        sha = self._resolve_commitish(start)
+        head = self._git_commit(sha) if sha else None
+        if head is None:
+            raise _not_found()
+        reachable: dict[str, _Commit] = {}
+        pending = [head]
+        while pending:
+            commit = pending.pop()
+            if commit.sha in reachable:
+                continue
+            reachable[commit.sha] = commit
+            pending += [parent for parent in map(self._git_commit, commit.parents) if parent is not None]
+        author, path = request.query.get("author"), request.query.get("path")
+        since, until = request.query.get("since"), request.query.get("until")
+        found = [
+            commit
+            for commit in reachable.values()
+            if (author is None or author in (commit.author.email, _login_of_email(commit.author.email)))
+            and (since is None or commit.committer.date >= since)
+            and (until is None or commit.committer.date <= until)
+            and (path is None or self._changes_path(commit, path.strip("/")))
+        ]
+        found.sort(key=lambda commit: commit.committer.date, reverse=True)  # newest first, as git log lists them
+        return self._paginate(request, [self._commit_json(commit) for commit in found])
+
+    def _changes_path(self, commit: _Commit, path: str) -> bool:
+        """Whether the commit changed the file (or anything under the directory) at ``path`` against its first parent."""
+
+        def under(tree: str) -> dict[str, TreeEntry]:
+            return {name: entry for name, entry in self._git.flatten(tree).items() if name == path or name.startswith(f"{path}/")}
+
+        return under(commit.tree) != under(self._first_parent_tree(commit.parents))
+
+    # Endpoints: labels
+
+    @_route("GET", "/repos/{owner}/{repo}/labels/{name}", needs=(("issues", "read"), ("pull-requests", "read")))
+    def _get_label(self, request: _Request) -> _Reply:
+        label = self._label_named(request.params["name"], create=False)
+        if label is None:
+            raise _not_found()
+        return _Reply(200, self._label_json(label.name))
+
+    @_route("POST", "/repos/{owner}/{repo}/labels", needs=(("issues", "write"), ("pull-requests", "write")))
+    def _create_label(self, request: _Request) -> _Reply:
+        body = request.fields("Label", required={"name": str}, optional={"color": str, "description": str})
+        color = str(body.get("color") or "ededed").removeprefix("#")
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+            raise _validation_failed("Label", "invalid", "color")
+        if len(body.get("description") or "") > MAX_LABEL_DESCRIPTION:
+            raise _validation_failed("Label", "custom", "description", "description is too long (maximum is 100 characters)")
+        if self._label_named(body["name"], create=False) is not None:
+            raise _validation_failed("Label", "already_exists", "name")
+        label = self._label_named(body["name"], create=True)
+        assert label is not None
+        label.color, label.description = color.lower(), body.get("description")
+        return self._created(self._label_json(label.name))
+
+    @_route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", needs=ISSUE_OR_PULL)
+    def _add_labels(self, request: _Request) -> _Reply:
+        issue = self._issue_or_404(request.number("issue_number"))
+        self._require_issue_access(request, issue, "write")
+        given = request.json.get("labels") if isinstance(request.json, dict) else request.json
+        if not isinstance(given, list) or not all(isinstance(label, (str, dict)) for label in given):
+            raise _validation_failed("Label", "invalid", "labels")
+        for name in _label_names(given):
+            label = self._label_named(name, create=True)  # GitHub creates labels the repository lacks
+            assert label is not None
+            if label.name.lower() not in {existing.lower() for existing in issue.labels}:
+                issue.labels.append(label.name)
+        issue.updated_at = self._now()
+        return _Reply(200, [self._label_json(name) for name in issue.labels])
+
+    # Endpoints: workflow dispatch
+
+    @_route("POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", needs=("actions", "write"))
+    def _dispatch_workflow(self, request: _Request) -> _Reply:
+        body = request.fields("Workflow", required={"ref": str}, optional={"inputs": dict, "return_run_details": bool})
+        workflow = self._workflow_named(request.params["workflow_id"])
+        if workflow is None:
+            raise _not_found()
+
+        def refuse(message: str) -> GitHubApiError:
+            return GitHubApiError(422, message, documentation_url=request.documentation_url)
+
+        if not workflow.dispatchable:
+            raise refuse("Workflow does not have 'workflow_dispatch' trigger")  # benc-uk/workflow-dispatch#46
+        ref = body["ref"]
+        candidates = (ref, f"refs/heads/{ref}", f"refs/tags/{ref}")
+        full_ref = next((name for name in candidates if name.startswith("refs/") and name in self._refs), None)
+        if full_ref is None:
+            raise refuse(f"No ref found for: {ref}")  # convictional/trigger-workflow-and-wait#44
+        inputs = self._dispatch_inputs(workflow, body.get("inputs") or {}, refuse)
+        dispatch = _Dispatch(
+            run_id=next(self._ids["workflow_run"]),
+            workflow=workflow,
+            ref=full_ref,
+            sha=self._refs[full_ref],
+            inputs=inputs,
+            actor=request.identity.login,
+            created_at=self._now(),
+        )
+        self._dispatches.append(dispatch)
+        if body.get("return_run_details"):
+            run_path = f"actions/runs/{dispatch.run_id}"
+            details = {
+                "workflow_run_id": dispatch.run_id,
+                "run_url": f"{self._repo_api}/{run_path}",
+                "html_url": f"{self._repo_web}/{run_path}",
+            }
+            return _Reply(200, details)
+        return _Reply(204)
+
+    def _workflow_named(self, workflow_id: str) -> _Workflow | None:
+        """A workflow by file name or by numeric id, as the API takes either."""
+        if workflow_id.isdigit():
+            return next((workflow for workflow in self._workflows.values() if workflow.id == int(workflow_id)), None)
+        return self._workflows.get(workflow_id)
+
+    @staticmethod
+    def _dispatch_inputs(workflow: _Workflow, given: dict[str, Any], refuse: Callable[[str], GitHubApiError]) -> dict[str, str]:
+        """The inputs the run gets: given ones checked against the workflow's, defaults filled in.
+
+        "Unexpected inputs provided" and "Required input ... not provided" are GitHub's wordings (backstage/backstage
+        #20023, #18511); the one for a value outside a choice's options is the double's own.
+        """
+        unexpected = [name for name in given if name not in workflow.inputs]
+        if unexpected:
+            raise refuse(f"Unexpected inputs provided: {json.dumps(unexpected)}")
+        inputs: dict[str, str] = {}
+        for name, spec in workflow.inputs.items():
+            if name in given:
+                value = given[name]
+                if not isinstance(value, str):
+                    raise refuse(f"Input {name!r} must be a string")  # the double's wording: GitHub's was not found
+            elif spec.get("required") and spec.get("default") is None:
+                raise refuse(f"Required input '{name}' not provided")
+            elif spec.get("default") is not None:
+                value = str(spec["default"]).lower() if isinstance(spec["default"], bool) else str(spec["default"])
+            else:
+                continue
+            if spec.get("type") == "choice" and value not in [str(option) for option in spec.get("options") or []]:
+                raise refuse(f"Provided value '{value}' for input '{name}' not in the list of allowed values")
+            if spec.get("type") == "boolean" and value not in ("true", "false"):
+                raise refuse(f"Provided value '{value}' for input '{name}' is not a boolean")
+            inputs[name] = value
+        return inputs
 
     # Endpoints: releases and assets
 
@@ -1731,16 +2414,18 @@ class GitHubDouble:
             issue.body = body["body"]
         if "labels" in body:
             issue.labels = _label_names(body["labels"] or [])
-        self._set_state(issue, body.get("state"), body.get("state_reason"), now)
+        self._set_state(issue, body.get("state"), body.get("state_reason"), now, request.identity.login)
         issue.updated_at = now
         return _Reply(200, self._issue_json(issue))
 
     @staticmethod
-    def _set_state(issue: _Issue, state: str | None, reason: str | None, now: str) -> None:
+    def _set_state(issue: _Issue, state: str | None, reason: str | None, now: str, by: str) -> None:
         if state == "closed" and issue.state == "open":
             issue.state, issue.closed_at, issue.state_reason = "closed", now, reason or ("completed" if not issue.pull else None)
+            issue.closed_by = by
         elif state == "open" and issue.state == "closed":
             issue.state, issue.closed_at, issue.state_reason = "open", None, "reopened" if not issue.pull else None
+            issue.closed_by = None
 
     @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", needs=ISSUE_OR_PULL)
     def _list_comments(self, request: _Request) -> _Reply:
@@ -1835,10 +2520,8 @@ class GitHubDouble:
             raise _validation_failed("PullRequest", "invalid", "head")
         if base_sha is None:
             raise _validation_failed("PullRequest", "invalid", "base")
-        for issue in self._issues.values():
-            if issue.pull and issue.state == "open" and issue.pull.head_ref == head_ref and issue.pull.base_ref == body["base"]:
-                raise _validation_failed("PullRequest", "custom", message=f"A pull request already exists for {self.owner}:{head_ref}.")
-        if head_sha == base_sha:
+        self._check_no_open_pull(head_ref, body["base"])
+        if self._descends_from(base_sha, head_sha):  # the head's commits are all in the base already (or it is the base)
             raise _validation_failed("PullRequest", "custom", message=f"No commits between {body['base']} and {head_ref}")
         now = self._now()
         issue = _Issue(
@@ -1869,6 +2552,22 @@ class GitHubDouble:
         self._issues[issue.number] = issue
         return self._created(self._pull_json(issue, full=True))
 
+    def _check_no_open_pull(self, head_ref: str, base_ref: str) -> None:
+        """One open pull request per head and base: 422 as GitHub answers a second one."""
+        for issue in self._issues.values():
+            if issue.pull and issue.state == "open" and issue.pull.head_ref == head_ref and issue.pull.base_ref == base_ref:
+                raise _validation_failed("PullRequest", "custom", message=f"A pull request already exists for {self.owner}:{head_ref}.")
+
+    def _check_reopenable(self, pull: _PullPart) -> None:
+        """A closed pull request reopens only while its head branch exists and no other is open for the same branches.
+
+        The wording for a deleted head branch is the double's own.
+        """
+        if f"refs/heads/{pull.head_ref}" not in self._refs:
+            raise _validation_failed("PullRequest", "custom", "state", "state cannot be changed. The head branch was deleted.")
+        self._check_no_open_pull(pull.head_ref, pull.base_ref)
+        pull.head_sha = self._refs[f"refs/heads/{pull.head_ref}"]
+
     @_route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", needs=("pull-requests", "read"))
     def _get_pull(self, request: _Request) -> _Reply:
         issue = self._issue_or_404(request.number("pull_number"))
@@ -1887,6 +2586,8 @@ class GitHubDouble:
             raise _validation_failed("PullRequest", "invalid", "state")
         if body.get("state") == "open" and issue.pull.merged_at is not None:
             raise _validation_failed("PullRequest", "custom", "state", "state cannot be changed. The pull request has already been merged.")
+        if body.get("state") == "open" and issue.state == "closed":
+            self._check_reopenable(issue.pull)
         if "base" in body:
             base_sha = self._refs.get(f"refs/heads/{body['base']}")
             if base_sha is None:
@@ -1899,7 +2600,7 @@ class GitHubDouble:
         if "maintainer_can_modify" in body:
             issue.pull.maintainer_can_modify = body["maintainer_can_modify"]
         now = self._now()
-        self._set_state(issue, body.get("state"), None, now)
+        self._set_state(issue, body.get("state"), None, now, request.identity.login)
         issue.updated_at = now
         return _Reply(200, self._pull_json(issue, full=True))
 
@@ -2097,9 +2798,10 @@ class GitHubDouble:
             raise _not_found()
         base_ancestors, head_ancestors = self._ancestors(base_sha), self._ancestors(head_sha)
         merge_base = next((sha for sha in head_ancestors if sha in base_ancestors), base_sha)
-        ahead = [self._commits[sha] for sha in head_ancestors if sha not in base_ancestors]
+        # Oldest first, as GitHub lists them; commits of the same second stay parents before children.
+        ahead = [self._commits[sha] for sha in reversed(head_ancestors) if sha not in base_ancestors]
         behind_by = sum(1 for sha in base_ancestors if sha not in head_ancestors)
-        ahead.sort(key=lambda commit: commit.date)  # oldest first, as GitHub lists them
+        ahead.sort(key=lambda commit: commit.date)
         status = "identical" if not ahead and not behind_by else "behind" if not ahead else "ahead" if not behind_by else "diverged"
         basehead = request.params["basehead"]
         comparison = {
@@ -2158,6 +2860,8 @@ _ID_STARTS = {
     "pull": 1_800_000_001,
     "comment": 2_400_000_001,
     "label": 6_000_000_001,
+    "workflow": 60_000_001,
+    "workflow_run": 9_000_000_001,
     "deployment": 1_500_000_001,
     "deployment_status": 3_200_000_001,
 }
@@ -2218,6 +2922,22 @@ def _label_names(labels: Iterable[Any]) -> list[str]:
 def _sanitise_asset_name(name: str) -> str:
     """GitHub renames assets with special characters or leading/trailing periods; the list shows the new name."""
     return re.sub(r"[^A-Za-z0-9._+-]", ".", name).strip(".") or "default"
+
+
+def _login_of_email(email: str) -> str | None:
+    """The login a commit email belongs to, as far as the double can tell: GitHub's noreply addresses only."""
+    found = NOREPLY_EMAIL.fullmatch(email)
+    return found.group(1) if found else None
+
+
+def _signature_json(person: Signature) -> dict[str, str]:
+    return {"name": person.name, "email": person.email, "date": person.date}
+
+
+def _base64_lines(content: bytes) -> str:
+    """Base64 in lines of 60 characters, each ending with a newline, as GitHub's contents and blob APIs send it."""
+    encoded = base64.b64encode(content).decode()
+    return "".join(encoded[start : start + 60] + "\n" for start in range(0, len(encoded), 60))
 
 
 def _json_or_none(body: bytes) -> Any:

@@ -6,10 +6,16 @@ check the rules GitHub documents, one at a time, without a network.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import re
+
 import httpx
 import pytest
 
-from {{ cookiecutter.package }}.io.github import GitHub, GitHubContext, GitHubError
+from {{ cookiecutter.package }}.errors import InputError
+from {{ cookiecutter.package }}.io.github import BranchMoved, GitHub, GitHubContext, GitHubError
 
 TOKEN = "ghs_" + "x" * 36
 
@@ -141,8 +147,6 @@ def test_plain_http_is_allowed_only_to_a_loopback_api(api_url: str):
 
 
 def test_a_plain_http_api_elsewhere_is_refused():
-    from {{ cookiecutter.package }}.errors import InputError
-
     with pytest.raises(InputError, match="expected an https URL"):
         GitHub(GitHubContext(api_url="http://ghe.example/api/v3", repository="acme/model", token=TOKEN))
 
@@ -176,8 +180,6 @@ def test_pagination_does_not_follow_a_next_link_to_another_host():
 
 
 def test_a_download_larger_than_the_cap_is_refused_without_reading_it_all():
-    from {{ cookiecutter.package }}.errors import InputError
-
     sent: list[int] = []
 
     def chunks():
@@ -194,8 +196,6 @@ def test_a_download_larger_than_the_cap_is_refused_without_reading_it_all():
 
 
 def test_a_declared_length_over_the_cap_is_refused_up_front():
-    from {{ cookiecutter.package }}.errors import InputError
-
     read: list[bytes] = []
 
     def body():
@@ -310,7 +310,344 @@ def test_the_newest_of_the_bots_marked_comments_is_updated():
 
 def test_missing_environment_is_a_clear_input_error():
     from {{ cookiecutter.package }}.config import Environment
-    from {{ cookiecutter.package }}.errors import InputError
 
     with pytest.raises(InputError, match="GITHUB_TOKEN is not set"):
         GitHubContext.from_env(Environment.read({"GITHUB_REPOSITORY": "acme/model"}))
+
+
+# Branches through the Git Data API
+
+
+def sha_of(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+BASE = sha_of("base commit")
+BASE_TREE = sha_of("base tree")
+API = "/api/v3/repos/acme/model"
+
+
+class FakeGitHub:
+    """The Git Data endpoints commit_files uses, over one in-memory branch; records every request."""
+
+    def __init__(self, branches: dict[str, str], *, new_tree: str | None = None) -> None:
+        self.branches = dict(branches)
+        self.trees = {BASE: BASE_TREE}  # commit → tree
+        self.new_tree = new_tree  # the tree sha POST git/trees answers (default: a fresh one)
+        self.requests: list[httpx.Request] = []
+        self.fail: dict[tuple[str, str], httpx.Response] = {}
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(request.method, request.url.path.removeprefix(API)) for request in self.requests]
+
+    def body(self, method: str, path: str) -> dict:
+        return next(json.loads(request.content) for request in self.requests if (request.method, request.url.path) == (method, API + path))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        method, path = request.method, request.url.path.removeprefix(API)
+        if (method, path) in self.fail:
+            return self.fail[(method, path)]
+        if method == "GET" and path.startswith("/git/ref/heads/"):
+            branch = path.removeprefix("/git/ref/heads/")
+            if branch not in self.branches:
+                return httpx.Response(404, json={"message": "Not Found"})
+            return httpx.Response(200, json={"ref": f"refs/heads/{branch}", "object": {"type": "commit", "sha": self.branches[branch]}})
+        if method == "GET" and path.startswith("/git/commits/"):
+            sha = path.rpartition("/")[2]
+            return httpx.Response(200, json=git_commit(sha, self.trees[sha], []))
+        body = json.loads(request.content) if request.content else None
+        if (method, path) == ("POST", "/git/trees"):
+            return httpx.Response(201, json={"sha": self.new_tree or sha_of(json.dumps(body)), "tree": [], "truncated": False})
+        if (method, path) == ("POST", "/git/blobs"):
+            content = base64.b64decode(body["content"])
+            return httpx.Response(201, json={"sha": hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()})
+        if (method, path) == ("POST", "/git/commits"):
+            sha = sha_of(json.dumps(body))
+            self.trees[sha] = body["tree"]
+            return httpx.Response(201, json=git_commit(sha, body["tree"], body["parents"]))
+        if (method, path) == ("POST", "/git/refs"):
+            self.branches[body["ref"].removeprefix("refs/heads/")] = body["sha"]
+            return httpx.Response(201, json={"ref": body["ref"], "object": {"sha": body["sha"]}})
+        if method == "PATCH" and path.startswith("/git/refs/heads/"):
+            self.branches[path.removeprefix("/git/refs/heads/")] = body["sha"]
+            return httpx.Response(200, json={"ref": path, "object": {"sha": body["sha"]}})
+        return httpx.Response(404, json={"message": "Not Found"})
+
+
+def git_commit(sha: str, tree: str, parents: list[str]) -> dict:
+    email = "41898282+github-actions[bot]@users.noreply.github.com"
+    person = {"name": "github-actions[bot]", "email": email, "date": "2024-05-01T10:00:00Z"}
+    return {
+        "sha": sha,
+        "tree": {"sha": tree},
+        "parents": [{"sha": parent} for parent in parents],
+        "author": person,
+        "committer": person,
+        "message": "m",
+    }
+
+
+def test_commit_files_starts_a_missing_branch_from_the_base_commit():
+    fake = FakeGitHub({"main": BASE})
+    head = client(fake, []).commit_files("mlops-reports", {"drift/history.json": b'{"runs": []}\n'}, "Drift history", base_sha=BASE)
+    assert fake.calls() == [
+        ("GET", "/git/ref/heads/mlops-reports"),
+        ("GET", f"/git/commits/{BASE}"),
+        ("POST", "/git/trees"),
+        ("POST", "/git/commits"),
+        ("POST", "/git/refs"),
+    ]
+    tree = fake.body("POST", "/git/trees")
+    assert tree["base_tree"] == BASE_TREE  # files not listed keep their content
+    assert tree["tree"] == [{"path": "drift/history.json", "mode": "100644", "type": "blob", "content": '{"runs": []}\n'}]
+    assert fake.body("POST", "/git/commits")["parents"] == [BASE]
+    assert fake.body("POST", "/git/refs") == {"ref": "refs/heads/mlops-reports", "sha": head}
+    assert fake.branches["mlops-reports"] == head != BASE
+
+
+def test_commit_files_fast_forwards_an_existing_branch_and_sends_binary_as_a_blob():
+    fake = FakeGitHub({"mlops/retrain": BASE})
+    snapshot = bytes(range(256))
+    head = client(fake, []).commit_files("mlops/retrain", {"data/snapshot.parquet": snapshot}, "Snapshot", base_sha=BASE)
+    assert ("POST", "/git/blobs") in fake.calls()
+    assert base64.b64decode(fake.body("POST", "/git/blobs")["content"]) == snapshot
+    [entry] = fake.body("POST", "/git/trees")["tree"]
+    assert entry["sha"] == hashlib.sha1(b"blob 256\0" + snapshot).hexdigest() and "content" not in entry
+    assert fake.calls()[-1] == ("PATCH", "/git/refs/heads/mlops/retrain")
+    assert fake.body("PATCH", "/git/refs/heads/mlops/retrain") == {"sha": head, "force": False}
+
+
+def test_commit_files_refuses_a_branch_that_moved_since_it_was_read():
+    pushed = sha_of("a person's commit")
+    fake = FakeGitHub({"mlops/retrain": pushed})
+    with pytest.raises(BranchMoved, match=f"is at {pushed[:12]}, not at {BASE[:12]}"):
+        client(fake, []).commit_files("mlops/retrain", {"a.csv": b"1"}, "Snapshot", base_sha=BASE)
+    assert fake.calls() == [("GET", "/git/ref/heads/mlops/retrain")]  # nothing written
+    with pytest.raises(BranchMoved, match="not at nothing"):
+        client(fake, []).commit_files("mlops/retrain", {"a.csv": b"1"}, "Snapshot", base_sha=None)
+
+
+def test_a_push_between_reading_and_moving_the_branch_is_caught_by_github():
+    fake = FakeGitHub({"mlops/retrain": BASE})
+    refusal = {"message": "Update is not a fast forward", "documentation_url": "https://docs.github.com/rest/git/refs#update-a-reference"}
+    fake.fail[("PATCH", "/git/refs/heads/mlops/retrain")] = httpx.Response(422, json=refusal)
+    with pytest.raises(BranchMoved, match="someone pushed to it") as caught:
+        client(fake, []).commit_files("mlops/retrain", {"a.csv": b"1"}, "Snapshot", base_sha=BASE)
+    assert caught.value.status == 422
+    other = FakeGitHub({"main": BASE})
+    other.fail[("POST", "/git/refs")] = httpx.Response(422, json={"message": "Reference already exists"})
+    with pytest.raises(BranchMoved, match="created by someone else"):
+        client(other, []).commit_files("mlops/retrain", {"a.csv": b"1"}, "Snapshot", base_sha=BASE)
+
+
+def test_commit_files_makes_no_commit_when_nothing_changes():
+    fake = FakeGitHub({"mlops-reports": BASE}, new_tree=BASE_TREE)
+    assert client(fake, []).commit_files("mlops-reports", {"same.json": b"{}"}, "Nothing new", base_sha=BASE) == BASE
+    assert ("POST", "/git/commits") not in fake.calls() and ("PATCH", "/git/refs/heads/mlops-reports") not in fake.calls()
+
+
+def test_a_blob_github_names_otherwise_than_git_is_refused():
+    fake = FakeGitHub({"main": BASE})
+    fake.fail[("POST", "/git/blobs")] = httpx.Response(201, json={"sha": "0" * 40})
+    with pytest.raises(GitHubError, match="not as git names it"):
+        client(fake, []).commit_files("mlops/retrain", {"model.bin": b"\xff\xfe"}, "Snapshot", base_sha=BASE)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda github: github.commit_files("../../pulls", {"a": b"1"}, "m", base_sha=BASE),
+        lambda github: github.commit_files("ok", {"../escape": b"1"}, "m", base_sha=BASE),
+        lambda github: github.commit_files("ok", {".git/config": b"1"}, "m", base_sha=BASE),
+        lambda github: github.commit_files("ok", {"a": b"1"}, "m", base_sha="main"),
+        lambda github: github.branch_head("feature..x"),
+        lambda github: github.branch_head("name with space"),
+        lambda github: github.read_file("/etc/passwd", "main"),
+        lambda github: github.read_file("data/a.csv", "main\nInjected: header"),
+        lambda github: github.dispatch_workflow("../pr.yml", ref="main"),
+        lambda github: github.dispatch_workflow("pr.yml", ref="main", inputs={"n": 7}),
+        lambda github: github.pulls(state="merged"),
+        lambda github: github.ensure_label("retraining", color="blue", description=""),
+    ],
+)
+def test_unsafe_or_invalid_names_are_refused_before_any_request(call):
+    seen: list[httpx.Request] = []
+    with pytest.raises(InputError):
+        call(client(lambda request: seen.append(request) or httpx.Response(404), []))
+    assert seen == []
+
+
+# Reading files back
+
+
+def contents(content: bytes, *, inline: bool = True) -> dict:
+    encoded = base64.b64encode(content).decode()
+    return {
+        "type": "file",
+        "size": len(content),
+        "sha": hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest(),
+        # GitHub wraps base64 at 60 characters; over 1 MB it sends no content at all.
+        "content": "".join(encoded[start : start + 60] + "\n" for start in range(0, len(encoded), 60)) if inline else "",
+        "encoding": "base64" if inline else "none",
+    }
+
+
+def test_read_file_decodes_githubs_base64_and_checks_it_against_the_sha():
+    history = b'{"runs": [1, 2, 3]}\n' * 10
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=contents(history))
+
+    assert client(handler, []).read_file("drift/history.json", "mlops-reports") == history
+    assert seen[0].url.path == f"{API}/contents/drift/history.json"
+    assert seen[0].url.params["ref"] == "mlops-reports"
+    tampered = {**contents(history), "content": base64.b64encode(b"something else").decode()}
+    with pytest.raises(GitHubError, match="does not match its size and sha"):
+        client(lambda request: httpx.Response(200, json=tampered), []).read_file("drift/history.json", "mlops-reports")
+
+
+def test_read_file_is_none_for_a_missing_file_or_branch():
+    assert client(lambda request: httpx.Response(404, json={"message": "Not Found"}), []).read_file("a.json", "mlops-reports") is None
+
+
+def test_files_over_a_megabyte_are_read_through_the_blob_api_within_the_cap():
+    large = b"x" * (1024 * 1024 + 5)
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if "/git/blobs/" in request.url.path:
+            return httpx.Response(200, json={"content": base64.b64encode(large).decode(), "encoding": "base64"})
+        return httpx.Response(200, json=contents(large, inline=False))
+
+    assert client(handler, []).read_file("data/big.csv", "main") == large
+    assert seen[1] == f"{API}/git/blobs/{contents(large)['sha']}"
+    seen.clear()
+    with pytest.raises(InputError, match="more than the 1024 accepted"):
+        client(handler, []).read_file("data/big.csv", "main", max_bytes=1024)
+    assert len(seen) == 1  # refused on the declared size: the blob was never fetched
+
+
+# Pull requests, labels, dispatch
+
+
+def pull(number: int, branch: str, repository: str = "acme/model") -> dict:
+    return {
+        "number": number,
+        "state": "open",
+        "html_url": f"https://github.com/acme/model/pull/{number}",
+        "head": {"ref": branch, "repo": {"full_name": repository}},
+        "base": {"ref": "main"},
+    }
+
+
+def test_pulls_filter_on_owner_and_branch_and_keep_only_this_repositorys():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[pull(3, "mlops/retrain"), pull(4, "mlops/retrain", "mallory/model"), pull(5, "other")])
+
+    found = client(handler, []).pulls(head_branch="mlops/retrain", state="all")
+    assert [item["number"] for item in found] == [3]
+    assert (seen[0].url.params["head"], seen[0].url.params["state"]) == ("acme:mlops/retrain", "all")
+
+
+def test_githubs_reasons_for_a_422_are_part_of_the_error():
+    refusal = {
+        "message": "Validation Failed",
+        "errors": [{"resource": "PullRequest", "code": "custom", "message": "A pull request already exists for acme:mlops/retrain."}],
+    }
+    github = client(lambda request: httpx.Response(422, json=refusal), [])
+    with pytest.raises(GitHubError, match=re.escape("422 Validation Failed: A pull request already exists for acme:mlops/retrain.") + "$"):
+        github.create_pull(title="Retrain", head="mlops/retrain", base="main", body="why")
+
+
+def test_ensure_label_creates_it_once_and_copes_with_a_race():
+    seen: list[tuple[str, str]] = []
+    label = {"id": 1, "name": "retraining", "color": "1d76db"}
+    answers = iter([httpx.Response(404), httpx.Response(422, json={"message": "Validation Failed"}), httpx.Response(200, json=label)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.raw_path.decode()))
+        return next(answers)
+
+    assert client(handler, []).ensure_label("retraining", color="1d76db", description="Opened by monitoring") == label
+    assert [method for method, _ in seen] == ["GET", "POST", "GET"]  # someone created it between our GET and POST
+    quoted: list[str] = []
+    client(lambda request: quoted.append(request.url.raw_path.decode()) or httpx.Response(200, json=label), []).ensure_label(
+        "area/ui", color="ededed", description=""
+    )
+    assert quoted == [f"{API}/labels/area%2Fui"]  # a slash in a label name stays inside the one path segment
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (httpx.Response(204), None),
+        (httpx.Response(200, content=b""), None),
+        (
+            httpx.Response(
+                200,
+                json={"workflow_run_id": 42, "run_url": "https://x/runs/42", "html_url": "https://github.com/acme/model/actions/runs/42"},
+            ),
+            {"workflow_run_id": 42, "run_url": "https://x/runs/42", "html_url": "https://github.com/acme/model/actions/runs/42"},
+        ),
+    ],
+)
+def test_dispatch_takes_githubs_204_and_its_200_with_the_run(response: httpx.Response, expected):
+    seen: list[httpx.Request] = []
+    github = client(lambda request: seen.append(request) or response, [])
+    assert github.dispatch_workflow("pr.yml", ref="mlops/retrain", inputs={"pr_number": "7"}, return_run_details=True) == expected
+    assert seen[0].url.path == f"{API}/actions/workflows/pr.yml/dispatches"
+    assert json.loads(seen[0].content) == {"ref": "mlops/retrain", "inputs": {"pr_number": "7"}, "return_run_details": True}
+
+
+@pytest.mark.parametrize(
+    ("call", "response", "expected"),
+    [
+        (lambda github: github.branch_head("main"), httpx.Response(200, json={"ref": "refs/heads/main", "object": {}}), "no object sha"),
+        (lambda github: github.branch_head("main"), httpx.Response(200, json={"object": {"sha": "HEAD"}}), "not a 40-character hex sha"),
+        (lambda github: github.git_commit(BASE), httpx.Response(200, json={"sha": BASE}), "without tree"),
+        (lambda github: github.git_commit(BASE), httpx.Response(200, json=git_commit(sha_of("other"), BASE_TREE, [])), "when asked for"),
+        (lambda github: github.create_tree([("a", b"1")], base_tree=None), httpx.Response(201, json=[]), "expected an object"),
+        (lambda github: github.read_file("a.json", "main"), httpx.Response(200, json=[{"name": "a.json"}]), "is a directory"),
+        (lambda github: github.read_file("a", "main"), httpx.Response(200, json={**contents(b"1"), "type": "symlink"}), "expected a file"),
+        (lambda github: github.pulls(head_branch="x"), httpx.Response(200, json={"message": "hi"}), "expected a list of objects"),
+        (lambda github: github.add_labels(5, ["retraining"]), httpx.Response(200, json={"name": "x"}), "expected a list of labels"),
+        (lambda github: github.dispatch_workflow("pr.yml", ref="main"), httpx.Response(200, content=b"<html>"), "not JSON"),
+        (
+            lambda github: github.commits_between("main", "x"),
+            httpx.Response(200, json={"commits": [{"sha": BASE}], "total_commits": 300}),
+            "more than GitHub lists",
+        ),
+    ],
+)
+def test_malformed_replies_are_one_line_github_errors(call, response: httpx.Response, expected: str):
+    with pytest.raises(GitHubError, match=expected) as caught:
+        call(client(lambda request: response, []))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "permission"),
+    [
+        (lambda github: github.branch_head("mlops/retrain"), "contents: read"),
+        (lambda github: github.move_branch("mlops/retrain", BASE), "contents: write"),
+        (lambda github: github.create_blob(b"x"), "contents: write"),
+        (lambda github: github.read_file("a.json", "main"), "contents: read"),
+        (lambda github: github.branch_commits("mlops/retrain"), "contents: read"),
+        (lambda github: github.create_pull(title="t", head="mlops/retrain", base="main", body=""), "pull-requests: write"),
+        (lambda github: github.update_pull(3, state="closed"), "pull-requests: write"),
+        (lambda github: github.ensure_label("retraining", color="ededed", description=""), "issues: read"),
+        (lambda github: github.add_labels(3, ["retraining"]), "issues: write"),
+        (lambda github: github.dispatch_workflow("pr.yml", ref="main"), "actions: write"),
+    ],
+)
+def test_the_permission_a_new_call_lacks_is_named(call, permission: str):
+    github = client(lambda request: httpx.Response(403, json={"message": "Resource not accessible by integration"}), [])
+    with pytest.raises(GitHubError, match=f"the token lacks `{permission}`"):
+        call(github)

@@ -5,6 +5,14 @@ Base URL from ``GITHUB_API_URL`` (set by Actions, also on GitHub Enterprise), to
 backoff (honouring ``Retry-After`` and ``X-RateLimit-Reset``), follows ``Link`` pagination
 (at most ``MAX_PAGES`` pages), uploads release assets to the upload URL the API returns.
 
+Branches are written through the Git Data API (blobs, trees, commits, refs): the token is all it
+takes, no push credentials and no checkout, so it works under act too. A branch only ever moves
+forward from the commit the caller last read (``commit_files``); if someone pushed in between, the
+write stops with ``BranchMoved`` instead of overwriting their work.
+
+Every name that goes into a URL path (branch, file path, label, workflow file) is checked first, so
+that a value read from GitHub or from a user cannot walk the request to another endpoint.
+
 The token is never logged, and it is sent only where it belongs: to the API's origin and to
 the upload origin the API returned in a release, over https (plain http only to a loopback
 host, which is how tests serve a double). Any other host (a ``Link`` or asset URL pointing
@@ -13,14 +21,18 @@ elsewhere, the storage host a download redirects to) gets the request without it
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import hashlib
 import ipaddress
 import logging
 import re
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -37,6 +49,15 @@ PER_PAGE = 100
 MAX_PAGES = 50
 # The login GITHUB_TOKEN acts as (an installation token: ``GET /user`` is not allowed to it).
 ACTIONS_BOT = "github-actions[bot]"
+SHA_PATTERN = re.compile(r"[0-9a-f]{40}")
+# Text up to this size goes inline in a tree (one request for all files); anything else as a blob of its own.
+MAX_INLINE_TREE_CONTENT = 64 * 1024
+# What read_file accepts by default: the files this project reads back (histories, manifests) are far smaller.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+# GitHub's limits: 25 inputs per workflow dispatch, 100 characters of label description.
+MAX_DISPATCH_INPUTS = 25
+MAX_LABEL_DESCRIPTION = 100
+PULL_STATES = ("open", "closed", "all")
 
 
 def bot_logins(env: Environment) -> frozenset[str]:
@@ -51,8 +72,9 @@ PERMISSION_BY_PATH = (
     (re.compile(r"/issues/(\d+/|)comments"), "pull-requests"),
     (re.compile(r"/pulls(/|$)"), "pull-requests"),
     (re.compile(r"/deployments(/|$)"), "deployments"),
-    (re.compile(r"/(releases|git)(/|$)"), "contents"),
-    (re.compile(r"/issues(/|$)"), "issues"),
+    (re.compile(r"/actions/"), "actions"),
+    (re.compile(r"/(releases|git|contents|commits|compare)(/|$)"), "contents"),
+    (re.compile(r"/(issues|labels)(/|$)"), "issues"),
 )
 
 
@@ -62,6 +84,10 @@ class GitHubError(MlopsError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class BranchMoved(GitHubError):
+    """A branch is not where the caller last saw it: someone else wrote to it, and their work stays."""
 
 
 @dataclass(frozen=True)
@@ -262,11 +288,7 @@ class GitHub:
         response = self.request("GET", f"{self.repo_path}/git/ref/tags/{tag}", ok=(200, 404))
         if response.status_code == 404:
             return None
-        ref = _object(_json(response, "GET", f"git/ref/tags/{tag}"), f"ref tags/{tag}", "object")
-        sha = ref["object"].get("sha") if isinstance(ref["object"], dict) else None
-        if not isinstance(sha, str):
-            raise GitHubError(f"GitHub's ref tags/{tag} has no object sha")
-        return sha
+        return _ref_sha(_json(response, "GET", f"git/ref/tags/{tag}"), f"tags/{tag}")
 
     def create_tag(self, tag: str, sha: str) -> None:
         self.request("POST", f"{self.repo_path}/git/refs", json={"ref": f"refs/tags/{tag}", "sha": sha}, ok=(201,))
@@ -349,6 +371,277 @@ class GitHub:
         created = self.request_json("POST", f"{self.repo_path}/issues/{issue_number}/comments", json={"body": body}, ok=(201,))
         return _object(created, "comment", "html_url"), True
 
+    # Branches and the Git Data API
+
+    def branch_head(self, branch: str) -> str | None:
+        """The commit ``branch`` points at, None when there is no such branch."""
+        response = self.request("GET", f"{self.repo_path}/git/ref/heads/{_branch_path(branch)}", ok=(200, 404))
+        if response.status_code == 404:
+            return None
+        return _ref_sha(_json(response, "GET", f"git/ref/heads/{branch}"), f"heads/{branch}")
+
+    def create_branch(self, branch: str, sha: str) -> None:
+        """Create ``branch`` at commit ``sha``; ``BranchMoved`` when someone created it first."""
+        body = {"ref": f"refs/heads/{_checked_ref(branch)}", "sha": _checked_sha(sha, "commit")}
+        response = self.request("POST", f"{self.repo_path}/git/refs", json=body, ok=(201, 422))
+        if response.status_code == 422:
+            if "already exists" in _message(response):
+                raise BranchMoved(f"branch {branch!r} was created by someone else meanwhile: leaving it as it is", 422)
+            raise _failure("POST", f"{self.repo_path}/git/refs", response)
+
+    def move_branch(self, branch: str, sha: str, *, force: bool = False) -> None:
+        """Point ``branch`` at ``sha``: a fast-forward unless ``force``; ``BranchMoved`` when it would not be one."""
+        url = f"{self.repo_path}/git/refs/heads/{_branch_path(branch)}"
+        response = self.request("PATCH", url, json={"sha": _checked_sha(sha, "commit"), "force": force}, ok=(200, 422))
+        if response.status_code == 422:
+            if "fast forward" in _message(response).lower():
+                raise BranchMoved(
+                    f"branch {branch!r} has commits that {sha[:12]} does not descend from (someone pushed to it): not overwriting them",
+                    422,
+                )
+            raise _failure("PATCH", url, response)
+
+    def git_commit(self, sha: str) -> dict[str, Any]:
+        """A commit as git sees it: ``tree.sha``, ``parents[].sha``, ``author``, ``committer``, ``message``."""
+        url = f"{self.repo_path}/git/commits/{_checked_sha(sha, 'commit')}"
+        commit = _object(self.request_json("GET", url, ok=(200,)), "git commit", "sha", "tree", "parents", "author", "committer", "message")
+        if commit["sha"] != sha:
+            raise GitHubError(f"GitHub answered commit {str(commit['sha'])[:40]!r} when asked for {sha}")
+        _tree_sha(commit)
+        _parent_shas(commit)
+        return commit
+
+    def create_blob(self, content: bytes) -> str:
+        """Store ``content`` as a blob; its sha, checked to be the one git gives this content."""
+        body = {"content": base64.b64encode(content).decode("ascii"), "encoding": "base64"}
+        blob = _object(self.request_json("POST", f"{self.repo_path}/git/blobs", json=body, ok=(201,)), "blob", "sha")
+        expected = git_blob_sha(content)
+        if blob["sha"] != expected:
+            raise GitHubError(
+                f"GitHub stored a blob of {len(content)} bytes as {str(blob['sha'])[:40]!r}, not as git names it ({expected})"
+            )
+        return expected
+
+    def create_tree(self, entries: Iterable[tuple[str, bytes | None]], *, base_tree: str | None) -> str:
+        """A tree: ``base_tree`` (None: empty) with each (path, content) written, or deleted where content is None.
+
+        Small UTF-8 text goes inline; anything else is uploaded as a blob first.
+        """
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for path, content in entries:
+            _checked_file_path(path)
+            if path in seen:
+                raise InputError(f"{path!r} is listed twice for one tree")
+            seen.add(path)
+            item: dict[str, Any] = {"path": path, "mode": "100644", "type": "blob"}
+            if content is None:
+                if base_tree is None:
+                    raise InputError(f"cannot delete {path!r} from a tree without a base tree")
+                item["sha"] = None  # GitHub deletes the path from the base tree
+            elif (text := _inline_text(content)) is not None:
+                item["content"] = text
+            else:
+                item["sha"] = self.create_blob(content)
+            items.append(item)
+        body: dict[str, Any] = {"tree": items}
+        if base_tree is not None:
+            body["base_tree"] = _checked_sha(base_tree, "tree")
+        tree = _object(self.request_json("POST", f"{self.repo_path}/git/trees", json=body, ok=(201,)), "tree", "sha")
+        return _checked_sha(tree["sha"], "tree GitHub returned", error=GitHubError)
+
+    def create_commit(self, message: str, tree: str, parents: list[str], *, author: Mapping[str, str] | None = None) -> str:
+        """A commit of ``tree`` on ``parents``; the author defaults to the token's identity. Returns its sha."""
+        body: dict[str, Any] = {
+            "message": message,
+            "tree": _checked_sha(tree, "tree"),
+            "parents": [_checked_sha(parent, "parent commit") for parent in parents],
+        }
+        if author is not None:
+            body["author"] = {"name": author["name"], "email": author["email"]}
+        commit = _object(self.request_json("POST", f"{self.repo_path}/git/commits", json=body, ok=(201,)), "git commit", "sha", "tree")
+        if _tree_sha(commit) != tree or _parent_shas(commit) != parents:
+            raise GitHubError(f"GitHub created commit {str(commit['sha'])[:40]!r} with another tree or other parents than asked")
+        return _checked_sha(commit["sha"], "commit GitHub returned", error=GitHubError)
+
+    def commit_files(
+        self, branch: str, files: Mapping[str, bytes], message: str, *, base_sha: str | None, author: Mapping[str, str] | None = None
+    ) -> str:
+        """Commit ``files`` (path → content) to ``branch`` on top of ``base_sha``; returns the branch's new head.
+
+        ``base_sha`` is the commit the caller read the branch at: the branch must still point there (or, when
+        it does not exist yet, the new branch starts from that commit; None starts it with a root commit).
+        Anything else means someone wrote to the branch meanwhile: ``BranchMoved``, and their commits stay.
+        Files not listed keep their content. When the files change nothing, no commit is made.
+        """
+        if base_sha is not None:
+            _checked_sha(base_sha, "base commit")
+        for path in files:  # refused before anything is written
+            _checked_file_path(path)
+        head = self.branch_head(branch)
+        if head is not None and head != base_sha:
+            expected = base_sha[:12] if base_sha else "nothing (the branch did not exist)"
+            raise BranchMoved(
+                f"branch {branch!r} is at {head[:12]}, not at {expected}: someone wrote to it since; not overwriting their work"
+            )
+        base_tree = _tree_sha(self.git_commit(base_sha)) if base_sha is not None else None
+        tree = self.create_tree(files.items(), base_tree=base_tree)
+        if base_sha is not None and tree == base_tree:
+            new_head = base_sha
+        else:
+            new_head = self.create_commit(message, tree, [base_sha] if base_sha else [], author=author)
+        if head is None:
+            self.create_branch(branch, new_head)
+        elif new_head != head:
+            self.move_branch(branch, new_head)
+        logger.info("branch %s now at %s (%d file(s) written)", branch, new_head[:12], len(files))
+        return new_head
+
+    def read_file(self, path: str, ref: str, *, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+        """The bytes of ``path`` at ``ref`` (branch, tag or sha); None when the file or the ref does not exist.
+
+        Checked against the blob sha GitHub gives for it; larger than ``max_bytes`` is an ``InputError``.
+        Files over 1 MB come without content from the contents API: they are read through the blob API.
+        """
+        url = f"{self.repo_path}/contents/{_checked_file_path(path)}"
+        response = self.request("GET", url, params={"ref": _checked_ref(ref)}, ok=(200, 404))
+        if response.status_code == 404:
+            return None
+        where = f"{path!r} at {ref!r}"
+        found = _json(response, "GET", url)
+        if isinstance(found, list):
+            raise GitHubError(f"{where} is a directory, expected a file")
+        found = _object(found, f"file {where}", "type", "sha", "size")
+        if found["type"] != "file" or not isinstance(found["size"], int) or isinstance(found["size"], bool):
+            raise GitHubError(f"{where} is a {found['type']!r} of size {found['size']!r}, expected a file")
+        if found["size"] > max_bytes:
+            raise InputError(f"{where} is {found['size']} bytes, more than the {max_bytes} accepted: refusing it")
+        sha = _checked_sha(found["sha"], f"blob of {where}", error=GitHubError)
+        inline = found.get("content")
+        if found.get("encoding") == "base64" and isinstance(inline, str) and (inline or found["size"] == 0):
+            content = _base64(inline, where)
+        else:  # over 1 MB: "content" is empty and "encoding" is "none"
+            blob = _object(
+                self.request_json("GET", f"{self.repo_path}/git/blobs/{sha}", ok=(200,)), f"blob of {where}", "content", "encoding"
+            )
+            if blob["encoding"] != "base64" or not isinstance(blob["content"], str):
+                raise GitHubError(f"GitHub sent the blob of {where} as {blob['encoding']!r}, expected base64")
+            content = _base64(blob["content"], where)
+        if len(content) != found["size"] or git_blob_sha(content) != sha:
+            raise GitHubError(f"the content GitHub sent for {where} does not match its size and sha")
+        return content
+
+    def branch_commits(self, branch: str, *, since_sha: str | None = None) -> list[dict[str, Any]]:
+        """Commits reachable from ``branch``, newest first, stopping before ``since_sha`` (which must be among them).
+
+        The list is in date order: for exactly the commits one branch has over another, see ``commits_between``.
+        """
+        commits = []
+        for commit in self.paginate(f"{self.repo_path}/commits", {"sha": _checked_ref(branch)}):
+            commit = _object(commit, "commit", "sha", "commit")
+            if since_sha is not None and commit["sha"] == since_sha:
+                return commits
+            commits.append(commit)
+        if since_sha is not None:
+            raise GitHubError(f"{since_sha[:12]} is not in the history of branch {branch!r}")
+        return commits
+
+    def commits_between(self, base: str, head: str) -> list[dict[str, Any]]:
+        """The commits ``head`` has that ``base`` has not (branches or shas), oldest first, as GitHub compares them."""
+        url = f"{self.repo_path}/compare/{_branch_path(base)}...{_branch_path(head)}"
+        comparison = _object(self.request_json("GET", url, ok=(200,)), "comparison", "commits", "total_commits")
+        commits = comparison["commits"]
+        if not isinstance(commits, list) or not all(isinstance(commit, dict) and "sha" in commit for commit in commits):
+            raise GitHubError(f"GitHub's comparison of {base!r} and {head!r} lists no commits")
+        if comparison["total_commits"] != len(commits):
+            raise GitHubError(f"{head!r} has {comparison['total_commits']} commits over {base!r}, more than GitHub lists at once")
+        return commits
+
+    # Pull requests, labels, workflow dispatch
+
+    def pulls(self, *, head_branch: str | None = None, state: str = "open", base: str | None = None) -> list[dict[str, Any]]:
+        """Pull requests of this repository, newest first; from ``head_branch`` of this repository only, when given."""
+        if state not in PULL_STATES:
+            raise InputError(f"pull request state {state!r}: expected one of {', '.join(PULL_STATES)}")
+        params: dict[str, Any] = {"state": state}
+        if head_branch is not None:
+            # GitHub filters on owner:branch; a bare branch name would filter nothing at all.
+            params["head"] = f"{self.context.repository.split('/')[0]}:{_checked_ref(head_branch)}"
+        if base is not None:
+            params["base"] = _checked_ref(base)
+        found = [
+            _object(pull, "pull request", "number", "state", "head", "base", "html_url")
+            for pull in self.paginate(f"{self.repo_path}/pulls", params)
+        ]
+        if head_branch is None:
+            return found
+        # Never rely on the server to have filtered: a pull request from a fork's branch of the same name is not ours.
+        return [pull for pull in found if _head_of(pull) == (self.context.repository.lower(), head_branch)]
+
+    def create_pull(self, *, title: str, head: str, base: str, body: str, draft: bool = False) -> dict[str, Any]:
+        """Open a pull request from branch ``head`` of this repository into ``base``."""
+        payload = {"title": title, "head": _checked_ref(head), "base": _checked_ref(base), "body": body, "draft": draft}
+        return _object(self.request_json("POST", f"{self.repo_path}/pulls", json=payload, ok=(201,)), "pull request", "number", "html_url")
+
+    def update_pull(self, number: int, *, title: str | None = None, body: str | None = None, state: str | None = None) -> dict[str, Any]:
+        """Change a pull request's title, body or state (``open``/``closed``); what is None stays."""
+        if state not in (None, "open", "closed"):
+            raise InputError(f"pull request state {state!r}: expected open or closed")
+        payload = {name: value for name, value in (("title", title), ("body", body), ("state", state)) if value is not None}
+        url = f"{self.repo_path}/pulls/{int(number)}"
+        return _object(self.request_json("PATCH", url, json=payload, ok=(200,)), "pull request", "number", "html_url")
+
+    def ensure_label(self, name: str, *, color: str, description: str) -> dict[str, Any]:
+        """The label called ``name``, created with ``color`` (6 hex digits) and ``description`` when missing."""
+        if not name.strip() or not re.fullmatch(r"[0-9a-fA-F]{6}", color) or len(description) > MAX_LABEL_DESCRIPTION:
+            raise InputError(
+                f"label {name!r}: expected a name, a colour of 6 hex digits (got {color!r}) and a description "
+                f"of at most {MAX_LABEL_DESCRIPTION} characters"
+            )
+        url = f"{self.repo_path}/labels/{quote(name, safe='')}"
+        found = self.request("GET", url, ok=(200, 404))
+        if found.status_code == 200:
+            return _object(_json(found, "GET", url), "label", "name")
+        payload = {"name": name, "color": color, "description": description}
+        created = self.request("POST", f"{self.repo_path}/labels", json=payload, ok=(201, 422))
+        if created.status_code == 201:
+            return _object(_json(created, "POST", "labels"), "label", "name")
+        again = self.request("GET", url, ok=(200, 404))  # 422: someone created it meanwhile, or it was refused
+        if again.status_code == 200:
+            return _object(_json(again, "GET", url), "label", "name")
+        raise _failure("POST", f"{self.repo_path}/labels", created)
+
+    def add_labels(self, issue_number: int, labels: Iterable[str]) -> list[dict[str, Any]]:
+        """Add ``labels`` to an issue or pull request (GitHub creates missing ones); its labels afterwards."""
+        url = f"{self.repo_path}/issues/{int(issue_number)}/labels"
+        added = self.request_json("POST", url, json={"labels": list(labels)}, ok=(200,))
+        if not isinstance(added, list):
+            raise GitHubError(f"GitHub POST {_path(url)} answered {type(added).__name__}, expected a list of labels")
+        return [_object(label, "label", "name") for label in added]
+
+    def dispatch_workflow(
+        self, workflow_file: str, *, ref: str, inputs: Mapping[str, str] | None = None, return_run_details: bool = False
+    ) -> dict[str, Any] | None:
+        """Run ``.github/workflows/<workflow_file>`` on branch or tag ``ref`` (``workflow_dispatch``).
+
+        Runs started this way are the exception to "events made with GITHUB_TOKEN start no workflow". GitHub
+        answers 204, or with ``return_run_details`` (github.com since 2026; not every GitHub Enterprise Server
+        takes it) 200 and the run's ``workflow_run_id`` and ``html_url``, which this returns; None otherwise.
+        """
+        if not re.fullmatch(r"[\w.-]+\.ya?ml", workflow_file):
+            raise InputError(f"workflow {workflow_file!r}: expected a file name in .github/workflows such as pr.yml")
+        inputs = dict(inputs or {})
+        if len(inputs) > MAX_DISPATCH_INPUTS or not all(isinstance(value, str) for value in inputs.values()):
+            raise InputError(f"workflow {workflow_file}: expected at most {MAX_DISPATCH_INPUTS} inputs, each a string")
+        body: dict[str, Any] = {"ref": _checked_ref(ref), "inputs": inputs}
+        if return_run_details:
+            body["return_run_details"] = True
+        url = f"{self.repo_path}/actions/workflows/{workflow_file}/dispatches"
+        response = self.request("POST", url, json=body, ok=(200, 204))
+        if response.status_code == 204 or not response.content.strip():
+            return None
+        return _object(_json(response, "POST", url), "workflow run", "workflow_run_id", "html_url")
+
     # Deployments
 
     def deployments(self, *, sha: str, environment: str) -> list[dict[str, Any]]:
@@ -392,6 +685,31 @@ def comment_author(comment: dict[str, Any]) -> str | None:
     user = comment.get("user")
     login = user.get("login") if isinstance(user, dict) else None
     return login if isinstance(login, str) else None
+
+
+def commit_author(commit: dict[str, Any]) -> str | None:
+    """The GitHub login a listed commit is attributed to; None when its email maps to no account.
+
+    Git lets whoever pushes write any author, so this tells a bot's commits from a person's among
+    people with push access, not more.
+    """
+    author = commit.get("author")
+    login = author.get("login") if isinstance(author, dict) else None
+    return login if isinstance(login, str) else None
+
+
+def git_blob_sha(content: bytes) -> str:
+    """The sha git (and GitHub) give a file with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def is_branch_name(name: str) -> bool:
+    """Whether git accepts ``name`` as a branch (``git check-ref-format --branch``, without its @{-N} forms)."""
+    if not name or name == "@" or len(name) > 255 or name.startswith(("-", "/")) or name.endswith(("/", ".")):
+        return False
+    if any(marker in name for marker in ("..", "//", "@{")) or re.search(r"[\x00-\x20\x7f~^:?*\[\\]", name):
+        return False
+    return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
 
 
 def required_permission(method: str, url: str) -> str | None:
@@ -444,9 +762,95 @@ def _object(value: Any, what: str, *keys: str) -> dict[str, Any]:
 
 
 def _message(response: httpx.Response) -> str:
+    """GitHub's message, with the reasons a 422 lists ("A pull request already exists ..."), on one bounded line."""
     try:
         body = response.json()
     except ValueError:
         return response.reason_phrase
     message = body.get("message") if isinstance(body, dict) else None
-    return str(message) if message else response.reason_phrase
+    text = str(message) if message else response.reason_phrase
+    errors = body.get("errors") if isinstance(body, dict) else None
+    reasons = [
+        str(error.get("message") or " ".join(str(error[key]) for key in ("resource", "field", "code") if error.get(key)))
+        for error in (errors if isinstance(errors, list) else [])
+        if isinstance(error, dict)
+    ]
+    if any(reasons):
+        text += ": " + "; ".join(reason for reason in reasons if reason)
+    return " ".join(text.split())[:500]
+
+
+def _ref_sha(ref: Any, name: str) -> str:
+    """The sha a git ref (``heads/<branch>``, ``tags/<tag>``) points at."""
+    ref = _object(ref, f"ref {name}", "object")
+    sha = ref["object"].get("sha") if isinstance(ref["object"], dict) else None
+    if not isinstance(sha, str):
+        raise GitHubError(f"GitHub's ref {name} has no object sha")
+    return _checked_sha(sha, f"ref {name}", error=GitHubError)
+
+
+def _checked_sha(sha: Any, what: str, *, error: type[MlopsError] = InputError) -> str:
+    """A full lowercase hex sha: the only kind that goes into a URL or a git object here."""
+    if not isinstance(sha, str) or not SHA_PATTERN.fullmatch(sha):
+        raise error(f"{what}: {str(sha)[:60]!r} is not a 40-character hex sha")
+    return sha
+
+
+def _checked_ref(name: str) -> str:
+    """A branch, tag or sha name that git accepts, as it is (for a JSON body or a query string)."""
+    if not is_branch_name(name):
+        raise InputError(f"{name[:100]!r} is not a valid branch or tag name (see git check-ref-format)")
+    return name
+
+
+def _branch_path(branch: str) -> str:
+    """A branch, tag or sha name that git accepts, quoted for a URL path (its slashes stay)."""
+    return quote(_checked_ref(branch), safe="/")
+
+
+def _checked_file_path(path: str) -> str:
+    """A path inside the repository, quoted for a URL: relative, no empty, ".", ".." or ".git" component."""
+    parts = path.split("/")
+    if not path or any(part in ("", ".", "..") or part.lower() == ".git" for part in parts) or re.search(r"[\x00-\x1f\x7f\\]", path):
+        raise InputError(f"{path[:100]!r} is not a file path inside the repository")
+    return quote(path, safe="/")
+
+
+def _tree_sha(commit: dict[str, Any]) -> str:
+    tree = commit.get("tree")
+    return _checked_sha(
+        tree.get("sha") if isinstance(tree, dict) else None, f"tree of commit {str(commit.get('sha'))[:40]}", error=GitHubError
+    )
+
+
+def _parent_shas(commit: dict[str, Any]) -> list[str]:
+    parents = commit.get("parents")
+    if not isinstance(parents, list) or not all(isinstance(parent, dict) for parent in parents):
+        raise GitHubError(f"GitHub returned commit {str(commit.get('sha'))[:40]} without a list of parents")
+    return [_checked_sha(parent.get("sha"), "parent commit", error=GitHubError) for parent in parents]
+
+
+def _head_of(pull: dict[str, Any]) -> tuple[str, str] | None:
+    """(repository full name in lower case, branch) of a pull request's head; None when GitHub did not say."""
+    head = pull.get("head")
+    repo = head.get("repo") if isinstance(head, dict) else None
+    full_name = repo.get("full_name") if isinstance(repo, dict) else None
+    ref = head.get("ref") if isinstance(head, dict) else None
+    return (full_name.lower(), ref) if isinstance(full_name, str) and isinstance(ref, str) else None
+
+
+def _inline_text(content: bytes) -> str | None:
+    """``content`` as text to put inline in a tree, or None when it must go as a blob (binary or large)."""
+    if len(content) > MAX_INLINE_TREE_CONTENT:
+        return None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _base64(text: str, where: str) -> bytes:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise GitHubError(f"GitHub sent {where} in base64 that does not decode") from error
