@@ -923,6 +923,11 @@ class GitHubDouble:
                 raise ValueError(f"{ref!r} names no commit the double knows")
             return {path: self._git.blobs[entry.sha] for path, entry in self._git.flatten(commit.tree).items()}
 
+    def branch_head(self, branch: str) -> str | None:
+        """The commit ``branch`` points at, or None when it does not exist."""
+        with self._lock:
+            return self._refs.get(f"refs/heads/{branch}")
+
     def commit(self, sha: str) -> dict[str, Any]:
         """A commit as ``GET /repos/{owner}/{repo}/commits?sha=`` lists it (its ``author.login`` says who, when GitHub knows)."""
         with self._lock:

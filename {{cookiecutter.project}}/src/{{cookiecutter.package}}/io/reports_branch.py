@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .github import GitHub, GitHubError
+from .github import BranchMoved, GitHub
 
 logger = logging.getLogger(__name__)
 MAX_HISTORY_BYTES = 4 << 20
@@ -38,23 +38,15 @@ def read_history(github: GitHub, branch: str, path: str) -> list[dict[str, Any]]
 
 
 def publish(github: GitHub, branch: str, files: Mapping[str, bytes], message: str, *, attempts: int = 2) -> str:
-    """Commit ``files`` on top of ``branch`` (created without a parent when absent); the new commit's sha.
+    """Commit ``files`` on top of ``branch`` (started with a root commit when absent); the branch's new head.
 
-    A concurrent run that moved the branch first makes the fast-forward fail: read it again and retry.
+    A concurrent run that moved the branch first makes the write fail: read it again and retry.
     """
     for attempt in range(attempts):
-        head = github.branch_head(branch)
-        base_tree = github.git_commit(head)["tree"]["sha"] if head else None
-        tree = github.create_tree(dict(files), base_tree=base_tree)
-        commit = github.create_commit(message, tree, [head] if head else [])
         try:
-            if head:
-                github.move_branch(branch, commit)
-            else:
-                github.create_branch(branch, commit)
-            return commit
-        except GitHubError as error:
-            if error.status != 422 or attempt == attempts - 1:
+            return github.commit_files(branch, files, message, base_sha=github.branch_head(branch))
+        except BranchMoved:
+            if attempt == attempts - 1:
                 raise
             logger.info("%s moved while writing to it; writing again on top of it", branch)
     raise AssertionError("unreachable")

@@ -93,9 +93,7 @@ def _open_or_update(
     settings: Settings, github: GitHub, summary: dict[str, Any], changes: dict[str, bytes], stats: str, now: datetime
 ) -> dict[str, Any]:
     config = settings.monitor.retraining
-    owner = settings.env.github_repository.split("/")[0]
-    head_filter = f"{owner}:{config.branch}"
-    open_pulls = [pull for pull in github.pulls(head=head_filter, state="open") if _ours(pull)]
+    open_pulls = [pull for pull in github.pulls(head_branch=config.branch, state="open") if _ours(pull)]
     digest = hashlib.sha256(changes[settings.data.path]).hexdigest()
     if open_pulls:
         pull = open_pulls[0]
@@ -118,7 +116,7 @@ def _open_or_update(
         github.update_pull(number, body=_body(settings, summary, stats, commit))
         _dispatch(github, config.branch, number)
         return _done(settings, "updated", f"#{number}: updated with a new snapshot ({stats})", number=number, commit=commit)
-    closed = _recently_closed(github, head_filter, now, config.cooldown_days)
+    closed = _recently_closed(github, config.branch, now, config.cooldown_days)
     if closed is not None:
         until = (_closed_at(closed) + timedelta(days=config.cooldown_days)).date()
         return _done(
@@ -131,12 +129,18 @@ def _open_or_update(
     if base is None:
         raise InputError(f"confs/monitor.yaml: retraining.base: branch {config.base!r} does not exist")
     existing = github.branch_head(config.branch)
-    if existing is not None and existing not in _heads_we_wrote(github, head_filter):
+    if existing is None:
+        commit = github.commit_files(config.branch, changes, _message(summary), base_sha=base)
+    elif existing in _heads_we_wrote(github, config.branch):
+        # Left from an earlier retraining PR (merged, or closed past the cooldown): start it again from the base.
+        tree = github.create_tree(changes.items(), base_tree=github.git_commit(base)["tree"]["sha"])
+        commit = github.create_commit(_message(summary), tree, [base])
+        github.move_branch(config.branch, commit, force=True)
+    else:
         raise InputError(
             f"branch {config.branch} exists with commits this job did not write (head {existing[:12]}); "
             "merge or delete it, or set retraining.branch in confs/monitor.yaml"
         )
-    commit = github.commit_files(config.branch, changes, _message(summary), base_sha=base, replace=existing is not None)
     pull = github.create_pull(
         title=f"Retrain: {summary.get('verdict', 'retraining due').removeprefix('retraining due: yes, because ')}"[:120],
         head=config.branch,
@@ -159,20 +163,20 @@ def _written_head(pull: dict[str, Any]) -> str | None:
     return found[-1] if found else None
 
 
-def _heads_we_wrote(github: GitHub, head_filter: str) -> set[str]:
+def _heads_we_wrote(github: GitHub, branch: str) -> set[str]:
     """The last commits this job wrote to earlier retraining PRs (a merged or closed PR's branch may remain)."""
-    return {head for pull in github.pulls(head=head_filter, state="all") if _ours(pull) for head in [_written_head(pull)] if head}
+    return {head for pull in github.pulls(head_branch=branch, state="all") if _ours(pull) for head in [_written_head(pull)] if head}
 
 
 def _closed_at(pull: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(pull["closed_at"]).replace("Z", "+00:00"))
 
 
-def _recently_closed(github: GitHub, head_filter: str, now: datetime, cooldown_days: int) -> dict[str, Any] | None:
+def _recently_closed(github: GitHub, branch: str, now: datetime, cooldown_days: int) -> dict[str, Any] | None:
     """The newest of our PRs that was closed without merging within the cooldown, if any."""
     closed = [
         pull
-        for pull in github.pulls(head=head_filter, state="closed")
+        for pull in github.pulls(head_branch=branch, state="closed")
         if _ours(pull) and not pull.get("merged_at") and pull.get("closed_at") and now - _closed_at(pull) < timedelta(days=cooldown_days)
     ]
     return max(closed, key=_closed_at) if closed else None
