@@ -7,13 +7,15 @@ assets, the deployment, and what a re-run changes (nothing).
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 
-from tests.act_support import job_permissions, prepare_repo, run_act
+from tests.act_support import job_permissions, prepare_repo, run_act, venv_tool
 from tests.conftest import DEFAULT, TEMPLATE
 from tests.github_double import GitHubDouble
 
@@ -174,4 +176,84 @@ def test_a_dispatched_unreviewed_release_on_an_immutable_repository(baked: Path,
         rerun = act(baked, github, "workflow_dispatch", "release.yml", payload, tmp_path / "run2")
         assert rerun.returncode == 0, rerun.log[-6000:]
         assert not [call for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
+        assert github.violations == []
+
+
+def union_permissions(workflow: Path) -> dict[str, str]:
+    """One token for a whole act run of a multi-job workflow: each job's grants, the highest of each."""
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    granted: dict[str, str] = {}
+    for name in jobs:
+        for scope, level in job_permissions(workflow, name).items():
+            granted[scope] = "write" if "write" in (level, granted.get(scope)) else level
+    return granted
+
+
+def land_batch(project: Path, kind: str, seed: int, start: str) -> None:
+    """Production data lands in data/current/ (committed here, as a scheduled export would)."""
+    subprocess.run(
+        ["uv", "run", "--frozen", "--quiet", "python", "scripts/make_dataset.py", "--batch", kind, "--rows", "1500",
+         "--seed", str(seed), "--start", start, "--out", f"data/current/{start}.csv"],
+        cwd=project, check=True, capture_output=True, env={**os.environ, "PATH": f"{Path(venv_tool('uv')).parent}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    git(project, "add", "data/current")
+    git(project, "-c", "user.name=exporter", "-c", "user.email=exporter@example.com", "commit", "-q", "-m", f"Production batch {start}")
+
+
+def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked: Path, tmp_path: Path):
+    monitor_yml = baked / ".github" / "workflows" / "monitor.yml"
+    triggers = yaml.safe_load(monitor_yml.read_text())[True]  # YAML 1.1 reads the key `on` as true
+    schedule = {"schedule": triggers["schedule"][0]["cron"]}
+    with GitHubDouble(owner=OWNER, repo=REPO) as github:
+        github.add_workflows_from(baked / ".github" / "workflows")
+        first = dispatch_event(allow_unreviewed=True, reason="first model")
+        release = act(baked, github, "workflow_dispatch", "release.yml", first, tmp_path / "r")
+        assert release.returncode == 0, release.log[-6000:]
+        github.add_commit(git(baked, "rev-parse", "HEAD"), "2025-06-20T00:00:00Z", "main", branch="main")
+        token = github.token_for(permissions=union_permissions(monitor_yml))
+
+        def monitor(run: str):
+            return run_act(
+                baked, "schedule", "monitor.yml", schedule, env={"GITHUB_API_URL": github.url}, secrets={"GITHUB_TOKEN": token},
+                artifacts_dir=tmp_path / run, timeout=900,
+            )  # fmt: skip
+
+        # An i.i.d. batch: green, a history line on the reports branch, no pull request
+        land_batch(baked, "iid", seed=12, start="2025-06-20")
+        quiet = monitor("m1")
+        assert quiet.returncode == 0, quiet.log[-6000:]
+        assert "retraining due: no" in quiet.summary and github.pulls == []
+        assert "retrain" not in quiet.jobs, "the retraining job is skipped when nothing is due"
+
+        # The price rise: green too, and one retraining PR with the data change, pr.yml dispatched on it
+        git(baked, "rm", "-q", "data/current/2025-06-20.csv")
+        land_batch(baked, "shifted", seed=11, start="2025-07-20")
+        drifted = monitor("m2")
+        assert drifted.returncode == 0, drifted.log[-6000:]
+        assert "🔁 retraining due" in drifted.summary and drifted.jobs.get("retrain") == "success"
+        assert len(github.files("mlops-reports")["drift/history.jsonl"].splitlines()) == 2
+        (pull,) = github.pulls
+        assert pull["head"]["ref"] == "mlops/retrain" and [label["name"] for label in pull["labels"]] == ["retraining"]
+        (dispatch,) = github.dispatches
+        assert dispatch["workflow"] == "pr.yml" and dispatch["inputs"] == {"pr_number": str(pull["number"])}
+        assert list((tmp_path / "m2").glob("monitor-run*/drift.md")), "the report was kept as an artifact"
+
+        # The dispatched pr.yml on that branch reports on the retraining PR
+        git(baked, "checkout", "-q", "-b", "mlops/retrain")
+        for path, content in github.files("mlops/retrain").items():
+            if path.startswith("data/"):
+                (baked / path).write_bytes(content)
+        git(baked, "-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "-q", "-am", "Retraining snapshot")
+        payload = {**dispatch["event"], "ref": "refs/heads/mlops/retrain"}
+        report = act(baked, github, "workflow_dispatch", "pr.yml", payload, tmp_path / "p1")
+        assert report.returncode == 0, report.log[-6000:]
+        (comment,) = [c for c in github.comments(pull["number"]) if c["body"].startswith(MARKER)]
+        assert "vs champion **v1.0.0**" in comment["body"]
+
+        # The same batch again: no new commit on the branch, no new dispatch
+        git(baked, "checkout", "-q", "main")
+        head = github.branch_head("mlops/retrain")
+        again = monitor("m3")
+        assert again.returncode == 0, again.log[-6000:]
+        assert github.branch_head("mlops/retrain") == head and len(github.dispatches) == 1
         assert github.violations == []
