@@ -5,7 +5,9 @@ Standard library only, so that it runs on a fresh machine that has Python and gi
 it creates ``.venv`` beside this file and installs ``requirements-dev.txt`` into it first.
 
 - ``demo``: bake the default project into ``build/demo/`` and run its PR loop
-  (validate → train → evaluate → report) on the embedded defaults, printing the report.
+  (validate → train → evaluate → report) on the embedded defaults, printing the report; then,
+  against the GitHub API double on loopback, its release and a scheduled monitoring run on a
+  drifted production batch, printing the retraining pull request it opens.
 - ``test``: run the template's test suite (bakes every option combination, runs the baked
   projects' own tests and loops). Extra arguments go to pytest.
 - ``fast``: the quick lane, ``test -m "not slow"``: everything but act, the real mlflow
@@ -88,6 +90,12 @@ def demo(args: list[str]) -> int:
             failed.append(f"{verb} (exit {result.returncode})")
             if result.returncode != 1:  # 1 = a check said no: the report still has something to show
                 break
+    if not failed:
+        # The merge, the release and a month of production data, against the GitHub double on loopback.
+        say("the release and monitoring legs, against the GitHub API double on loopback")
+        story = run([str(BIN / "python"), "-m", "tests.demo_story", str(project)], check=False)
+        if story.returncode != 0:
+            failed.append(f"release/monitoring story (exit {story.returncode})")
     say(f"done: the project is in {project.relative_to(ROOT)}" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 

@@ -22,6 +22,8 @@ from tests.conftest import CHOICES, OPTIONS, TEMPLATE, tool
         pytest.param(["package=mlflow"], "package 'mlflow' would shadow an existing module", id="package-dependency"),
         pytest.param(["github_owner=-acme"], "github_owner '-acme' is not a valid GitHub user", id="owner-leading-dash"),
         pytest.param(["runs_on=ubuntu latest"], "runs_on 'ubuntu latest' is not a runner label", id="runner-with-space"),
+        pytest.param(["monitor_schedule=weekly"], "monitor_schedule 'weekly' is not a cron schedule", id="schedule-not-cron"),
+        pytest.param(["monitor_schedule=0 6 * *"], "expected five fields", id="schedule-four-fields"),
         # Answers outside an option's choices (cookiecutter itself would raise a traceback for
         # a choice list, so the lists live in `_choices` and this hook checks them).
         pytest.param(["task=foo"], "task 'foo' is not supported: expected binary_classification or regression", id="choice-task"),

@@ -190,9 +190,12 @@ def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> st
     lines.append("")
     columns = summary.get("columns", [])
     if columns:
+        data_columns = [column for column in columns if column.get("column") != "prediction"]
+        predictions = "drifted" if summary.get("prediction_drifted") else "stable"
         lines += [
-            f"### Drift: {len(summary.get('drifted', []))} of {len(columns)} columns "
-            f"({percent(summary.get('share', 0))}; dataset drift at ≥ {percent(summary.get('drift_share', 0.5))})",
+            f"### Drift: {len(summary.get('drifted', []))} of {len(data_columns)} data columns "
+            f"({percent(summary.get('share', 0))}; dataset drift at ≥ {percent(summary.get('drift_share', 0.5))}); "
+            f"the champion's predictions {predictions}",
             "",
             "| column | method | statistic | threshold | drifted | nulls (ref → now) | new categories |",
             "|---|---|---:|---:|:---:|---:|---|",

@@ -1,0 +1,137 @@
+"""The GitHub half of ``python3 tasks.py demo``: a baked project's release and monitoring legs, run
+against the GitHub REST API double on loopback (the one the tests use), printed as GitHub shows them.
+
+After the demo's PR loop (validate → train → evaluate → report) this:
+
+1. opens the first pull request in the double, posts the sticky report comment (`mlops comment`),
+   merges it, and releases the model (`mlops release`): tag, release assets, deployment;
+2. lands a production batch with a price rise in ``data/current/`` (the demo generator's
+   ``--batch shifted``), runs the scheduled monitor (`mlops champion`, `mlops drift`,
+   `mlops retrain-pr`) and prints its job summary, the retraining pull request it opened, the
+   data change on its branch, the pr workflow it dispatched, and the history on the reports branch.
+
+Run by tasks.py with the template's tool venv: ``python -m tests.demo_story build/demo/churn-model``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from tests.github_double import GitHubDouble
+
+OWNER, REPO = "acme", "churn-model"
+MERGED = hashlib.sha1(b"the demo's first merge").hexdigest()
+RULE = "─" * 88
+UV = str(Path(sys.executable).with_name("uv"))  # the tool venv's uv (tasks.py installs it there)
+
+
+def say(message: str) -> None:
+    print(f"» {message}", file=sys.stderr, flush=True)
+
+
+def show(title: str, text: str) -> None:
+    print(f"\n{RULE}\n{title}\n{RULE}\n{text.rstrip()}\n", flush=True)
+
+
+def mlops(project: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    say("mlops " + " ".join(args))
+    started = time.perf_counter()
+    environment = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}}
+    result = subprocess.run(
+        [UV, "run", "--frozen", "--no-sync", "mlops", *args], cwd=project, env=environment | env, capture_output=True, text=True
+    )
+    sys.stderr.write(result.stderr)
+    say(f"  ({time.perf_counter() - started:.1f} s)")
+    if result.returncode != 0:
+        raise SystemExit(f"`mlops {' '.join(args)}` exited {result.returncode}")
+    return result
+
+
+def rows(content: bytes) -> int:
+    return sum(1 for _ in csv.reader(io.StringIO(content.decode()))) - 1
+
+
+def main(project: Path) -> int:
+    with GitHubDouble(owner=OWNER, repo=REPO) as github:
+        data = {name: (project / name).read_bytes() for name in ("data/reference.csv", "data/manifest.json")}
+        github.add_commit(MERGED, "2025-06-20T00:00:00Z", "Merge pull request #1 from acme/first-model", branch="main", files=data)
+        github.add_workflows_from(project / ".github" / "workflows")
+        github.add_pull(number=1, head_ref="first-model", head_sha=MERGED, title="First model")
+        summary = project / "outputs" / "job-summary.md"
+        env = {
+            "GITHUB_API_URL": github.url,
+            "GITHUB_TOKEN": github.token,
+            "GITHUB_REPOSITORY": github.full_name,
+            "GITHUB_SHA": MERGED,
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_ACTOR": "octocat",
+            "GITHUB_RUN_ID": "1001",
+            "GITHUB_STEP_SUMMARY": str(summary),
+        }
+
+        # The PR leg's comment, then the merge's release.
+        pull_request = env | {"PR_NUMBER": "1", "PR_HEAD_SHA": MERGED}
+        mlops(project, "report", env=pull_request)
+        mlops(project, "comment", env=pull_request)
+        released = mlops(project, "release", env=env).stdout.strip()
+        (release,) = github.releases
+        (deployment,) = github.deployments
+        show(
+            "GitHub · Releases",
+            f"{release['tag_name']} (latest) · {released}\n"
+            f"assets: {', '.join(sorted(asset['name'] for asset in release['assets']))}\n"
+            f"deployment to {deployment['environment']}: {deployment['statuses'][-1]['state']}",
+        )
+
+        # A month later: production data with a price rise lands, and the scheduled monitor runs.
+        current = project / "data" / "current"
+        current.mkdir(parents=True, exist_ok=True)
+        say("a production batch lands: data/current/2025-07-20.csv (a 25 % price rise)")
+        subprocess.run(
+            [UV, "run", "--frozen", "--no-sync", "python", "scripts/make_dataset.py", "--batch", "shifted", "--rows", "1500",
+             "--seed", "11", "--start", "2025-07-20", "--out", "data/current/2025-07-20.csv"],
+            cwd=project, check=True, env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+        )  # fmt: skip
+        summary.unlink(missing_ok=True)
+        env |= {"GITHUB_RUN_ID": "1002"}
+        mlops(project, "champion", env=env)
+        mlops(project, "drift", env=env)
+        show("GitHub · Actions · monitor · job summary", summary.read_text())
+        said = mlops(project, "retrain-pr", env=env).stdout.strip()
+        retraining = [pull for pull in github.pulls if pull["head"]["ref"] == "mlops/retrain"]
+        if not retraining:
+            show("GitHub · Pull requests", said)
+            return 0
+        (pull,) = retraining
+        body = pull["body"].split("<!-- mlops-retrain-head:")[0]
+        files = github.files(pull["head"]["ref"])
+        show(
+            f"GitHub · Pull request #{pull['number']} · {pull['title']}",
+            f"[{', '.join(label['name'] for label in pull['labels'])}] {pull['head']['ref']} → {pull['base']['ref']} · opened by "
+            f"{pull['user']['login']}\n\n{body}\nFiles changed: data/reference.csv ({rows(data['data/reference.csv'])} → "
+            f"{rows(files['data/reference.csv'])} rows), data/manifest.json",
+        )
+        (dispatch,) = github.dispatches
+        history = github.files("mlops-reports")
+        show(
+            "GitHub · Actions",
+            f"{dispatch['workflow']} dispatched on {dispatch['ref']} with {json.dumps(dispatch['inputs'])}: "
+            "the PR leg now trains on the new snapshot and reports on the pull request.\n"
+            f"Branch mlops-reports: {', '.join(sorted(history))} ({len(history['drift/history.jsonl'].splitlines())} run(s) of history)",
+        )
+        assert github.violations == [], github.violations
+    print(textwrap.dedent(f"\n{said}\n"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]).resolve()))
