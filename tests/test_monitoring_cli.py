@@ -105,7 +105,8 @@ def test_a_shifted_batch_opens_one_retraining_pr_that_later_batches_update(proje
     assert manifest["files"][0]["rows"] == 7500
     assert github.files("main")["data/reference.csv"] == (project / "data/reference.csv").read_bytes()  # main untouched
     (dispatch,) = github.dispatches
-    assert (dispatch["workflow"], dispatch["ref"], dispatch["inputs"]) == ("pr.yml", f"refs/heads/{BRANCH}", {"pr_number": str(pull["number"])})
+    expected = ("pr.yml", f"refs/heads/{BRANCH}", {"pr_number": str(pull["number"])})
+    assert (dispatch["workflow"], dispatch["ref"], dispatch["inputs"]) == expected
     assert len(github.files("mlops-reports")["drift/history.jsonl"].decode().splitlines()) == 2
 
     # The same batch again: no new commit, no new dispatch
