@@ -27,7 +27,7 @@ from ..core.snapshot import next_snapshot, to_csv_bytes
 from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import remove, to_json, write_all
-from ..io.github import GitHub, GitHubContext
+from ..io.github import GitHub, GitHubContext, bot_logins
 from ..jobs import DRIFT_JSON, RETRAIN_JSON
 from ..project import PROJECT
 from . import steps
@@ -93,7 +93,8 @@ def _open_or_update(
     settings: Settings, github: GitHub, summary: dict[str, Any], changes: dict[str, bytes], stats: str, now: datetime
 ) -> dict[str, Any]:
     config = settings.monitor.retraining
-    open_pulls = [pull for pull in github.pulls(head_branch=config.branch, state="open") if _ours(pull)]
+    logins = bot_logins(settings.env)
+    open_pulls = [pull for pull in github.pulls(head_branch=config.branch, state="open") if _ours(pull, logins)]
     digest = hashlib.sha256(changes[settings.data.path]).hexdigest()
     if open_pulls:
         pull = open_pulls[0]
@@ -106,6 +107,7 @@ def _open_or_update(
                 PR_MARKER,
                 f"{PR_MARKER}\nRetraining is due again, but `{config.branch}` has commits this job did not write "
                 f"(head {str(head)[:12]}): they are not overwritten. New evidence:\n\n{stats}.\n\n{summary['verdict']}",
+                bot_logins=logins,
             )
             return _done(settings, "commented", f"#{number}: the branch has someone else's commits; commented instead", number=number)
         on_branch = github.read_file(settings.data.path, ref=config.branch)
@@ -116,7 +118,7 @@ def _open_or_update(
         github.update_pull(number, body=_body(settings, summary, stats, commit))
         _dispatch(github, config.branch, number)
         return _done(settings, "updated", f"#{number}: updated with a new snapshot ({stats})", number=number, commit=commit)
-    closed = _recently_closed(github, config.branch, now, config.cooldown_days)
+    closed = _recently_closed(github, config.branch, now, config.cooldown_days, logins)
     if closed is not None:
         until = (_closed_at(closed) + timedelta(days=config.cooldown_days)).date()
         return _done(
@@ -131,7 +133,7 @@ def _open_or_update(
     existing = github.branch_head(config.branch)
     if existing is None:
         commit = github.commit_files(config.branch, changes, _message(summary), base_sha=base)
-    elif existing in _heads_we_wrote(github, config.branch):
+    elif existing in _heads_we_wrote(github, config.branch, logins):
         # Left from an earlier retraining PR (merged, or closed past the cooldown): start it again from the base.
         tree = github.create_tree(changes.items(), base_tree=github.git_commit(base)["tree"]["sha"])
         commit = github.create_commit(_message(summary), tree, [base])
@@ -154,8 +156,10 @@ def _open_or_update(
     return _done(settings, "opened", f"#{number}: opened {pull.get('html_url', '')} ({stats})", number=number, commit=commit)
 
 
-def _ours(pull: dict[str, Any]) -> bool:
-    return str(pull.get("body") or "").startswith(PR_MARKER)
+def _ours(pull: dict[str, Any], logins: frozenset[str]) -> bool:
+    """A retraining PR this job opened: by the bot, with the marker (a person's PR from the branch is theirs)."""
+    author = (pull.get("user") or {}).get("login") if isinstance(pull.get("user"), dict) else None
+    return author in logins and str(pull.get("body") or "").startswith(PR_MARKER)
 
 
 def _written_head(pull: dict[str, Any]) -> str | None:
@@ -163,21 +167,25 @@ def _written_head(pull: dict[str, Any]) -> str | None:
     return found[-1] if found else None
 
 
-def _heads_we_wrote(github: GitHub, branch: str) -> set[str]:
+def _heads_we_wrote(github: GitHub, branch: str, logins: frozenset[str]) -> set[str]:
     """The last commits this job wrote to earlier retraining PRs (a merged or closed PR's branch may remain)."""
-    return {head for pull in github.pulls(head_branch=branch, state="all") if _ours(pull) for head in [_written_head(pull)] if head}
+    pulls = github.pulls(head_branch=branch, state="all")
+    return {head for pull in pulls if _ours(pull, logins) for head in [_written_head(pull)] if head}
 
 
 def _closed_at(pull: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(pull["closed_at"]).replace("Z", "+00:00"))
 
 
-def _recently_closed(github: GitHub, branch: str, now: datetime, cooldown_days: int) -> dict[str, Any] | None:
+def _recently_closed(github: GitHub, branch: str, now: datetime, cooldown_days: int, logins: frozenset[str]) -> dict[str, Any] | None:
     """The newest of our PRs that was closed without merging within the cooldown, if any."""
     closed = [
         pull
         for pull in github.pulls(head_branch=branch, state="closed")
-        if _ours(pull) and not pull.get("merged_at") and pull.get("closed_at") and now - _closed_at(pull) < timedelta(days=cooldown_days)
+        if _ours(pull, logins)
+        and not pull.get("merged_at")
+        and pull.get("closed_at")
+        and now - _closed_at(pull) < timedelta(days=cooldown_days)
     ]
     return max(closed, key=_closed_at) if closed else None
 
