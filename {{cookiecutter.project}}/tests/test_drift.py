@@ -184,3 +184,20 @@ def test_drift_is_stale_for_retrain_pr_once_the_config_changes(workspace: Path, 
     result = mlops("retrain-pr")
     assert result.exit_code == 2 and "run `mlops drift` again" in result.stderr
     assert load_settings(workspace / "confs").monitor.min_rows == 101
+
+
+def test_labels_that_no_longer_follow_the_model_are_decay(workspace: Path, trained: Path):
+    crown(workspace, trained)
+
+    def scramble(frame):
+        # Labels shuffled across rows: the features no longer tell them, as after a change in behaviour.
+        frame[DATA.target] = frame[DATA.target].sample(frac=1.0, random_state=5).to_numpy()
+        return frame
+
+    production(workspace, scramble, rows=600)
+    assert mlops("drift").exit_code == 0
+    summary = outputs_of(workspace)
+    decayed = [row["metric"] for row in summary["decay"] if row["decayed"]]
+    assert decayed, summary["decay"]
+    assert summary["due"] and "decayed on labelled production rows" in summary["verdict"]
+    assert summary["labelled_rows"] == 600

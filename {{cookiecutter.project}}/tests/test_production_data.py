@@ -94,3 +94,17 @@ def test_the_window_keeps_the_newest_days(workspace: Path):
     assert (kept[DATA.timestamp_column] >= newest - __import__("pandas").Timedelta(days=settings.monitor.window_days)).all()
     assert len(kept_raw) == len(kept) <= len(typed)
     assert f"({settings.monitor.window_days} days)" in label
+
+
+def test_production_data_can_live_behind_any_fsspec_url(workspace: Path):
+    import fsspec
+
+    frame = read_table(data_file(workspace), DATA.missing_values).tail(50)
+    with fsspec.open("memory://exports/2025-07.csv", "w") as stream:
+        frame.to_csv(stream, index=False)
+    with fsspec.open("memory://exports/notes.txt", "w") as stream:
+        stream.write("not data")
+    files = matching_files("memory://exports/*")
+    assert [file.rsplit("/", 1)[-1] for file in files] == ["2025-07.csv"] and files[0].startswith("memory://")
+    _, typed, violations, _ = steps.production_frame(load_settings(workspace / "confs"), files)
+    assert len(typed) == 50 and not violations

@@ -19,5 +19,6 @@ RELEASE_ARCHIVE = OUTPUTS / "release" / "model.tar.gz"
 DRIFT_JSON = OUTPUTS / "drift" / "drift.json"
 DRIFT_MD = OUTPUTS / "drift" / "drift.md"
 DRIFT_HTML = OUTPUTS / "drift" / "report.html"
+PRODUCTION_PARQUET = OUTPUTS / "drift" / "production.parquet"
 RETRAIN_JSON = OUTPUTS / "retrain" / "retrain.json"
 PROFILE_FILE = "profile.json"  # in the model folder: the training data's profile, which `mlops drift` compares with

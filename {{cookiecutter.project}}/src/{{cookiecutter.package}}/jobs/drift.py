@@ -25,7 +25,7 @@ from ..core import monitoring
 from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import append_step_summary, read_json, remove, set_step_output, to_json, write_all
-from ..jobs import CHAMPION_DIR, CHAMPION_JSON, DRIFT_HTML, DRIFT_JSON, DRIFT_MD, PROFILE_FILE
+from ..jobs import CHAMPION_DIR, CHAMPION_JSON, DRIFT_HTML, DRIFT_JSON, DRIFT_MD, PRODUCTION_PARQUET, PROFILE_FILE
 from . import steps
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def age_in_days(published_at: str, now: datetime) -> float | None:
 
 
 def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
-    outputs = [settings.path(str(path)) for path in (DRIFT_JSON, DRIFT_MD, DRIFT_HTML)]
+    outputs = [settings.path(str(path)) for path in (DRIFT_JSON, DRIFT_MD, DRIFT_HTML, PRODUCTION_PARQUET)]
     remove(*outputs)
     now = now or datetime.now(UTC)
     monitor = settings.monitor
