@@ -23,6 +23,8 @@ COMMON_FILES = {
     ".github/workflows/pr.yml",
     ".github/workflows/release.yml",
     ".github/workflows/monitor.yml",
+    ".github/workflows/dora.yml",
+    ".github/ISSUE_TEMPLATE/incident.yml",
     ".github/actionlint.yaml",
     ".gitignore",
     ".pre-commit-config.yaml",

@@ -217,6 +217,10 @@ def test_parsing_times_windows_and_root_causes():
     assert dora.root_cause("What broke\n\nroot cause: `ABCDEF1`\n") == "abcdef1"
     assert dora.root_cause("### Root cause\n\nnope") is None
     assert dora.root_cause("root cause: not-a-sha") is None
+    # As the incident issue form renders its answers: a heading, then the value (or "_No response_").
+    assert dora.root_cause("### What happened\n\nslow\n\n### Root cause\n\n3F2C1AB\n") == "3f2c1ab"
+    assert dora.root_cause("### Root cause\n\nroot cause: 3f2c1ab9\n") == "3f2c1ab9"
+    assert dora.root_cause("### Root cause\n\n_No response_\n") is None
     assert dora.root_cause(None) is None
     with pytest.raises(InputError, match="no UTC offset"):
         dora.compute(dora.Events(deployments=(), until=datetime(2026, 1, 1)))

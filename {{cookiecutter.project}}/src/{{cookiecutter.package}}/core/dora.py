@@ -184,15 +184,29 @@ def parse_window(text: str) -> timedelta:
 
 
 def root_cause(body: str | None) -> str | None:
-    """The sha on a ``root cause: <sha>`` line of an incident's body (7 to 40 hex digits), lower case; None when absent."""
-    for line in (body or "").splitlines():
-        head, _, rest = line.strip().lstrip("-*#> ").partition(":")
-        if head.strip().lower() in ("root cause", "root-cause"):
-            word = rest.strip().strip("`").split()[0] if rest.strip().strip("`").split() else ""
-            word = word.strip("`").lower()
-            if 7 <= len(word) <= 40 and all(ch in "0123456789abcdef" for ch in word):
-                return word
+    """The sha an incident names as its root cause (7 to 40 hex digits, lower case); None when it names none.
+
+    Either a ``root cause: <sha>`` line, or what the incident issue form renders: a ``### Root cause``
+    heading with the sha (or that line) under it.
+    """
+    lines = [line.strip() for line in (body or "").splitlines()]
+    for index, line in enumerate(lines):
+        head, colon, rest = line.lstrip("-*#> ").partition(":")
+        if head.strip().lower() not in ("root cause", "root-cause"):
+            continue
+        if colon:
+            return _sha_in(rest)
+        following = next((text for text in lines[index + 1 :] if text), "")
+        found = _sha_in(following.partition(":")[2] if ":" in following else following)
+        if found:
+            return found
     return None
+
+
+def _sha_in(text: str) -> str | None:
+    words = text.strip().strip("`").split()
+    word = words[0].strip("`").lower() if words else ""
+    return word if 7 <= len(word) <= 40 and all(ch in "0123456789abcdef" for ch in word) else None
 
 
 def _aware(moment: datetime, what: str) -> datetime:
