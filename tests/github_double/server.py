@@ -1781,8 +1781,11 @@ class GitHubDouble:
 
     # Helpers for handlers
 
-    def _paginate(self, request: _Request, items: list[Any]) -> _Reply:
-        """One page of items with GitHub's ``Link`` header (prev, next, last, first) when there are several pages."""
+    def _paginate(self, request: _Request, items: list[Any], render: Callable[[Any], Any] | None = None) -> _Reply:
+        """One page of items with GitHub's ``Link`` header (prev, next, last, first) when there are several pages.
+
+        ``render`` turns the items of the page alone into JSON (a long list is not rendered whole for each page).
+        """
         per_page = min(max(_int_or(request.query.get("per_page"), 30), 1), 100)
         page = max(_int_or(request.query.get("page"), 1), 1)
         last = max(math.ceil(len(items) / per_page), 1)
@@ -1798,7 +1801,8 @@ class GitHubDouble:
         if page > 1:
             links.append(link(1, "first"))
         headers = {"Link": ", ".join(links)} if links else {}
-        return _Reply(200, items[(page - 1) * per_page : page * per_page], headers)
+        shown = items[(page - 1) * per_page : page * per_page]
+        return _Reply(200, [render(item) for item in shown] if render else shown, headers)
 
     def _created(self, body: dict[str, Any]) -> _Reply:
         return _Reply(201, body, {"Location": body["url"]})
@@ -2149,7 +2153,7 @@ class GitHubDouble:
             and (path is None or self._changes_path(commit, path.strip("/")))
         ]
         found.sort(key=lambda commit: commit.committer.date, reverse=True)  # newest first, as git log lists them
-        return self._paginate(request, [self._commit_json(commit) for commit in found])
+        return self._paginate(request, found, self._commit_json)
 
     def _changes_path(self, commit: _Commit, path: str) -> bool:
         """Whether the commit changed the file (or anything under the directory) at ``path`` against its first parent."""
@@ -2579,7 +2583,7 @@ class GitHubDouble:
         found.sort(key=lambda issue: (issue.updated_at if sort in ("updated", "popularity") else issue.created_at, issue.number))
         if direction == "desc":
             found.reverse()
-        return self._paginate(request, [self._pull_json(issue, full=False) for issue in found])
+        return self._paginate(request, found, lambda issue: self._pull_json(issue, full=False))
 
     @_route("POST", "/repos/{owner}/{repo}/pulls", needs=("pull-requests", "write"))
     def _create_pull(self, request: _Request) -> _Reply:
@@ -2697,7 +2701,7 @@ class GitHubDouble:
     def _pulls_for_commit(self, request: _Request) -> _Reply:
         sha = self._resolve_commitish(request.params["commit_sha"]) or request.params["commit_sha"]
         found = [issue for issue in self._issues.values() if issue.pull and sha in (issue.pull.head_sha, issue.pull.merge_commit_sha)]
-        return self._paginate(request, [self._pull_json(issue, full=False) for issue in found])
+        return self._paginate(request, found, lambda issue: self._pull_json(issue, full=False))
 
     # Endpoints: deployments
 
@@ -2792,7 +2796,7 @@ class GitHubDouble:
             for deployment in sorted(self._deployments.values(), key=lambda deployment: deployment.id, reverse=True)
             if all(getattr(deployment, name) == value for name, value in filters.items())
         ]
-        return self._paginate(request, [self._deployment_json(deployment) for deployment in found])
+        return self._paginate(request, found, self._deployment_json)
 
     @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}", needs=("deployments", "read"))
     def _get_deployment(self, request: _Request) -> _Reply:

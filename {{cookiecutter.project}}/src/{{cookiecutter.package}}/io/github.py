@@ -244,11 +244,11 @@ class GitHub:
         """``request`` and its JSON body; a body that is not JSON is a ``GitHubError``."""
         return _json(self.request(method, url, **kwargs), method, url)
 
-    def paginate(self, url: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, following ``Link: rel="next"`` for at most ``MAX_PAGES`` pages."""
+    def paginate(self, url: str, params: dict[str, Any] | None = None, *, max_pages: int = MAX_PAGES) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, following ``Link: rel="next"`` for at most ``max_pages`` pages."""
         next_url: str | None = url
         query: dict[str, Any] | None = {"per_page": PER_PAGE, **(params or {})}
-        for _ in range(MAX_PAGES):
+        for _ in range(max_pages):
             response = self.request("GET", next_url, params=query)
             items = _json(response, "GET", next_url)
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -263,7 +263,7 @@ class GitHub:
                 )
             query = None  # the next link carries the query
         raise GitHubError(
-            f"GitHub GET {_path(url)} still had a next page after {MAX_PAGES} pages of up to {PER_PAGE} items: stopping there"
+            f"GitHub GET {_path(url)} still had a next page after {max_pages} pages of up to {PER_PAGE} items: stopping there"
         )
 
     # Releases and tags
@@ -613,7 +613,9 @@ class GitHub:
             raise GitHubError(f"GitHub's comparison of {base!r} and {head!r} lists no commits")
         return commits, int(comparison["total_commits"])
 
-    def commits(self, *, ref: str | None = None, path: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+    def commits(
+        self, *, ref: str | None = None, path: str | None = None, since: str | None = None, max_pages: int = MAX_PAGES
+    ) -> list[dict[str, Any]]:
         """Commits reachable from ``ref`` (the default branch), newest first; only those changing ``path`` / committed since ``since``."""
         params: dict[str, Any] = {}
         if ref is not None:
@@ -623,7 +625,9 @@ class GitHub:
             params["path"] = path
         if since is not None:
             params["since"] = since
-        return [_object(commit, "commit", "sha", "commit") for commit in self.paginate(f"{self.repo_path}/commits", params)]
+        return [
+            _object(commit, "commit", "sha", "commit") for commit in self.paginate(f"{self.repo_path}/commits", params, max_pages=max_pages)
+        ]
 
     def pull_commits(self, number: int) -> list[dict[str, Any]]:
         """A pull request's own commits, oldest first (GitHub lists at most 250)."""

@@ -1,15 +1,16 @@
 """``mlops dora``: the DORA metrics of this model's delivery, from the repository's own GitHub history.
 
 Reads, through the GitHub client and its pagination: the deployments to the configured environment
-and their statuses; the commits each successful deployment shipped (one compare per pair of
-consecutive deployments); for a commit that merged a pull request, the pull request's own commits
+and their statuses; the commits each successful deployment shipped first (from one list of the
+default branch's commits); for a commit that merged a pull request, the pull request's own commits
 (so that a squash merge does not hide when the work started); the issues labelled as incidents; the
 commits that changed the data manifest. ``core.dora`` turns them into the metrics. Writes
 ``outputs/dora/dora.{json,md}``, the job summary, the history on the reports branch (for the trend
 chart) and one tracking issue, updated in place by every run.
 
-Calls: one list per kind of object, one statuses list per deployment in reach, one compare per
-deployment, one commits list per merged pull request shipped; never one call per commit.
+Calls: one paginated list per kind of object, one statuses list per deployment in reach (REST has no
+bulk form), one commits list per merged pull request shipped; never one call per commit. GITHUB_TOKEN
+may make 1,000 calls an hour in a repository: a 90-day window of a busy year takes about 800.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 HISTORY_FILE = "dora/history.jsonl"
 LATEST_FILE = "dora/latest.md"
 HISTORY_KEPT = 520  # ten years of weekly runs
+# The default branch's commits over two windows and a margin: 20,000 commits at most (then a one-line error).
+MAX_COMMIT_PAGES = 200
 # The tracking issue's body starts with this: how the next run finds it again (with its author).
 MARKER = "<!-- mlops-dora-tracking-issue -->"
 ISSUE_TITLE = "DORA metrics of this model's delivery"
@@ -136,19 +139,7 @@ def collect(github: Any, settings: Settings, until: datetime, span: timedelta) -
         if created <= horizon and deployment.deployed_at is not None:
             break  # the last success before both windows: the base the first compare starts from
     succeeded = sorted((d for d in deployments if d.deployed_at is not None), key=lambda d: (d.deployed_at, d.id))
-    shipped: dict[int, list[dict[str, Any]]] = {}
-    for before, deployment in zip([None, *succeeded], succeeded, strict=False):
-        if deployment.deployed_at <= horizon:  # type: ignore[operator]
-            continue
-        if before is None:  # the first deployment ever: what its commit's history holds since the horizon
-            shipped[deployment.id] = list(reversed(github.commits(ref=deployment.sha, since=_iso(horizon))))
-        elif before.sha == deployment.sha:
-            shipped[deployment.id] = []
-        else:
-            commits, total = github.comparison(before.sha, deployment.sha)
-            if total > len(commits):
-                notes.append(f"deployment {deployment.id} shipped {total} commits; GitHub lists {len(commits)}: the lead time counts those")
-            shipped[deployment.id] = commits
+    shipped = _shipped(github, succeeded, horizon, span, notes)
     merged = _merged_pulls(github, horizon - span) if any(shipped.values()) else {}
     pull_commits: dict[int, list[dict[str, Any]]] = {}
     complete = []
@@ -186,6 +177,48 @@ def collect(github: Any, settings: Settings, until: datetime, span: timedelta) -
     data_changes = tuple(_change(commit) for commit in github.commits(path=settings.data.manifest, since=_iso(horizon - span)))
     events = dora.Events(deployments=tuple(complete), incidents=incidents, data_changes=data_changes, until=until, window=span)
     return events, notes
+
+
+def _shipped(
+    github: Any, succeeded: list[dora.Deployment], horizon: datetime, span: timedelta, notes: list[str]
+) -> dict[int, list[dict[str, Any]]]:
+    """The commits each deployment after ``horizon`` shipped first: those none of the earlier deployments contained.
+
+    One paginated list of the default branch's commits since before the horizon gives the graph; each
+    deployment's new commits are a walk from its sha that stops at what was deployed before (a rollback
+    ships nothing). A deployed commit outside that list (another branch) falls back to one compare.
+    """
+    listed = github.commits(since=_iso(horizon - span), max_pages=MAX_COMMIT_PAGES)
+    by_sha = {commit["sha"]: commit for commit in listed}
+    deployed: set[str] = set()
+    shipped: dict[int, list[dict[str, Any]]] = {}
+    for before, deployment in zip([None, *succeeded], succeeded, strict=False):
+        if deployment.sha in by_sha:
+            new = _walk(by_sha, deployment.sha, deployed)
+        elif before is None or before.sha == deployment.sha:
+            new = []
+        else:
+            commits, total = github.comparison(before.sha, deployment.sha)
+            if total > len(commits):
+                notes.append(f"deployment {deployment.id} shipped {total} commits; GitHub lists {len(commits)}: the lead time counts those")
+            new = [commit for commit in commits if commit["sha"] not in deployed]
+        deployed.update(commit["sha"] for commit in new)
+        if deployment.deployed_at > horizon:  # type: ignore[operator]
+            shipped[deployment.id] = new  # oldest first does not matter: changes are a set
+    return shipped
+
+
+def _walk(by_sha: dict[str, dict[str, Any]], start: str, stop: set[str]) -> list[dict[str, Any]]:
+    """``start`` and its ancestors among ``by_sha``, not walking into ``stop``."""
+    found, pending, seen = [], [start], set()
+    while pending:
+        sha = pending.pop()
+        if sha in seen or sha in stop or sha not in by_sha:
+            continue
+        seen.add(sha)
+        found.append(by_sha[sha])
+        pending += [parent["sha"] for parent in by_sha[sha].get("parents") or [] if isinstance(parent, dict) and "sha" in parent]
+    return found
 
 
 def _merged_pulls(github: Any, since: datetime) -> dict[str, int]:
