@@ -195,7 +195,9 @@ def _shipped(
     for before, deployment in zip([None, *succeeded], succeeded, strict=False):
         if deployment.sha in by_sha:
             new = _walk(by_sha, deployment.sha, deployed)
-        elif before is None or before.sha == deployment.sha:
+        elif before is None:  # the first deployment, of a commit older than the list: that commit is its change
+            new = [] if deployment.sha in deployed else [_as_listed(github.git_commit(deployment.sha))]
+        elif before.sha == deployment.sha:
             new = []
         else:
             commits, total = github.comparison(before.sha, deployment.sha)
@@ -206,6 +208,11 @@ def _shipped(
         if deployment.deployed_at > horizon:  # type: ignore[operator]
             shipped[deployment.id] = new  # oldest first does not matter: changes are a set
     return shipped
+
+
+def _as_listed(commit: dict[str, Any]) -> dict[str, Any]:
+    """A Git Data API commit in the shape the commits list gives (what ``_change`` reads)."""
+    return {"sha": commit["sha"], "commit": {"author": commit.get("author"), "committer": commit.get("committer")}, "parents": []}
 
 
 def _walk(by_sha: dict[str, dict[str, Any]], start: str, stop: set[str]) -> list[dict[str, Any]]:
