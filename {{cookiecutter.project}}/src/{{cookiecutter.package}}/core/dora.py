@@ -343,7 +343,9 @@ def _metrics(events: Events, window: Window) -> dict[str, Any]:
         per_day if deployed else None,
         "per day",
         level("deployment_frequency", per_day if deployed else None),
-        detail=f"{len(deployed)} deployments: {per_day * 7:.2f} a week, {per_day:.2f} a day" if deployed else "no deployment in the window",
+        detail=f"{len(deployed)} deployment{'' if len(deployed) == 1 else 's'}: {per_day * 7:.2f} a week, {per_day:.2f} a day"
+        if deployed
+        else "no deployment in the window",
         fourkeys=fourkeys_frequency_bucket([d.deployed_at for d in deployed], window.start, window.until),  # type: ignore[misc]
         count=len(deployed),
     )
