@@ -8,7 +8,9 @@ After the demo's PR loop (validate → train → evaluate → report) this:
 2. lands a production batch with a price rise in ``data/current/`` (the demo generator's
    ``--batch shifted``), runs the scheduled monitor (`mlops champion`, `mlops drift`,
    `mlops retrain-pr`) and prints its job summary, the retraining pull request it opened, the
-   data change on its branch, the pr workflow it dispatched, and the history on the reports branch.
+   data change on its branch, the pr workflow it dispatched, and the history on the reports branch;
+3. runs the weekly DORA report (`mlops dora`) on the deployment the release made and prints the one
+   tracking issue it keeps up to date.
 
 Run by tasks.py with the template's tool venv: ``python -m tests.demo_story build/demo/churn-model``.
 """
@@ -128,9 +130,19 @@ def main(project: Path) -> int:
             "the PR leg now trains on the new snapshot and reports on the pull request.\n"
             f"Branch mlops-reports: {', '.join(sorted(history))} ({len(history['drift/history.jsonl'].splitlines())} run(s) of history)",
         )
+        dora_report(project, github, env)
         assert github.violations == [], github.violations
     print(textwrap.dedent(f"\n{said}\n"))
     return 0
+
+
+def dora_report(project: Path, github: GitHubDouble, env: dict[str, str]) -> None:
+    """The weekly DORA leg on the history this demo made (its release's production deployment): the tracking issue."""
+    (project / "outputs" / "job-summary.md").unlink(missing_ok=True)
+    mlops(project, "dora", "--window", "90d", env=env | {"GITHUB_RUN_ID": "1003"})
+    (issue,) = [issue for issue in github.issues if "dora" in [label["name"] for label in issue["labels"]]]
+    body = issue["body"].split("\n", 1)[1].split("<details>")[0]  # without the hidden marker and the definitions
+    show(f"GitHub · Issue #{issue['number']} · {issue['title']} [dora] · updated by every weekly run", body)
 
 
 if __name__ == "__main__":

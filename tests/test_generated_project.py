@@ -19,6 +19,7 @@ def lanes(*combos: dict[str, str]) -> list:
 
 # The project's own unit tests of its pure logic (no training): seconds, so in the fast lane.
 UNIT_TESTS = (
+    "tests/test_core_dora.py",
     "tests/test_core_drift.py",
     "tests/test_core_gates.py",
     "tests/test_core_monitoring.py",

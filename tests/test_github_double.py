@@ -299,6 +299,67 @@ def test_compare_lists_the_commits_between_two_tags(gh: GitHubDouble, api: httpx
     assert api.get(f"{REPO}/compare/v1...nope").status_code == 404
 
 
+def test_compare_of_diverged_branches_and_of_a_rollback_counts_both_sides(gh: GitHubDouble, api: httpx.Client) -> None:
+    root, left, right = "a" * 40, "b" * 40, "c" * 40
+    gh.add_commit(root, "2024-03-01T12:00:00Z", "root")
+    gh.add_commit(left, "2024-03-02T12:00:00Z", "left")
+    gh.add_commit(right, "2024-03-03T12:00:00Z", "right", branch="other", parents=[root])
+    diverged = api.get(f"{REPO}/compare/{left}...{right}").json()
+    assert (diverged["status"], diverged["ahead_by"], diverged["behind_by"]) == ("diverged", 1, 1)
+    assert diverged["merge_base_commit"]["sha"] == root
+    back = api.get(f"{REPO}/compare/{left}...{root}").json()  # a rollback: the head is behind the base
+    assert (back["status"], back["ahead_by"], back["behind_by"], back["commits"]) == ("behind", 0, 1, [])
+    assert api.get(f"{REPO}/compare/{left}...{left}").json()["status"] == "identical"
+
+
+def test_pull_request_commits_are_the_heads_own_oldest_first_and_paginate(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_commit("0" * 40, "2024-03-01T00:00:00Z", "base")
+    own = [f"{index:040x}" for index in range(1, 6)]
+    for day, sha in enumerate(own, start=2):  # the feature branch starts from main's tip
+        gh.add_commit(sha, f"2024-03-0{day}T00:00:00Z", f"work {day}", branch="feature", parents=None if day > 2 else ["0" * 40])
+    gh.add_commit("f" * 40, "2024-03-09T00:00:00Z", "squash", files={"a.txt": b"a"})
+    pull = gh.add_pull(7, head_ref="feature", head_sha=own[-1], merge_commit_sha="f" * 40, merged_at="2024-03-09T00:00:00Z")
+    first = api.get(f"{REPO}/pulls/{pull['number']}/commits", params={"per_page": 2})
+    assert [commit["sha"] for commit in first.json()] == own[:2]
+    assert 'rel="next"' in first.headers["link"]
+    rest = api.get(f"{REPO}/pulls/7/commits", params={"per_page": 2, "page": 3}).json()
+    assert [commit["sha"] for commit in rest] == own[4:]
+    assert api.get(f"{REPO}/pulls/99/commits").status_code == 404
+
+
+def test_seeded_deployments_and_incidents_list_by_environment_and_label_with_pagination(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_commit("1" * 40, "2024-03-01T00:00:00Z", "one")
+    for day in range(1, 6):
+        gh.add_deployment(
+            "1" * 40,
+            [("in_progress", f"2024-03-0{day}T10:00:00Z"), ("success", f"2024-03-0{day}T10:05:00Z")],
+            created_at=f"2024-03-0{day}T09:59:00Z",
+            payload={"version": f"v1.0.{day}"},
+        )
+    gh.add_deployment("1" * 40, [("failure", "2024-03-06T10:00:00Z")], environment="staging", created_at="2024-03-06T09:00:00Z")
+    page = api.get(f"{REPO}/deployments", params={"environment": "production", "per_page": 2})
+    assert [deployment["payload"]["version"] for deployment in page.json()] == ["v1.0.5", "v1.0.4"]  # newest first
+    assert 'rel="next"' in page.headers["link"]
+    assert len(api.get(f"{REPO}/deployments", params={"environment": "production"}).json()) == 5
+    statuses = api.get(f"{REPO}/deployments/{page.json()[0]['id']}/statuses").json()
+    assert [(status["state"], status["created_at"]) for status in statuses] == [
+        ("success", "2024-03-05T10:05:00Z"),
+        ("in_progress", "2024-03-05T10:00:00Z"),
+    ]
+    gh.add_issue(
+        "old outage", "root cause: 1111111", labels=["incident"], created_at="2024-01-01T00:00:00Z", closed_at="2024-01-02T00:00:00Z"
+    )
+    gh.add_issue("outage", None, labels=["incident"], created_at="2024-03-02T00:00:00Z")
+    gh.add_issue("unrelated", None, created_at="2024-03-02T00:00:00Z")
+    found = api.get(f"{REPO}/issues", params={"labels": "incident", "state": "all", "since": "2024-02-01T00:00:00Z"}).json()
+    assert [issue["title"] for issue in found] == ["outage"]
+    everything = api.get(f"{REPO}/issues", params={"labels": "incident", "state": "all"}).json()
+    assert [(issue["title"], issue["state"], issue["closed_at"]) for issue in everything] == [
+        ("outage", "open", None),
+        ("old outage", "closed", "2024-01-02T00:00:00Z"),
+    ]
+
+
 # Errors like GitHub's
 
 

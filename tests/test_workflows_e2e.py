@@ -257,3 +257,31 @@ def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked
         assert again.returncode == 0, again.log[-6000:]
         assert github.branch_head("mlops/retrain") == head and len(github.dispatches) == 1
         assert github.violations == []
+
+
+def test_dora_reports_on_a_seeded_month_and_a_second_run_updates_the_same_tracking_issue(baked: Path, tmp_path: Path):
+    from tests import dora_history
+
+    dora_yml = baked / ".github" / "workflows" / "dora.yml"
+    with GitHubDouble(owner=OWNER, repo=REPO) as github:
+        dora_history.seed(github)
+        token = github.token_for(permissions=union_permissions(dora_yml))
+
+        def dora(run: str, until: str):
+            payload = dispatch_event(window=dora_history.WINDOW, until=until)
+            return run_act(
+                baked, "workflow_dispatch", "dora.yml", payload, env={"GITHUB_API_URL": github.url},
+                secrets={"GITHUB_TOKEN": token}, artifacts_dir=tmp_path / run, timeout=900,
+            )  # fmt: skip
+
+        first = dora("d1", "2026-06-23")
+        assert first.returncode == 0, first.log[-6000:]
+        assert "## DORA metrics" in first.summary and first.jobs.get("history") == "success"
+        (issue,) = [i for i in github.issues if "dora" in [label["name"] for label in i["labels"]]]
+        second = dora("d2", dora_history.UNTIL)
+        assert second.returncode == 0, second.log[-6000:]
+        (again,) = [i for i in github.issues if "dora" in [label["name"] for label in i["labels"]]]
+        assert again["number"] == issue["number"] and again["body"] != issue["body"]
+        assert "60%" in again["body"] and "### Trend" in again["body"]  # the hand-worked failure rate; two runs of history
+        assert len(github.files("mlops-reports")["dora/history.jsonl"].splitlines()) == 2
+        assert github.violations == []

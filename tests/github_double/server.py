@@ -76,6 +76,7 @@ not per ref; there is no ``GET git/trees``; submodule and symlink entries cannot
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import copy
 import hashlib
@@ -788,6 +789,78 @@ class GitHubDouble:
             )
             self._issues[number] = issue
             return self._pull_json(issue, full=True)
+
+    def add_deployment(
+        self,
+        sha: str,
+        statuses: list[tuple[str, str | datetime]],
+        *,
+        environment: str = "production",
+        created_at: str | datetime | None = None,
+        payload: Any = None,
+        description: str | None = None,
+        creator: str = ACTIONS_BOT,
+    ) -> dict[str, Any]:
+        """Seed a deployment of ``sha`` made in the past, with its ``statuses`` as (state, time), oldest first."""
+        _require_sha(sha)
+        if any(state not in DEPLOYMENT_STATES for state, _ in statuses):
+            raise ValueError(f"a deployment status is one of {', '.join(DEPLOYMENT_STATES)}")
+        with self._lock:
+            created = _iso(created_at) if isinstance(created_at, datetime) else created_at or self._now()
+            deployment = _Deployment(
+                id=next(self._ids["deployment"]),
+                sha=sha,
+                ref=sha,
+                task="deploy",
+                payload=payload if payload is not None else {},
+                environment=environment,
+                original_environment=environment,
+                description=description,
+                transient_environment=False,
+                production_environment=environment == "production",
+                created_at=created,
+                updated_at=created,
+                creator=creator,
+            )
+            self._deployments[deployment.id] = deployment
+            for state, when in statuses:
+                self._add_status(deployment, state, "", "", "", _iso(when) if isinstance(when, datetime) else when, creator)
+            return self._deployment_json(deployment)
+
+    def add_issue(
+        self,
+        title: str,
+        body: str | None = None,
+        *,
+        labels: list[str] | None = None,
+        user: str = "octocat",
+        created_at: str | datetime | None = None,
+        closed_at: str | datetime | None = None,
+    ) -> dict[str, Any]:
+        """Seed an issue a person opened (and closed, with ``closed_at``) in the past; its labels are created when missing."""
+        with self._lock:
+            number = self._next_number
+            self._next_number += 1
+            created = _iso(created_at) if isinstance(created_at, datetime) else created_at or self._now()
+            closed = _iso(closed_at) if isinstance(closed_at, datetime) else closed_at
+            for name in labels or []:
+                self._label_named(name, create=True)
+            issue = _Issue(
+                number=number,
+                id=next(self._ids["issue"]),
+                title=title,
+                body=body,
+                user=user,
+                state="closed" if closed else "open",
+                state_reason="completed" if closed else None,
+                labels=list(labels or []),
+                created_at=created,
+                updated_at=closed or created,
+                closed_at=closed,
+                closed_by=user if closed else None,
+            )
+            self._issues[number] = issue
+            return self._issue_json(issue)
 
     def add_comment(
         self, issue_number: int, body: str, login: str = "someone", *, created_at: str | datetime | None = None
@@ -1708,8 +1781,11 @@ class GitHubDouble:
 
     # Helpers for handlers
 
-    def _paginate(self, request: _Request, items: list[Any]) -> _Reply:
-        """One page of items with GitHub's ``Link`` header (prev, next, last, first) when there are several pages."""
+    def _paginate(self, request: _Request, items: list[Any], render: Callable[[Any], Any] | None = None) -> _Reply:
+        """One page of items with GitHub's ``Link`` header (prev, next, last, first) when there are several pages.
+
+        ``render`` turns the items of the page alone into JSON (a long list is not rendered whole for each page).
+        """
         per_page = min(max(_int_or(request.query.get("per_page"), 30), 1), 100)
         page = max(_int_or(request.query.get("page"), 1), 1)
         last = max(math.ceil(len(items) / per_page), 1)
@@ -1725,7 +1801,8 @@ class GitHubDouble:
         if page > 1:
             links.append(link(1, "first"))
         headers = {"Link": ", ".join(links)} if links else {}
-        return _Reply(200, items[(page - 1) * per_page : page * per_page], headers)
+        shown = items[(page - 1) * per_page : page * per_page]
+        return _Reply(200, [render(item) for item in shown] if render else shown, headers)
 
     def _created(self, body: dict[str, Any]) -> _Reply:
         return _Reply(201, body, {"Location": body["url"]})
@@ -2076,7 +2153,7 @@ class GitHubDouble:
             and (path is None or self._changes_path(commit, path.strip("/")))
         ]
         found.sort(key=lambda commit: commit.committer.date, reverse=True)  # newest first, as git log lists them
-        return self._paginate(request, [self._commit_json(commit) for commit in found])
+        return self._paginate(request, found, self._commit_json)
 
     def _changes_path(self, commit: _Commit, path: str) -> bool:
         """Whether the commit changed the file (or anything under the directory) at ``path`` against its first parent."""
@@ -2506,7 +2583,7 @@ class GitHubDouble:
         found.sort(key=lambda issue: (issue.updated_at if sort in ("updated", "popularity") else issue.created_at, issue.number))
         if direction == "desc":
             found.reverse()
-        return self._paginate(request, [self._pull_json(issue, full=False) for issue in found])
+        return self._paginate(request, found, lambda issue: self._pull_json(issue, full=False))
 
     @_route("POST", "/repos/{owner}/{repo}/pulls", needs=("pull-requests", "write"))
     def _create_pull(self, request: _Request) -> _Reply:
@@ -2580,6 +2657,17 @@ class GitHubDouble:
             raise _not_found()
         return _Reply(200, self._pull_json(issue, full=True))
 
+    @_route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", needs=("pull-requests", "read"))
+    def _list_pull_commits(self, request: _Request) -> _Reply:
+        """The head's commits the base (as it was when the pull request was opened) lacks: oldest first, at most 250."""
+        issue = self._issue_or_404(request.number("pull_number"))
+        if issue.pull is None:
+            raise _not_found()
+        base = set(self._ancestors(issue.pull.base_sha)) if issue.pull.base_sha != issue.pull.head_sha else set()
+        own = [self._commits[sha] for sha in self._ancestors(issue.pull.head_sha, stop=base)]
+        own.sort(key=lambda commit: commit.date)
+        return self._paginate(request, [self._commit_json(commit) for commit in own[:250]])
+
     @_route("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}", needs=("pull-requests", "write"))
     def _update_pull(self, request: _Request) -> _Reply:
         issue = self._issue_or_404(request.number("pull_number"))
@@ -2613,7 +2701,7 @@ class GitHubDouble:
     def _pulls_for_commit(self, request: _Request) -> _Reply:
         sha = self._resolve_commitish(request.params["commit_sha"]) or request.params["commit_sha"]
         found = [issue for issue in self._issues.values() if issue.pull and sha in (issue.pull.head_sha, issue.pull.merge_commit_sha)]
-        return self._paginate(request, [self._pull_json(issue, full=False) for issue in found])
+        return self._paginate(request, found, lambda issue: self._pull_json(issue, full=False))
 
     # Endpoints: deployments
 
@@ -2708,7 +2796,7 @@ class GitHubDouble:
             for deployment in sorted(self._deployments.values(), key=lambda deployment: deployment.id, reverse=True)
             if all(getattr(deployment, name) == value for name, value in filters.items())
         ]
-        return self._paginate(request, [self._deployment_json(deployment) for deployment in found])
+        return self._paginate(request, found, self._deployment_json)
 
     @_route("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}", needs=("deployments", "read"))
     def _get_deployment(self, request: _Request) -> _Reply:
@@ -2801,11 +2889,17 @@ class GitHubDouble:
         head_sha = self._resolve_commitish(head_name.rpartition(":")[2])
         if base_sha not in self._commits or head_sha not in self._commits:
             raise _not_found()
-        base_ancestors, head_ancestors = self._ancestors(base_sha), self._ancestors(head_sha)
-        merge_base = next((sha for sha in head_ancestors if sha in base_ancestors), base_sha)
+        base_ancestors = set(self._ancestors(base_sha))
+        # The head's own commits, nearest first: the walk stops where the base's history begins.
+        head_only = self._ancestors(head_sha, stop=base_ancestors)
+        boundary = [parent for sha in head_only or [head_sha] for parent in self._commits[sha].parents if parent in base_ancestors]
+        if head_sha in base_ancestors:
+            boundary = [head_sha]
+        shared = base_ancestors if base_sha in boundary else {sha for start in boundary for sha in self._ancestors(start)}
+        merge_base = base_sha if base_sha in shared else next((sha for sha in self._ancestors(base_sha) if sha in shared), base_sha)
         # Oldest first, as GitHub lists them; commits of the same second stay parents before children.
-        ahead = [self._commits[sha] for sha in reversed(head_ancestors) if sha not in base_ancestors]
-        behind_by = sum(1 for sha in base_ancestors if sha not in head_ancestors)
+        ahead = [self._commits[sha] for sha in reversed(head_only)]
+        behind_by = len(base_ancestors - shared)
         ahead.sort(key=lambda commit: commit.date)
         status = "identical" if not ahead and not behind_by else "behind" if not ahead else "ahead" if not behind_by else "diverged"
         basehead = request.params["basehead"]
@@ -2836,17 +2930,17 @@ class GitHubDouble:
             raise _not_found()
         return _Reply(200, {"attestations": copy.deepcopy(found)})
 
-    def _ancestors(self, sha: str) -> list[str]:
-        """sha and its seeded ancestors, nearest first (breadth-first)."""
-        seen: list[str] = []
-        queue = [sha]
+    def _ancestors(self, sha: str, *, stop: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """sha and its seeded ancestors, nearest first (breadth-first), not walking into ``stop``."""
+        seen: dict[str, None] = {}
+        queue = collections.deque([sha])
         while queue:
-            current = queue.pop(0)
-            if current in seen or current not in self._commits:
+            current = queue.popleft()
+            if current in seen or current in stop or current not in self._commits:
                 continue
-            seen.append(current)
+            seen[current] = None
             queue += self._commits[current].parents
-        return seen
+        return list(seen)
 
 
 RELEASE_FIELDS = {

@@ -119,3 +119,16 @@ def test_a_fairness_gate_without_a_sensitive_attribute_is_named(workspace: Path)
     (workspace / "confs" / "gates.yaml").write_text(yaml.safe_dump(gate))
     with pytest.raises(ConfigError, match=r"^confs/gates\.yaml: max_fairness_gap needs a sensitive_attribute in confs/data\.yaml"):
         load_settings(workspace / "confs")
+
+
+def test_dora_yaml_is_optional_spells_out_the_defaults_and_checks_its_names(workspace: Path):
+    shipped = load_settings(workspace / "confs").dora
+    assert (shipped.environment, shipped.incident_label, shipped.tracking_label) == ("production", "incident", "dora")
+    edit_yaml(workspace / "confs" / "dora.yaml", "incident_label: incident", "incident_lable: incident")
+    with pytest.raises(ConfigError, match=r"^confs/dora\.yaml: incident_lable: unknown key \(did you mean `incident_label`\?\)$"):
+        load_settings(workspace / "confs")
+    edit_yaml(workspace / "confs" / "dora.yaml", "incident_lable: incident", 'incident_label: " "')
+    with pytest.raises(ConfigError, match=r"^confs/dora\.yaml: incident_label must not be empty$"):
+        load_settings(workspace / "confs")
+    (workspace / "confs" / "dora.yaml").unlink()
+    assert load_settings(workspace / "confs").dora == shipped

@@ -651,3 +651,63 @@ def test_the_permission_a_new_call_lacks_is_named(call, permission: str):
     github = client(lambda request: httpx.Response(403, json={"message": "Resource not accessible by integration"}), [])
     with pytest.raises(GitHubError, match=f"the token lacks `{permission}`"):
         call(github)
+
+
+def paged(items: list[dict], path: str):
+    """A list endpoint serving ``items`` two to a page with GitHub's Link header; records each request."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "PATCH":
+            return httpx.Response(
+                200, json={"number": int(request.url.path.rsplit("/", 1)[1]), "html_url": "u", **json.loads(request.content)}
+            )
+        if request.method == "POST":
+            return httpx.Response(201, json={"number": 99, "html_url": "u", **json.loads(request.content)})
+        page = int(request.url.params.get("page", "1"))
+        links = {}
+        if page * 2 < len(items):
+            query = "&".join(f"{key}={value}" for key, value in {**dict(request.url.params), "page": page + 1}.items())
+            links = {"link": f'<https://ghe.example/api/v3/repos/acme/model/{path}?{query}>; rel="next"'}
+        return httpx.Response(200, json=items[(page - 1) * 2 : page * 2], headers=links)
+
+    return handler, seen
+
+
+def test_issues_leave_pull_requests_out_and_follow_every_page_with_the_filters():
+    items = [
+        {"number": n, "title": f"t{n}", "state": "open", "created_at": "2026-01-01T00:00:00Z", **({"pull_request": {}} if n % 2 else {})}
+        for n in range(1, 6)
+    ]
+    handler, seen = paged(items, "issues")
+    found = client(handler, []).issues(labels=["incident"], state="all", since="2026-01-01T00:00:00Z")
+    assert [issue["number"] for issue in found] == [2, 4]  # 1, 3 and 5 are pull requests, over three pages
+    assert len(seen) == 3
+    assert all(request.url.params["labels"] == "incident" and request.url.params["state"] == "all" for request in seen)
+
+
+def test_upsert_issue_updates_the_bots_oldest_marked_issue_and_never_a_persons():
+    def issue(number: int, login: str, body: str) -> dict:
+        return {"number": number, "title": "t", "state": "closed", "created_at": "x", "user": {"login": login}, "body": body}
+
+    marker = "<!-- tracking -->"
+    handler, seen = paged(
+        [issue(9, "someone", marker), issue(7, "github-actions[bot]", marker), issue(5, "github-actions[bot]", marker)], "issues"
+    )
+    updated, created = client(handler, []).upsert_issue(marker, title="T", body=f"{marker}\nnew", label="dora")
+    assert (updated["number"], updated["state"], created) == (5, "open", False)  # reopened
+    assert [request.method for request in seen] == ["GET", "GET", "PATCH"]
+    handler, seen = paged([issue(9, "someone", marker), issue(8, "github-actions[bot]", "no marker")], "issues")
+    made, created = client(handler, []).upsert_issue(marker, title="T", body=f"{marker}\nnew", label="dora")
+    assert created and made["labels"] == ["dora"] and seen[-1].method == "POST"
+
+
+def test_deployments_and_pull_request_commits_follow_every_page():
+    deployments = [{"id": n, "sha": "a" * 40, "created_at": "2026-01-01T00:00:00Z"} for n in range(5)]
+    handler, seen = paged(deployments, "deployments")
+    assert [d["id"] for d in client(handler, []).deployments(environment="production")] == list(range(5))
+    assert all(request.url.params["environment"] == "production" for request in seen) and "sha" not in seen[0].url.params
+    commits = [{"sha": f"{n:040x}", "commit": {}} for n in range(3)]
+    handler, seen = paged(commits, "pulls/4/commits")
+    assert len(client(handler, []).pull_commits(4)) == 3 and seen[0].url.path.endswith("/pulls/4/commits") and len(seen) == 2

@@ -255,6 +255,42 @@ def retrain_pr() -> None:
     typer.echo(outcome["message"])
 
 
+@app.command("dora")
+def dora_metrics(
+    window: Annotated[str, typer.Option(help="How far back to measure: days, weeks or hours such as 90d, 12w, 48h.")] = "90d",
+    until: Annotated[str | None, typer.Option(help="Last day measured, YYYY-MM-DD in UTC (default: now).")] = None,
+    history: Annotated[
+        bool, typer.Option(help="Append this run to the history on the reports branch (needs contents: write); see dora-history.")
+    ] = True,
+) -> None:
+    """DORA metrics of this model's delivery, from the repository's own GitHub history.
+
+    Reads: confs/dora.yaml (optional), the GitHub API (GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN):
+    production deployments and their statuses, the commits they shipped, pull requests' commits,
+    incident issues. Writes: outputs/dora/dora.{json,md}, the job summary, the history on the reports
+    branch, and one tracking issue (label dora) updated in place.
+    """
+    from .jobs import dora as job
+
+    report = _run(lambda settings: job.run(settings, window=window, until=until, history=history))
+    for name, metric in report["metrics"].items():
+        typer.echo(f"{name}: {metric['level']} ({metric['detail']})")
+    typer.echo(f"tracking issue: {report['tracking_issue']['url']}")
+
+
+@app.command("dora-history")
+def dora_history() -> None:
+    """Append the last `mlops dora --no-history` run to the history on the reports branch.
+
+    Reads: outputs/dora/dora.{json,md}. Writes: dora/history.jsonl, dora/latest.{md,json} on the reports
+    branch (Git Data API; the token needs contents: write and nothing else).
+    """
+    from .jobs import dora as job
+
+    head = _run(job.publish_history)
+    typer.echo(f"history updated: {head}")
+
+
 def main() -> None:
     app(prog_name="mlops")
 

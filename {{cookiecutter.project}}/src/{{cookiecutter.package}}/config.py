@@ -167,6 +167,19 @@ class MonitorConfig(Strict):
     report_sample_rows: Annotated[int, Field(ge=100)] = 5000
 
 
+class DoraConfig(Strict):
+    """``confs/dora.yaml``: what `mlops dora` counts as a deployment and as an incident."""
+
+    # Deployments to this GitHub environment are the ones measured (the release creates them in production).
+    environment: str = "production"
+    # Issues with this label are incidents; a `root cause: <sha>` line in the body names the change that caused it.
+    incident_label: str = "incident"
+    # The one tracking issue the weekly report updates carries this label.
+    tracking_label: str = "dora"
+    # The history of every run is kept on this branch (the monitoring leg's reports branch by default).
+    reports_branch: str = "mlops-reports"
+
+
 class Environment(Strict):
     """The process environment this project reads, read once (nothing else calls ``os.environ``).
 
@@ -221,6 +234,7 @@ class Settings(Strict):
     gates: GatesConfig
     tracking: TrackingConfig
     monitor: MonitorConfig = MonitorConfig()
+    dora: DoraConfig = DoraConfig()
     env: Environment = Environment()
     root: Path = Path(".")
     # Where the YAML files were read from: outputs record a hash of them (see jobs.steps.inputs_stamp).
@@ -260,9 +274,10 @@ SECTIONS: dict[str, type[Strict]] = {
     "gates": GatesConfig,
     "tracking": TrackingConfig,
     "monitor": MonitorConfig,
+    "dora": DoraConfig,
 }
 # Sections a project may leave out (projects made before the section existed): defaults apply.
-OPTIONAL_SECTIONS = frozenset({"monitor"})
+OPTIONAL_SECTIONS = frozenset({"monitor", "dora"})
 
 
 def _read_yaml(file: Path, shown: str) -> dict[str, Any]:
@@ -362,5 +377,9 @@ def load_settings(confs: Path = Path("confs"), root: Path | None = None, environ
         problem = _monitor_problem(sections["monitor"], sections["data"])
         if problem:
             raise ConfigError(f"{_shown(confs / 'monitor.yaml', root)}: {problem}")
+    if "dora" in sections:
+        empty = [name for name, value in sections["dora"].model_dump().items() if not str(value).strip()]
+        if empty:
+            raise ConfigError(f"{_shown(confs / 'dora.yaml', root)}: {', '.join(empty)} must not be empty")
     environment = Environment.read(os.environ if environ is None else environ)
     return Settings(**sections, env=environment, root=root, confs=confs)

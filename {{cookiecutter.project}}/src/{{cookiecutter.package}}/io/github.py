@@ -244,11 +244,11 @@ class GitHub:
         """``request`` and its JSON body; a body that is not JSON is a ``GitHubError``."""
         return _json(self.request(method, url, **kwargs), method, url)
 
-    def paginate(self, url: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, following ``Link: rel="next"`` for at most ``MAX_PAGES`` pages."""
+    def paginate(self, url: str, params: dict[str, Any] | None = None, *, max_pages: int = MAX_PAGES) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, following ``Link: rel="next"`` for at most ``max_pages`` pages."""
         next_url: str | None = url
         query: dict[str, Any] | None = {"per_page": PER_PAGE, **(params or {})}
-        for _ in range(MAX_PAGES):
+        for _ in range(max_pages):
             response = self.request("GET", next_url, params=query)
             items = _json(response, "GET", next_url)
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -263,7 +263,7 @@ class GitHub:
                 )
             query = None  # the next link carries the query
         raise GitHubError(
-            f"GitHub GET {_path(url)} still had a next page after {MAX_PAGES} pages of up to {PER_PAGE} items: stopping there"
+            f"GitHub GET {_path(url)} still had a next page after {max_pages} pages of up to {PER_PAGE} items: stopping there"
         )
 
     # Releases and tags
@@ -370,6 +370,53 @@ class GitHub:
             return _object(self.request_json("PATCH", url, json={"body": body}, ok=(200,)), "comment", "html_url"), False
         created = self.request_json("POST", f"{self.repo_path}/issues/{issue_number}/comments", json={"body": body}, ok=(201,))
         return _object(created, "comment", "html_url"), True
+
+    # Issues (pull requests left out)
+
+    def issues(self, *, labels: Iterable[str] = (), state: str = "open", since: str | None = None) -> list[dict[str, Any]]:
+        """Issues with all of ``labels``, newest first; ``since``: updated at or after that ISO time. Pull requests are not issues here."""
+        if state not in PULL_STATES:
+            raise InputError(f"issue state {state!r}: expected one of {', '.join(PULL_STATES)}")
+        params: dict[str, Any] = {"state": state}
+        if labels:
+            params["labels"] = ",".join(labels)
+        if since:
+            params["since"] = since
+        return [
+            _object(issue, "issue", "number", "title", "state", "created_at")
+            for issue in self.paginate(f"{self.repo_path}/issues", params)
+            if "pull_request" not in issue  # the issues list carries pull requests too
+        ]
+
+    def create_issue(self, *, title: str, body: str, labels: Iterable[str] = ()) -> dict[str, Any]:
+        payload = {"title": title, "body": body, "labels": list(labels)}
+        return _object(self.request_json("POST", f"{self.repo_path}/issues", json=payload, ok=(201,)), "issue", "number", "html_url")
+
+    def update_issue(self, number: int, *, title: str | None = None, body: str | None = None, state: str | None = None) -> dict[str, Any]:
+        """Change an issue's title, body or state (``open``/``closed``); what is None stays."""
+        if state not in (None, "open", "closed"):
+            raise InputError(f"issue state {state!r}: expected open or closed")
+        payload = {name: value for name, value in (("title", title), ("body", body), ("state", state)) if value is not None}
+        url = f"{self.repo_path}/issues/{int(number)}"
+        return _object(self.request_json("PATCH", url, json=payload, ok=(200,)), "issue", "number", "html_url")
+
+    def upsert_issue(
+        self, marker: str, *, title: str, body: str, label: str, bot_logins: frozenset[str] = frozenset({ACTIONS_BOT})
+    ) -> tuple[dict[str, Any], bool]:
+        """Update our issue labelled ``label`` whose body starts with ``marker`` (reopened if closed), or open it: one issue, ever.
+
+        Ours as in ``upsert_comment``: written by one of ``bot_logins``. An issue anyone else opened with the
+        marker is never taken over. With several of ours, the oldest is the one kept.
+        """
+        ours = [
+            issue
+            for issue in self.issues(labels=[label], state="all")
+            if comment_author(issue) in bot_logins and str(issue.get("body") or "").startswith(marker)
+        ]
+        if ours:
+            oldest = min(ours, key=lambda issue: int(issue["number"]))
+            return self.update_issue(int(oldest["number"]), title=title, body=body, state="open"), False
+        return self.create_issue(title=title, body=body, labels=[label]), True
 
     # Branches and the Git Data API
 
@@ -557,6 +604,35 @@ class GitHub:
             raise GitHubError(f"{head!r} has {comparison['total_commits']} commits over {base!r}, more than GitHub lists at once")
         return commits
 
+    def comparison(self, base: str, head: str) -> tuple[list[dict[str, Any]], int]:
+        """The commits ``head`` has over ``base`` as GitHub lists them (oldest first, at most 250), and how many there are."""
+        url = f"{self.repo_path}/compare/{_branch_path(base)}...{_branch_path(head)}"
+        comparison = _object(self.request_json("GET", url, ok=(200,)), "comparison", "commits", "total_commits")
+        commits = comparison["commits"]
+        if not isinstance(commits, list) or not all(isinstance(commit, dict) and "sha" in commit for commit in commits):
+            raise GitHubError(f"GitHub's comparison of {base!r} and {head!r} lists no commits")
+        return commits, int(comparison["total_commits"])
+
+    def commits(
+        self, *, ref: str | None = None, path: str | None = None, since: str | None = None, max_pages: int = MAX_PAGES
+    ) -> list[dict[str, Any]]:
+        """Commits reachable from ``ref`` (the default branch), newest first; only those changing ``path`` / committed since ``since``."""
+        params: dict[str, Any] = {}
+        if ref is not None:
+            params["sha"] = _checked_ref(ref)
+        if path is not None:
+            _checked_file_path(path)
+            params["path"] = path
+        if since is not None:
+            params["since"] = since
+        return [
+            _object(commit, "commit", "sha", "commit") for commit in self.paginate(f"{self.repo_path}/commits", params, max_pages=max_pages)
+        ]
+
+    def pull_commits(self, number: int) -> list[dict[str, Any]]:
+        """A pull request's own commits, oldest first (GitHub lists at most 250)."""
+        return [_object(commit, "commit", "sha", "commit") for commit in self.paginate(f"{self.repo_path}/pulls/{int(number)}/commits")]
+
     # Pull requests, labels, workflow dispatch
 
     def pulls(self, *, head_branch: str | None = None, state: str = "open", base: str | None = None) -> list[dict[str, Any]]:
@@ -577,6 +653,13 @@ class GitHub:
             return found
         # Never rely on the server to have filtered: a pull request from a fork's branch of the same name is not ours.
         return [pull for pull in found if _head_of(pull) == (self.context.repository.lower(), head_branch)]
+
+    def pulls_by_update(self, *, state: str = "closed") -> Iterator[dict[str, Any]]:
+        """Pull requests, most recently updated first, page by page: the caller stops reading when it has gone back far enough."""
+        if state not in PULL_STATES:
+            raise InputError(f"pull request state {state!r}: expected one of {', '.join(PULL_STATES)}")
+        params = {"state": state, "sort": "updated", "direction": "desc"}
+        return (_object(pull, "pull request", "number", "updated_at") for pull in self.paginate(f"{self.repo_path}/pulls", params))
 
     def create_pull(self, *, title: str, head: str, base: str, body: str, draft: bool = False) -> dict[str, Any]:
         """Open a pull request from branch ``head`` of this repository into ``base``."""
@@ -644,8 +727,13 @@ class GitHub:
 
     # Deployments
 
-    def deployments(self, *, sha: str, environment: str) -> list[dict[str, Any]]:
-        return list(self.paginate(f"{self.repo_path}/deployments", {"sha": sha, "environment": environment}))
+    def deployments(self, *, environment: str, sha: str | None = None) -> list[dict[str, Any]]:
+        """Deployments to ``environment`` (of commit ``sha`` when given), newest first."""
+        params = {"environment": environment, **({"sha": sha} if sha is not None else {})}
+        return [
+            _object(deployment, "deployment", "id", "sha", "created_at")
+            for deployment in self.paginate(f"{self.repo_path}/deployments", params)
+        ]
 
     def deployment_statuses(self, deployment_id: int) -> list[dict[str, Any]]:
         return list(self.paginate(f"{self.repo_path}/deployments/{deployment_id}/statuses"))

@@ -352,7 +352,7 @@ def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan
     restore_alias: Callable[[], None] | None = None
     published = False
     try:
-        deployment = _start_deployment(github, build.sha, plan.version, digest)
+        deployment = _start_deployment(github, build.sha, plan.version, digest, bump=plan.bump)
         restore_alias = _move_alias(context)
         data = github.request(
             "PATCH", f"{github.repo_path}/releases/{draft.id}", json={"draft": False, "make_latest": "true"}, ok=(200,)
@@ -431,15 +431,23 @@ def _successful_deployment(github: GitHub, sha: str) -> dict[str, Any] | None:
     return None
 
 
-def _start_deployment(github: GitHub, sha: str, version: str, digest: str) -> dict[str, Any]:
+def model_changed(bump: str) -> bool | None:
+    """Whether a release with this bump reason changed the model (``mlops dora`` counts them); None when it does not say."""
+    kind = bump.split(":")[0].strip()
+    return {"first release": True, "major": True, "minor": True, "patch": False}.get(kind)
+
+
+def _start_deployment(github: GitHub, sha: str, version: str, digest: str, *, bump: str = "") -> dict[str, Any]:
     existing = _successful_deployment(github, sha)
     if existing is not None:
         return existing
+    changed = model_changed(bump)
     deployment = github.create_deployment(
         sha=sha,
         environment=protocol.ENVIRONMENT,
-        description=f"{version}: model {digest[:12]}",
-        payload={"version": version, "model_sha256": digest},
+        description=f"{version}: model {digest[:12]}" + ("" if changed is None else " (model changed)" if changed else " (code only)"),
+        # What `mlops dora` reads: the version, and whether this release changed the model or only the code.
+        payload={"version": version, "model_sha256": digest, "bump": bump, "model_changed": changed},
     )
     github.request(
         "POST",
