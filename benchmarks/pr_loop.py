@@ -23,7 +23,12 @@ It reports the time; it never fails because of it.
 
 Run from the template repository (standard library only; needs cookiecutter and uv on PATH):
 
-    python3 benchmarks/pr_loop.py [--repeats 3] [--bytecode compiled|lazy] [--keep] [--output-dir DIR] [--template DIR]
+    python3 benchmarks/pr_loop.py [--repeats 3] [--bytecode compiled|lazy] [--threads N] [--keep] [--output-dir DIR] [--template DIR]
+
+``--threads 1`` runs the fits of the loop and of the baseline on one OpenMP thread
+(``OMP_NUM_THREADS``): not what CI does, but on a shared machine a two-thread fit whose
+threads wait on each other for a busy core varies tenfold, and this keeps comparisons of
+the framework's cost steady.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ TRAINING_RECORD = Path("outputs") / "train" / "run.json"
 # estimators on 2 cores, contention can slow a fit tenfold): the medians are not to be trusted.
 NOISY_SPREAD = 1.5
 PRIMARY_METRIC = {"binary_classification": "roc_auc", "regression": "rmse"}
+# OpenMP threads of every fit (--threads); None leaves the default, all cores, as in CI.
+FIT_THREADS: int | None = None
 
 # The baseline, written next to the baked project and run with its interpreter. It mirrors
 # `mlops train` (core.features.time_split, core.models.build_estimator) without importing
@@ -155,12 +162,19 @@ def parse_args() -> argparse.Namespace:
         help="compiled: .pyc written at install (uv sync --compile-bytecode); lazy: written on first import, "
         "the first repeat is the cold one (default compiled)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="OpenMP threads of every fit, loop and baseline alike (OMP_NUM_THREADS; default: as CI, all cores)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory with the baked project")
     parser.add_argument("--output-dir", type=Path, help="bake into this directory instead of a temporary one (never deleted)")
     parser.add_argument("--template", type=Path, default=REPO_ROOT, help=f"template to bake (default: {REPO_ROOT})")
     args = parser.parse_args()
     if args.repeats < 1 or (args.bytecode == "lazy" and args.repeats < 2):
         parser.error("--repeats must be at least 1 (2 with --bytecode lazy: a cold run, then warm ones)")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
     return args
 
 
@@ -182,6 +196,10 @@ def child_env() -> dict[str, str]:
     env.pop("MLFLOW_TRACKING_URI", None)
     # As on a CI runner: Python may cache the bytecode it compiles (this machine forbids it by default).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if FIT_THREADS is not None:
+        env["OMP_NUM_THREADS"] = str(FIT_THREADS)
+    else:
+        env.pop("OMP_NUM_THREADS", None)
     return env
 
 
@@ -327,6 +345,8 @@ def print_report(
     if any(max(values) > NOISY_SPREAD * min(values) for _, _, values in rows):
         print(f"  warning: samples of one step differ by more than {NOISY_SPREAD:.1f}x: the machine was busy; rerun when it is quiet")
     print(f"machine: {facts}; load average {measurements.load_before} before the runs, {load_average()} after")
+    if FIT_THREADS is not None:
+        print(f"fits on {FIT_THREADS} OpenMP thread(s) (--threads): not CI's setting, for steady comparisons")
     if measurements.bare_score:
         metric = measurements.bare_score["metric"]
         loop_value = "n/a" if measurements.loop_score is None else f"{measurements.loop_score:.4f}"
@@ -365,7 +385,9 @@ def benchmark(args: argparse.Namespace, workdir: Path, kept: bool) -> None:
 
 
 def main() -> int:
+    global FIT_THREADS
     args = parse_args()
+    FIT_THREADS = args.threads
     require_tools()
     if args.output_dir:
         workdir, temporary = args.output_dir.resolve(), False

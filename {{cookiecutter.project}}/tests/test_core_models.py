@@ -49,8 +49,10 @@ def test_a_skops_file_with_a_foreign_type_is_refused_whatever_mlmodel_trusts(tmp
     # Given a skops file that carries a function outside the trusted list, and an MLmodel that trusts it
     (tmp_path / model_files.MODEL_FILE).write_bytes(skops.io.dumps(FunctionTransformer(func=os.system)))
     (tmp_path / "MLmodel").write_text("flavors:\n  sklearn:\n    serialization_format: skops\n    skops_trusted_types: [posix.system]\n")
-    with pytest.raises(InputError, match="types this project does not trust"):
+    with pytest.raises(InputError, match="types this project does not trust") as refused:
         model_files.load_model(tmp_path)
+    # And the message names the foreign type
+    assert f"{os.system.__module__}.{os.system.__name__}" in str(refused.value)
 
 
 def test_a_corrupt_model_file_is_a_clear_error(tmp_path: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from {{ cookiecutter.package }}.config import Settings, load_settings
 from {{ cookiecutter.package }}.core.records import TrainingRun
 from {{ cookiecutter.package }}.errors import InputError
 from {{ cookiecutter.package }}.io import local_registry
-from {{ cookiecutter.package }}.jobs import METRICS_JSON, TRAINING_JSON, steps
+from {{ cookiecutter.package }}.jobs import METRICS_JSON, PR_REPORT_MD, TRAINING_JSON, steps
 
 from tests.conftest import data_file, put_text_in_a_number
 
@@ -62,7 +63,9 @@ def test_failing_validation_leaves_no_proof_and_train_checks_again(workspace: Pa
 
 def test_train_keeps_the_logged_model_and_evaluate_scores_it_without_mlflow(workspace: Path, settings: Settings):
     assert mlops("validate").exit_code == 0
-    assert mlops("train").exit_code == 0
+    # train and evaluate each in a fresh process, as CI runs them: the frame validate checked is
+    # reused, so neither imports pandera; evaluate never imports MLflow when there is no champion
+    assert "pandera" not in modules_imported_by("train", workspace)
     record = TrainingRun.from_dict(json.loads((workspace / TRAINING_JSON).read_text()))
     assert record.model.local_dir == steps.TRAINED_MODEL_DIR.as_posix()
     assert steps.file_sha256(workspace / record.model.local_dir / "model.skops") == record.model.sha256
@@ -71,17 +74,27 @@ def test_train_keeps_the_logged_model_and_evaluate_scores_it_without_mlflow(work
 
     logged = tracking.load_model(settings, record.model.model_uri, sha256=record.model.sha256)
     assert type(logged) is type(steps.load_trained(settings, record.model))
-    # evaluate in a fresh process never imports MLflow when there is no champion
-    probe = (
-        "import sys; from {{ cookiecutter.package }}.cli import main; sys.argv = ['mlops', 'evaluate']\n"
-        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
-        "assert 'mlflow' not in sys.modules, 'evaluate imported mlflow'"
-    )
-    import subprocess
+    assert not {"mlflow", "pandera"} & modules_imported_by("evaluate", workspace)
+    assert json.loads((workspace / METRICS_JSON).read_text())["challenger"]["run_id"] == record.model.run_id
 
+
+def test_report_imports_none_of_the_heavy_libraries(workspace: Path):
+    assert mlops("validate").exit_code == 0
+    assert not {"pandas", "pandera", "sklearn", "skops", "mlflow"} & modules_imported_by("report", workspace)
+    assert (workspace / PR_REPORT_MD).exists()
+
+
+def modules_imported_by(verb: str, workspace: Path) -> set[str]:
+    """Run ``mlops <verb>`` in a fresh process, as CI does; return the top-level packages it imported."""
+    imported = workspace / "imported.txt"
+    probe = (
+        f"import sys; from {{ cookiecutter.package }}.cli import main; sys.argv = ['mlops', {verb!r}]\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        f"open({str(imported)!r}, 'w').write(' '.join(sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], cwd=workspace, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert json.loads((workspace / METRICS_JSON).read_text())["challenger"]["run_id"] == record.model.run_id
+    return {name.partition(".")[0] for name in imported.read_text().split()}
 
 
 def test_a_kept_model_that_is_not_the_logged_one_is_refused(workspace: Path, settings: Settings):

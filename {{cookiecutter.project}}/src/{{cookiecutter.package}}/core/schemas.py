@@ -1,4 +1,9 @@
-"""The data contract: a pandera schema built from the column specs in ``confs/data.yaml``."""
+"""The data contract: a pandera schema built from the column specs in ``confs/data.yaml``.
+
+pandas and pandera are imported by the functions that use them: the verbs that only need
+``schema_hash`` or ``CheckFailure`` (`mlops report`, and `train`/`evaluate` reusing the frame
+`validate` checked) do not pay for importing them.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-
-import pandas as pd
-import pandera.pandas as pa
+from typing import TYPE_CHECKING
 
 from .specs import ColumnSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pandera.pandas as pa
 
 PANDAS_DTYPES = {
     "int": "int64",
@@ -29,6 +36,8 @@ def schema_hash(columns: dict[str, ColumnSpec]) -> str:
 
 
 def _checks(spec: ColumnSpec) -> list[pa.Check]:
+    import pandera.pandas as pa
+
     checks = []
     if spec.min is not None:
         checks.append(pa.Check.ge(spec.min))
@@ -43,6 +52,8 @@ def _checks(spec: ColumnSpec) -> list[pa.Check]:
 
 def build_schema(columns: dict[str, ColumnSpec]) -> pa.DataFrameSchema:
     """Strict schema: every declared column present, no other column, values coerced and checked."""
+    import pandera.pandas as pa
+
     dtype = {name: ("Int64" if spec.nullable and spec.dtype == "int" else PANDAS_DTYPES[spec.dtype]) for name, spec in columns.items()}
     return pa.DataFrameSchema(
         {name: pa.Column(dtype[name], checks=_checks(spec), nullable=spec.nullable, unique=spec.unique) for name, spec in columns.items()},
@@ -113,6 +124,8 @@ def readable_check(check: str) -> str:
 
 def summarize_failures(failure_cases: pd.DataFrame, max_examples: int = 3) -> list[CheckFailure]:
     """Group pandera's failure cases by column and check, readable for a PR comment."""
+    import pandas as pd
+
     cases = failure_cases.copy()
     cases["column"] = cases["column"].fillna("(table)")
     cases["failure_case"] = cases["failure_case"].map(lambda value: "null" if pd.isna(value) else repr(value))

@@ -1,4 +1,8 @@
-"""Reading data files and the manifest that pins them."""
+"""Reading data files and the manifest that pins them.
+
+pandas is imported by the functions that read or write tables: hashing a file or reading the
+manifest does not need it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,15 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from pydantic import ValidationError
 
 from ..core.manifest import Manifest
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _open(location: str | Path, mode: str = "rb"):
@@ -45,6 +52,8 @@ def read_table(location: str | Path, missing_values: Sequence[str] = ("",)) -> p
     So a stray ``n/a`` in a numeric column is a reported bad value, not silently a null, unless
     ``confs/data.yaml`` declares it under ``missing_values``. CSV, or Parquet by its suffix.
     """
+    import pandas as pd
+
     if str(location).lower().endswith(PARQUET_SUFFIXES):
         frame = _read_parquet(location, missing_values)
     else:
@@ -64,6 +73,8 @@ def read_table(location: str | Path, missing_values: Sequence[str] = ("",)) -> p
 
 
 def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         import pyarrow  # noqa: F401  (pandas needs it for Parquet; it comes with mlflow)
     except ImportError as error:
@@ -104,6 +115,8 @@ def frame_to_parquet(frame: pd.DataFrame) -> bytes:
 
 
 def frame_from_parquet(data: bytes) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
 
 

@@ -24,19 +24,20 @@ os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
 def load_model(model_dir: Path) -> Any:
     """The estimator in ``model_dir/model.skops``; refuses any type outside ``TRUSTED_TYPES``."""
     import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     path = Path(model_dir) / MODEL_FILE
     if not path.is_file():
         raise InputError(f"{model_dir}: no {MODEL_FILE}; only skops model files are loaded (never pickle)")
     try:
-        untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
-    except Exception as error:  # skops raises a variety of errors on a corrupt file
-        raise InputError(f"{path}: not a readable skops model file ({type(error).__name__})") from error
-    if untrusted:
-        raise InputError(f"{path}: contains types this project does not trust ({', '.join(sorted(untrusted))}); refusing to load it")
-    try:
+        # skops audits every type in the file against ``trusted`` before it constructs anything:
+        # one pass over the file, not a separate get_untrusted_types pass first.
         return skops.io.load(path, trusted=list(TRUSTED_TYPES))
-    except Exception as error:
+    except UntrustedTypesFoundException as error:
+        found = error.args[0] if error.args and isinstance(error.args[0], (set, list, tuple)) else [str(error)]
+        untrusted = ", ".join(sorted(str(name) for name in found))
+        raise InputError(f"{path}: contains types this project does not trust ({untrusted}); refusing to load it") from error
+    except Exception as error:  # skops raises a variety of errors on a corrupt file
         raise InputError(
-            f"{path}: could not be loaded ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            f"{path}: not a readable skops model file ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
         ) from error

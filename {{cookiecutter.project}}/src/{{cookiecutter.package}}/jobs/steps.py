@@ -1,8 +1,9 @@
 """The steps several verbs share: check the data, split it for modelling, load a model, predict, score.
 
 A verb never imports another verb: what two verbs both do lives here, and each verb reads as
-the list of steps it takes. Heavy libraries (pandera, scikit-learn, skops, MLflow) are imported
-inside the step that needs them, so that a verb pays only for the steps it takes.
+the list of steps it takes. Heavy libraries (pandas, pandera, scikit-learn, skops, MLflow) are
+imported inside the step that needs them, so that a verb pays only for the steps it takes
+(`mlops report` imports none of them).
 
 `mlops validate` records what it verified (``outputs/validation/verified.json`` and the typed
 frame as Parquet). `mlops train` and `mlops evaluate` re-hash the data file and reuse that frame
@@ -17,9 +18,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..core import manifest as manifest_rules
@@ -30,6 +29,9 @@ from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import read_json, remove, to_json
 from . import CHAMPION_JSON, OUTPUTS, TRAINING_JSON
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
