@@ -68,6 +68,8 @@ def production_schema(columns: dict[str, ColumnSpec], *, may_be_missing: set[str
     (labels that arrive late) may be absent or empty, ids may repeat (a customer scored twice), and
     columns the contract does not declare (a prediction, ingestion metadata) are dropped, not refused.
     """
+    import pandera.pandas as pa
+
     dtype = {
         name: ("Int64" if (spec.nullable or name in may_be_missing) and spec.dtype == "int" else PANDAS_DTYPES[spec.dtype])
         for name, spec in columns.items()

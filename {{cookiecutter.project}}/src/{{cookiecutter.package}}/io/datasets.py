@@ -150,6 +150,8 @@ def matching_files(pattern: str | Path) -> list[str]:
 
 def read_tables(files: Sequence[str], missing_values: Sequence[str] = ("",)) -> pd.DataFrame:
     """Several files read as ``read_table`` reads one, stacked; columns absent from a file are empty there."""
+    import pandas as pd
+
     frames = [read_table(file, missing_values) for file in files]
     frame = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
     return frame.astype(object).where(frame.notna(), None)

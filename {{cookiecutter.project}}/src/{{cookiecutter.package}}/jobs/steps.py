@@ -304,6 +304,8 @@ def in_window(settings: Settings, raw: pd.DataFrame, typed: pd.DataFrame) -> tup
     column, days = settings.data.timestamp_column, settings.monitor.window_days
     if not column or not days or column not in typed:
         return raw, typed, ""
+    import pandas as pd
+
     when = pd.to_datetime(typed[column], utc=True)
     keep = when >= when.max() - pd.Timedelta(days=days)
     start, end = when[keep].min().date(), when.max().date()
