@@ -94,7 +94,9 @@ def test_unseen_rows_from_the_same_data_make_no_retraining_due(workspace: Path, 
     summary = outputs_of(workspace)
     assert not summary["due"], summary["verdict"]
     assert step_outputs(github_output)["retraining_due"] == "false"
-    assert summary["rows"] == 300 and summary["champion"] == "v1.0.0"
+    # Every row, or those within the window of the newest timestamp (confs/monitor.yaml: window_days)
+    assert load_settings(workspace / "confs").monitor.min_rows <= summary["rows"] <= 300
+    assert summary["champion"] == "v1.0.0"
 
 
 def test_a_shifted_column_drifts_and_makes_retraining_due(workspace: Path, trained: Path, tmp_path: Path):
@@ -200,4 +202,4 @@ def test_labels_that_no_longer_follow_the_model_are_decay(workspace: Path, train
     decayed = [row["metric"] for row in summary["decay"] if row["decayed"]]
     assert decayed, summary["decay"]
     assert summary["due"] and "decayed on labelled production rows" in summary["verdict"]
-    assert summary["labelled_rows"] == 600
+    assert summary["labelled_rows"] == summary["rows"] > 0
