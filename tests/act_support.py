@@ -19,6 +19,7 @@ What act does by itself, checked by tests/test_act_support.py:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -371,6 +372,22 @@ def _act_environment(state: Path) -> dict[str, str]:
     return environment
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux ``/proc/<pid>/task/<tid>/children``; empty where that is missing)."""
+    found: list[int] = []
+    queue = [pid]
+    while queue:
+        parent = queue.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(child) for child in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+            found += children
+            queue += children
+    return found
+
+
 def _run(command: list[str], cwd: Path, environment: dict[str, str], timeout: float, secret_values: Iterable[str]) -> tuple[int, str]:
     # A session of its own, so that a timeout stops act and every step process it started.
     process = subprocess.Popen(
@@ -379,7 +396,13 @@ def _run(command: list[str], cwd: Path, environment: dict[str, str], timeout: fl
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        # act starts some step processes in process groups of their own, which outlive it when
+        # SIGHUP is ignored (a CI started under nohup): kill every descendant, found before act dies.
+        descendants = _descendants(process.pid)
         os.killpg(process.pid, signal.SIGKILL)
+        for pid in descendants:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         output, _ = process.communicate()
         log = _parse(-1, output, Path(), secret_values).log
         raise ActTimeoutError(f"act ran longer than {timeout:g}s and was stopped; end of its log:\n{log[-6000:]}") from None
