@@ -34,7 +34,7 @@ from itertools import pairwise
 from typing import Any
 
 from ..errors import InputError
-from .report import _code, _text
+from .report import _code, _text, xychart
 
 REPORT_YEAR = 2023
 REPORT = f"Accelerate State of DevOps {REPORT_YEAR}"
@@ -505,27 +505,16 @@ def trend_chart(history: list[dict[str, Any]]) -> str:
     runs = history[-HISTORY_SHOWN:]
     if len(runs) < 2:
         return ""
-    labels = ", ".join(f'"{_label(str(entry.get("until", ""))[:10])}"' for entry in runs)
+    labels = [str(entry.get("until", ""))[:10] for entry in runs]
 
-    def series(key: str, scale: float) -> str:
-        return ", ".join(format((entry.get(key) or 0) * scale, ".2f") for entry in runs)
+    def series(key: str, scale: float) -> list[str]:
+        return [format((entry.get(key) or 0) * scale, ".2f") for entry in runs]
 
     return (
-        "```mermaid\nxychart-beta\n"
-        '    title "Deployments a week per run"\n'
-        f"    x-axis [{labels}]\n"
-        '    y-axis "deployments a week"\n'
-        f"    line [{series('deployment_frequency', 7)}]\n```\n\n"
-        "```mermaid\nxychart-beta\n"
-        '    title "Median lead time (hours) per run"\n'
-        f"    x-axis [{labels}]\n"
-        '    y-axis "hours"\n'
-        f"    line [{series('lead_time', 1 / HOUR)}]\n```\n"
+        xychart("Deployments a week per run", labels, '"deployments a week"', "line", series("deployment_frequency", 7))
+        + "\n"
+        + xychart("Median lead time (hours) per run", labels, '"hours"', "line", series("lead_time", 1 / HOUR))
     )
-
-
-def _label(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum() or ch in " ._-:/")[:40] or "?"
 
 
 def markdown(report: dict[str, Any], history: list[dict[str, Any]], *, run_url: str = "", environment: str = "production") -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .metric_catalog import HIGHER_IS_BETTER
 from .metrics import score
-from .report import _code, _number, _text
+from .report import _code, _number, _text, xychart
 
 HISTORY_SHOWN = 20  # runs in the trend chart
 TOP_FEATURES = 10  # columns in the "most drifted" chart
@@ -126,24 +126,17 @@ def history_entry(summary: dict[str, Any]) -> dict[str, Any]:
     return {key: summary.get(key) for key in keys}
 
 
-def _mermaid_label(value: Any) -> str:
-    # Mermaid strings end at a double quote, and a backtick or angle bracket could leave the block.
-    return "".join(ch for ch in str(value) if ch.isalnum() or ch in " ._-:/")[:40] or "?"
-
-
 def trend_chart(history: list[dict[str, Any]]) -> str:
     """The share of drifted columns over the last runs, as a Mermaid line chart."""
     runs = [entry for entry in history if isinstance(entry.get("share"), int | float)][-HISTORY_SHOWN:]
     if len(runs) < 2:
         return ""
-    labels = ", ".join(f'"{_mermaid_label(str(entry.get("checked_at", ""))[:10])}"' for entry in runs)
-    values = ", ".join(f"{100 * float(entry['share']):.0f}" for entry in runs)
-    return (
-        "```mermaid\nxychart-beta\n"
-        '    title "Drifted columns (%) per run"\n'
-        f"    x-axis [{labels}]\n"
-        '    y-axis "drifted %" 0 --> 100\n'
-        f"    line [{values}]\n```\n"
+    return xychart(
+        "Drifted columns (%) per run",
+        [str(entry.get("checked_at", ""))[:10] for entry in runs],
+        '"drifted %" 0 --> 100',
+        "line",
+        [f"{100 * float(entry['share']):.0f}" for entry in runs],
     )
 
 
@@ -161,14 +154,12 @@ def top_drift_chart(columns: list[dict[str, Any]]) -> str:
     ranked = sorted((c for c in columns if c.get("drifted")), key=severity, reverse=True)[:TOP_FEATURES]
     if not ranked:
         return ""
-    labels = ", ".join(f'"{_mermaid_label(c["column"])}"' for c in ranked)
-    values = ", ".join(f"{severity(c):.2f}" for c in ranked)
-    return (
-        "```mermaid\nxychart-beta\n"
-        '    title "Most drifted columns (× their threshold)"\n'
-        f"    x-axis [{labels}]\n"
-        '    y-axis "× threshold"\n'
-        f"    bar [{values}]\n```\n"
+    return xychart(
+        "Most drifted columns (× their threshold)",
+        [c["column"] for c in ranked],
+        '"× threshold"',
+        "bar",
+        [f"{severity(c):.2f}" for c in ranked],
     )
 
 

@@ -276,3 +276,20 @@ def pr_report(
         block = metrics_block(run_id=challenger["run_id"], head_sha=head_sha, workflow_run=workflow_run, metrics=challenger["metrics"])
         parts += ["", block]
     return "\n".join(parts) + "\n"
+
+
+def mermaid_label(value: object) -> str:
+    """A label inside a Mermaid chart: a double quote ends a Mermaid string, and a backtick or angle bracket could leave the block."""
+    return "".join(ch for ch in str(value) if ch.isalnum() or ch in " ._-:/")[:40] or "?"
+
+
+def xychart(title: str, labels: list[str], y_axis: str, kind: str, values: list[str]) -> str:
+    """A Mermaid ``xychart-beta`` block (GitHub draws it: no image host); ``y_axis`` as Mermaid reads it."""
+    x_axis = ", ".join(f'"{mermaid_label(label)}"' for label in labels)
+    return (
+        "```mermaid\nxychart-beta\n"
+        f'    title "{title}"\n'
+        f"    x-axis [{x_axis}]\n"
+        f"    y-axis {y_axis}\n"
+        f"    {kind} [{', '.join(values)}]\n```\n"
+    )
