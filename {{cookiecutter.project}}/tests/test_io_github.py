@@ -66,49 +66,65 @@ def test_pagination_follows_link_headers_and_requests_carry_the_token():
     assert all(request.headers["authorization"] == f"Bearer {TOKEN}" for request in seen)
 
 
-UPLOAD_URL = "https://uploads.ghe.example/repos/acme/model/releases/9/assets{?name,label}"
+GITHUB_COM = GitHubContext(api_url="https://api.github.com", repository="acme/model", token=TOKEN)
+UPLOAD_URL = "https://uploads.github.com/repos/acme/model/releases/9/assets{?name,label}"
 
 
-def release_api(seen: list[httpx.Request]):
-    """An API whose latest release uploads to another host, as github.com's does (uploads.github.com)."""
+def draft_api(seen: list[httpx.Request], upload_url: str = UPLOAD_URL):
+    """github.com as it answers the first release of a repository: a new draft whose uploads go to uploads.github.com."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        if request.url.path.endswith("/releases/latest"):
-            return httpx.Response(200, json={"id": 9, "tag_name": "v1.0.0", "upload_url": UPLOAD_URL})
+        if request.url.path.endswith("/releases"):
+            return httpx.Response(201, json={"id": 9, "tag_name": "v1.0.0", "draft": True, "upload_url": upload_url})
         return httpx.Response(201, json={"name": request.url.params.get("name")})
 
     return handler
 
 
-def test_assets_go_to_the_upload_url_the_api_returned_with_the_token():
+@pytest.mark.parametrize(
+    ("api_url", "uploads"),
+    [
+        ("https://api.github.com", "https://uploads.github.com"),
+        ("https://api.octocorp.ghe.com", "https://uploads.octocorp.ghe.com"),  # Enterprise Cloud with data residency
+        ("https://ghe.example/api/v3", "https://ghe.example"),  # Enterprise Server: /api/uploads on the same host
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ],
+)
+def test_the_upload_origin_is_githubs_own_for_the_api(api_url: str, uploads: str):
+    assert GitHubContext(api_url=api_url, repository="acme/model", token=TOKEN).upload_origin == uploads
+    given = GitHubContext(api_url=api_url, repository="acme/model", token=TOKEN, upload_url="https://proxy.example/")
+    assert given.upload_origin == "https://proxy.example"
+
+
+def test_the_first_release_uploads_to_githubs_upload_host_with_the_token():
+    """No release was ever listed: the draft just made is the first this client sees, as on a new repository."""
     seen: list[httpx.Request] = []
-    github = client(release_api(seen), [])
-    github.upload_asset(github.latest_release(), "model.tar.gz", b"bytes", "application/gzip")
-    assert str(seen[1].url) == "https://uploads.ghe.example/repos/acme/model/releases/9/assets?name=model.tar.gz"
+    github = GitHub(GITHUB_COM, transport=httpx.MockTransport(draft_api(seen)))
+    draft = github.create_draft_release("v1.0.0", name="v1.0.0", body="card", sha="a" * 40)
+    github.upload_asset(draft, "model.tar.gz", b"bytes", "application/gzip")
+    assert str(seen[1].url) == "https://uploads.github.com/repos/acme/model/releases/9/assets?name=model.tar.gz"
     assert seen[1].content == b"bytes" and seen[1].headers["content-type"] == "application/gzip"
     assert seen[1].headers["authorization"] == f"Bearer {TOKEN}"
+    assert seen[0].headers["authorization"] == f"Bearer {TOKEN}" and seen[0].url.host == "api.github.com"
 
 
-def test_an_upload_url_the_api_did_not_return_gets_no_token():
+@pytest.mark.parametrize(
+    "upload_url",
+    [
+        "https://uploads.evil.example/repos/acme/model/releases/9/assets{?name,label}",  # another host
+        "http://uploads.github.com/repos/acme/model/releases/9/assets{?name,label}",  # GitHub's host in clear text
+        "https://uploads.github.com:8443/repos/acme/model/releases/9/assets{?name,label}",  # another port
+        "https://api.github.com/repos/acme/model/releases/9/assets{?name,label}",  # not where github.com takes uploads
+    ],
+)
+def test_an_upload_url_elsewhere_than_githubs_upload_origin_is_refused_unsent(upload_url: str):
     seen: list[httpx.Request] = []
-    github = client(release_api(seen), [])
-    github.upload_asset({"id": 9, "upload_url": UPLOAD_URL}, "model.tar.gz", b"bytes", "application/gzip")
-    assert "authorization" not in seen[0].headers
-
-
-def test_an_upload_url_in_clear_text_gets_no_token_even_from_the_api():
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        if request.url.path.endswith("/releases/latest"):
-            return httpx.Response(200, json={"id": 9, "tag_name": "v1.0.0", "upload_url": UPLOAD_URL.replace("https:", "http:")})
-        return httpx.Response(201, json={"name": "model.tar.gz"})
-
-    github = client(handler, [])
-    github.upload_asset(github.latest_release(), "model.tar.gz", b"bytes", "application/gzip")
-    assert seen[1].url.scheme == "http" and "authorization" not in seen[1].headers
+    github = GitHub(GITHUB_COM, transport=httpx.MockTransport(draft_api(seen, upload_url)))
+    draft = github.create_draft_release("v1.0.0", name="v1.0.0", body="card", sha="a" * 40)
+    with pytest.raises(GitHubError, match=r"refusing to send the token there.*MLOPS_GITHUB_UPLOAD_URL"):
+        github.upload_asset(draft, "model.tar.gz", b"bytes", "application/gzip")
+    assert len(seen) == 1  # the draft only: nothing went to the named host
 
 
 @pytest.mark.parametrize(
@@ -149,6 +165,8 @@ def test_plain_http_is_allowed_only_to_a_loopback_api(api_url: str):
 def test_a_plain_http_api_elsewhere_is_refused():
     with pytest.raises(InputError, match="expected an https URL"):
         GitHub(GitHubContext(api_url="http://ghe.example/api/v3", repository="acme/model", token=TOKEN))
+    with pytest.raises(InputError, match=r"MLOPS_GITHUB_UPLOAD_URL is .http://uploads\.example.: expected an https URL"):
+        GitHub(GitHubContext(api_url="https://api.github.com", repository="acme/model", token=TOKEN, upload_url="http://uploads.example"))
 
 
 def test_pagination_stops_with_an_error_when_the_next_link_never_ends():

@@ -204,6 +204,9 @@ class Environment(Strict):
     pr_from_fork: bool = False
     # The bot login of a GitHub App token, when the workflows use one instead of GITHUB_TOKEN.
     mlops_bot_login: str = ""
+    # Where GitHub takes release asset uploads, when not where GITHUB_API_URL implies (uploads.github.com
+    # beside api.github.com, the same host on GitHub Enterprise Server): a proxy, or the tests' double.
+    mlops_github_upload_url: str = ""
     mlflow_tracking_uri: str = ""
     # Handed to the tools the CLI starts (gh), which get nothing else of this environment.
     path: str = ""

@@ -285,8 +285,7 @@ def verify_provenance(github: GitHub, env: Environment, archive: Path, digest: s
     With attestations for the digest in this repository, ``gh attestation verify`` must succeed
     (gh missing or failing refuses: fail closed). Without any, the checksum is all there is.
     """
-    response = github.request("GET", f"{github.repo_path}/attestations/sha256:{digest}", ok=(200, 404))
-    found = (response.json().get("attestations") or []) if response.status_code == 200 else []
+    found = github.attestations(digest)
     if not found:
         logger.info("%s: no attestation for sha256 %s; trusting its checksum alone (integrity, not authorship)", where, digest[:12])
         return "checksum only (no attestation)"

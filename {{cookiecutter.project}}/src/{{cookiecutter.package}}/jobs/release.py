@@ -309,14 +309,14 @@ def _create_draft(github: GitHub, build: Build, plan: Plan) -> protocol.Release:
         "draft": True,
         "prerelease": False,
     }
-    data = github.request("POST", f"{github.repo_path}/releases", json=payload, ok=(201,)).json()
+    data = github.create_draft_release(plan.version, name=plan.version, body=payload["body"], sha=build.sha)
     logger.info("drafted %s (%s)", plan.version, plan.bump)
     return protocol.Release(data, {})
 
 
 def _delete_draft(github: GitHub, release: protocol.Release) -> None:
     try:
-        github.request("DELETE", f"{github.repo_path}/releases/{release.id}", ok=(204, 404))
+        github.delete_release(release.id)
         logger.info("deleted the draft %s: nothing was published", release.tag)
     except GitHubError as error:  # a draft is never taken as the champion; a re-run replaces or completes it
         logger.warning("could not delete the draft %s (%s): a re-run completes or replaces it", release.tag, error)
@@ -354,9 +354,7 @@ def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan
     try:
         deployment = _start_deployment(github, build.sha, plan.version, digest, bump=plan.bump)
         restore_alias = _move_alias(context)
-        data = github.request(
-            "PATCH", f"{github.repo_path}/releases/{draft.id}", json={"draft": False, "make_latest": "true"}, ok=(200,)
-        ).json()
+        data = github.publish_release(draft.id)
         published = True
         _finish_deployment(settings, github, deployment, data, state="success", description=f"{plan.version} is the champion")
     except BaseException:
@@ -449,12 +447,7 @@ def _start_deployment(github: GitHub, sha: str, version: str, digest: str, *, bu
         # What `mlops dora` reads: the version, and whether this release changed the model or only the code.
         payload={"version": version, "model_sha256": digest, "bump": bump, "model_changed": changed},
     )
-    github.request(
-        "POST",
-        f"{github.repo_path}/deployments/{deployment['id']}/statuses",
-        json={"state": "in_progress", "description": f"releasing {version}"},
-        ok=(201,),
-    )
+    github.create_deployment_status(deployment["id"], state="in_progress", description=f"releasing {version}")
     return deployment
 
 

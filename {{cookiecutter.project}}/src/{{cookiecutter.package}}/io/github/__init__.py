@@ -1,0 +1,56 @@
+"""The GitHub REST API: the one adapter every GitHub call goes through.
+
+:class:`GitHub` is the shared request layer (``client``: where the token goes, retries, rate
+limits, pagination, every answer checked) with one family of endpoints per module on top:
+``releases`` (releases, assets, tags), ``git_data`` (branches, git objects, contents, commits),
+``issues`` (issues, pull requests, comments, labels), ``deployments`` and ``actions``
+(workflow dispatch). Callers import from here only.
+"""
+
+from __future__ import annotations
+
+from .actions import MAX_DISPATCH_INPUTS, Actions
+from .client import (
+    ACTIONS_BOT,
+    MAX_PAGES,
+    BranchMoved,
+    Client,
+    GitHubContext,
+    GitHubError,
+    bot_logins,
+    comment_author,
+    commit_author,
+    is_branch_name,
+    is_loopback,
+    required_permission,
+)
+from .deployments import Deployments
+from .git_data import MAX_FILE_BYTES, GitData, git_blob_sha
+from .issues import IssuesAndPulls
+from .releases import Releases
+
+__all__ = [
+    "ACTIONS_BOT",
+    "MAX_DISPATCH_INPUTS",
+    "MAX_FILE_BYTES",
+    "MAX_PAGES",
+    "BranchMoved",
+    "Client",
+    "GitHub",
+    "GitHubContext",
+    "GitHubError",
+    "bot_logins",
+    "comment_author",
+    "commit_author",
+    "git_blob_sha",
+    "is_branch_name",
+    "is_loopback",
+    "required_permission",
+]
+
+
+class GitHub(Releases, GitData, IssuesAndPulls, Deployments, Actions):
+    """A small client for the endpoints this project uses: ``with GitHub(GitHubContext.from_env(env)) as github: ...``."""
+
+    def __enter__(self) -> GitHub:
+        return self
