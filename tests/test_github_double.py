@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import threading
 import time
@@ -1380,3 +1381,124 @@ def test_a_restricted_default_gives_a_job_without_a_permissions_block_read_acces
         with client(gh, gh.token_for(permissions={"contents": "write"})) as granted:  # a block overrides the default
             assert granted.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 201
         assert gh.violations == []
+
+
+# Artifact attestations: storing them
+
+
+def sigstore_bundle(*subjects: tuple[str, bytes], predicate_type: str = "https://slsa.dev/provenance/v1") -> dict:
+    """A bundle shaped as actions/attest posts it: an in-toto statement, base64 in a DSSE envelope (unsigned here)."""
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": name, "digest": {"sha256": hashlib.sha256(content).hexdigest()}} for name, content in subjects],
+        "predicateType": predicate_type,
+        "predicate": {"buildDefinition": {}, "runDetails": {}},
+    }
+    payload = base64.b64encode(json.dumps(statement).encode()).decode()
+    return {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"certificate": {"rawBytes": "MIIB"}, "tlogEntries": []},
+        "dsseEnvelope": {"payload": payload, "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "MEUC"}]},
+    }
+
+
+def digest_of(content: bytes) -> str:
+    return f"sha256:{hashlib.sha256(content).hexdigest()}"
+
+
+def test_posted_attestations_are_listed_under_each_subject_digest(gh: GitHubDouble, api: httpx.Client) -> None:
+    bundle = sigstore_bundle(("model.tar.gz", b"model"), ("report.md", b"report"))
+    created = api.post(f"{REPO}/attestations", json={"bundle": bundle})
+    assert created.status_code == 201
+    first_id = created.json()["id"]
+    assert isinstance(first_id, int) and created.json() == {"id": first_id}
+    again = api.post(f"{REPO}/attestations", json={"bundle": sigstore_bundle(("model.tar.gz", b"model"))}).json()["id"]
+    assert again != first_id
+
+    model = api.get(f"{REPO}/attestations/{digest_of(b'model')}").json()["attestations"]
+    assert [item["bundle"] for item in model] == [bundle, sigstore_bundle(("model.tar.gz", b"model"))]
+    assert model[0]["repository_id"] == api.get(REPO).json()["id"]
+    assert len(api.get(f"{REPO}/attestations/{digest_of(b'report')}").json()["attestations"]) == 1
+    assert api.get(f"{REPO}/attestations/{digest_of(b'other')}").status_code == 404
+
+    [first, second] = gh.attestations
+    assert first["id"] == first_id and second["id"] == again
+    assert first["subjects"] == [
+        {"name": "model.tar.gz", "digest": digest_of(b"model")},
+        {"name": "report.md", "digest": digest_of(b"report")},
+    ]
+    assert (first["predicate_type"], first["login"], first["bundle"]) == ("https://slsa.dev/provenance/v1", "github-actions[bot]", bundle)
+
+    with client(gh, gh.token_for(permissions={"attestations": "read", "id-token": "write"})) as reader:
+        refused = reader.post(f"{REPO}/attestations", json={"bundle": bundle})
+        assert_not_accessible(refused, "repos/attestations#create-an-attestation")
+    assert len(gh.attestations) == 2
+
+
+USER_PRIVATE = "Feature not available for user-owned private repositories. To enable this feature, please make this repository public."
+ORG_PRIVATE = (
+    "Feature not available for the acme organization. "
+    "To enable this feature, please upgrade the billing plan, or make this repository public."
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ({}, None),  # public, personal, free: attestations on every current plan
+        ({"owner_type": "Organization"}, None),
+        ({"visibility": "private"}, USER_PRIVATE),
+        ({"visibility": "private", "plan": "pro"}, USER_PRIVATE),  # no personal plan has them for private repositories
+        ({"visibility": "private", "owner_type": "Organization"}, ORG_PRIVATE),
+        ({"visibility": "private", "owner_type": "Organization", "plan": "team"}, ORG_PRIVATE),
+        ({"visibility": "private", "owner_type": "Organization", "plan": "enterprise_cloud"}, None),
+        ({"visibility": "internal", "owner_type": "Organization", "plan": "enterprise_cloud"}, None),
+    ],
+)
+def test_attestations_need_a_public_repository_or_enterprise_cloud(settings: dict, refusal: str | None) -> None:
+    with GitHubDouble(**settings) as gh, client(gh, gh.token) as api:
+        answer = api.post(f"{REPO}/attestations", json={"bundle": sigstore_bundle(("model.tar.gz", b"model"))})
+        if refusal is None:
+            assert answer.status_code == 201
+            assert [attestation["subjects"][0]["digest"] for attestation in gh.attestations] == [digest_of(b"model")]
+        else:
+            assert answer.status_code == 422
+            docs = "https://docs.github.com/rest/repos/attestations#create-an-attestation"
+            assert answer.json() == {"message": refusal, "documentation_url": docs, "status": "422"}
+            # The plan is checked before the bundle is read: a broken one gets the same answer.
+            assert api.post(f"{REPO}/attestations", json={"bundle": {"mediaType": "x"}}).json()["message"] == refusal
+            assert gh.attestations == []
+            assert api.get(f"{REPO}/attestations/{digest_of(b'model')}").status_code == 404
+        assert gh.violations == []
+
+
+def test_a_bundle_without_an_in_toto_statement_is_refused(gh: GitHubDouble, api: httpx.Client) -> None:
+    good = sigstore_bundle(("model.tar.gz", b"model"))
+    envelope = good["dsseEnvelope"]
+
+    def encoded(statement: dict) -> str:
+        return base64.b64encode(json.dumps(statement).encode()).decode()
+
+    broken = [
+        {**good, "mediaType": "application/json"},
+        {**good, "dsseEnvelope": {**envelope, "payloadType": "text/plain"}},
+        {**good, "dsseEnvelope": {**envelope, "payload": "not base64!"}},
+        {**good, "dsseEnvelope": {**envelope, "payload": encoded({"_type": "something else", "subject": []})}},
+        {**good, "dsseEnvelope": {**envelope, "payload": encoded({"_type": "https://in-toto.io/Statement/v1", "subject": []})}},
+        {
+            **good,
+            "dsseEnvelope": {
+                **envelope,
+                "payload": encoded({"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "m", "digest": {"sha1": "ab" * 20}}]}),
+            },
+        },
+    ]
+    for bundle in broken:
+        answer = api.post(f"{REPO}/attestations", json={"bundle": bundle})
+        assert answer.status_code == 400, bundle
+        assert answer.json()["message"].startswith("Invalid bundle: ")
+    missing = api.post(f"{REPO}/attestations", json={})
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [{"resource": "Attestation", "code": "missing_field", "field": "bundle"}]
+    assert [problem.split(": ", 1)[1] for problem in take_violations(gh)] == ["request body: $: 'bundle' is a required property"]
+    assert gh.attestations == []

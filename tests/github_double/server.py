@@ -30,6 +30,14 @@ Where a client could go wrong, it is as strict as GitHub:
   (``token_for(login="octocat", permissions="write-all")``) reaches them. Tests may also set the attributes.
   Anonymous calls get 401 ``Requires authentication`` on a public repository and 404 on a private or internal one
   (GitHub hides what a caller cannot see).
+- Artifact attestations: ``POST .../attestations`` (what actions/attest-build-provenance calls, ``attestations:
+  write``) stores a Sigstore bundle under the sha256 digests of its in-toto statement's subjects (the DSSE
+  envelope's base64 payload), which ``GET .../attestations/{subject_digest}`` then lists; answers 201 ``{"id": N}``
+  and records it in :attr:`GitHubDouble.attestations`. As documented ("available for public repositories on all
+  current plans; private or internal ones need GitHub Enterprise Cloud"), a private or internal repository
+  without ``plan="enterprise_cloud"`` gets 422 with GitHub's own message (user-owned: ``Feature not available for
+  user-owned private repositories. ...``; organization-owned: ``Feature not available for the <org>
+  organization. ...``), before the bundle is read. :meth:`GitHubDouble.add_attestation` seeds one instead.
 - Identities and permissions. :attr:`GitHubDouble.token` is GITHUB_TOKEN with every permission;
   :meth:`GitHubDouble.token_for` makes a token for any login with the permissions of a workflow job's
   ``permissions:`` block, :meth:`GitHubDouble.fork_token` a fork pull request's read-only one. Every route
@@ -92,7 +100,7 @@ expect, while GitHub's default for repositories created since February 2023 is `
 token then reads contents and packages only); a setting changed later applies to tokens issued from then on,
 as GitHub's applies to jobs started from then on; a person's token has the permissions ``token_for`` gives it,
 whatever the person's role in the repository; the organization-level setting that can force the repository's off
-is not modelled.
+is not modelled. Attestation bundles are never verified (no Sigstore offline): only their statement is read.
 """
 
 from __future__ import annotations
@@ -573,6 +581,7 @@ class GitHubDouble:
         self._deployments: dict[int, _Deployment] = {}
         self._commit_statuses: dict[str, dict[str, str]] = {}  # sha → context → latest state
         self._attestations: dict[str, list[dict[str, Any]]] = {}  # "sha256:<hex>" → attestations of that subject
+        self._posted_attestations: list[dict[str, Any]] = []  # what POST .../attestations stored, oldest first
         self._tags_of_immutable_releases: set[str] = set()  # never reusable, even once the release is deleted
         # GITHUB_TOKEN as a workflow without a `permissions:` block gets it: all write under the permissive default.
         self.token = self._issue_token(ACTIONS_BOT, self._default_job_permissions(), token)
@@ -973,6 +982,14 @@ class GitHubDouble:
                     "predicate_type": predicate_type,
                 }
             )
+
+    @property
+    def attestations(self) -> list[dict[str, Any]]:
+        """What ``POST /repos/{owner}/{repo}/attestations`` stored, oldest first (seeded ones are not listed): each
+        with its ``id``, ``subjects`` (``name``, ``digest`` as ``sha256:<hex>``), ``predicate_type``, the ``bundle``
+        as posted, the ``login`` that posted it and ``created_at``."""
+        with self._lock:
+            return copy.deepcopy(self._posted_attestations)
 
     def fail_next(
         self,
@@ -3019,6 +3036,55 @@ class GitHubDouble:
             queue += self._commits[current].parents
         return list(seen)
 
+    # Endpoints: attestations (storing them)
+
+    def _refuse_attestations_by_plan(self, request: _Request) -> None:
+        """Artifact attestations need a public repository, or Enterprise Cloud for a private or internal one.
+
+        422 with GitHub's messages (user-owned: actions/attest issues and many workflow logs; organization-owned:
+        a probe with ``gh api`` quoted in a public report, ``{"message": ..., "status": "422"}``), checked before the
+        bundle is looked at, as that report observed.
+        """
+        if self.visibility == "public" or self.plan == "enterprise_cloud":
+            return
+        if self.owner_type == "Organization":
+            message = (
+                f"Feature not available for the {self.owner} organization. "
+                "To enable this feature, please upgrade the billing plan, or make this repository public."
+            )
+        else:
+            message = "Feature not available for user-owned private repositories. "
+            message += "To enable this feature, please make this repository public."
+        raise GitHubApiError(422, message, documentation_url=request.documentation_url)
+
+    @_route("POST", "/repos/{owner}/{repo}/attestations", needs=("attestations", "write"))
+    def _create_attestation(self, request: _Request) -> _Reply:
+        self._refuse_attestations_by_plan(request)
+        body = request.fields("Attestation", required={"bundle": dict})
+        subjects, predicate_type = _attestation_statement(body["bundle"], request.documentation_url)
+        attestation_id = next(self._ids["attestation"])
+        self._posted_attestations.append(
+            {
+                "id": attestation_id,
+                "subjects": subjects,
+                "predicate_type": predicate_type,
+                "bundle": copy.deepcopy(body["bundle"]),
+                "login": request.identity.login,
+                "created_at": self._now(),
+            }
+        )
+        for digest in dict.fromkeys(subject["digest"] for subject in subjects):
+            self._attestations.setdefault(digest, []).append(
+                {
+                    "bundle": copy.deepcopy(body["bundle"]),
+                    "repository_id": self._repo_id,
+                    "bundle_url": "",
+                    "initiator": "github-actions" if request.identity.is_github_token else "user",
+                    "predicate_type": predicate_type,
+                }
+            )
+        return _Reply(201, {"id": attestation_id})
+
     # Endpoints: repository settings (Actions > General > Workflow permissions)
 
     def _workflow_permissions_json(self) -> dict[str, Any]:
@@ -3068,6 +3134,7 @@ _ID_STARTS = {
     "workflow_run": 9_000_000_001,
     "deployment": 1_500_000_001,
     "deployment_status": 3_200_000_001,
+    "attestation": 4_000_001,
 }
 
 
@@ -3092,6 +3159,44 @@ def _check_settings(visibility: str, owner_type: str, plan: str, default_workflo
         raise ValueError("plan='pro' is a personal account's plan: organizations have free, team or enterprise_cloud")
     if visibility == "internal" and owner_type != "Organization":
         raise ValueError("internal repositories belong to organizations: pass owner_type='Organization'")
+
+
+def _attestation_statement(bundle: dict[str, Any], documentation_url: str) -> tuple[list[dict[str, str]], str]:
+    """The subjects (name, ``sha256:<hex>``) and predicate type of a Sigstore bundle's in-toto statement.
+
+    The statement is the DSSE envelope's base64 ``payload`` (``payloadType`` ``application/vnd.in-toto+json``), as
+    actions/attest builds it. The signature and certificates are not checked (the double has no Sigstore); a bundle
+    that does not carry such a statement is refused with 400 in the double's own words.
+    """
+
+    def refuse(reason: str) -> GitHubApiError:
+        return GitHubApiError(400, f"Invalid bundle: {reason}", documentation_url=documentation_url)
+
+    media_type = bundle.get("mediaType")
+    if not isinstance(media_type, str) or not media_type.startswith("application/vnd.dev.sigstore.bundle"):
+        raise refuse("mediaType is not a Sigstore bundle's")
+    envelope = bundle.get("dsseEnvelope")
+    if not isinstance(envelope, dict) or envelope.get("payloadType") != "application/vnd.in-toto+json":
+        raise refuse("dsseEnvelope must carry an in-toto statement (payloadType application/vnd.in-toto+json)")
+    try:
+        statement = json.loads(base64.b64decode(str(envelope.get("payload", "")), validate=True))
+    except ValueError as error:
+        raise refuse("dsseEnvelope.payload is not base64 JSON") from error
+    if not isinstance(statement, dict) or not str(statement.get("_type", "")).startswith("https://in-toto.io/Statement/"):
+        raise refuse("the payload is not an in-toto statement")
+    raw_subjects = statement.get("subject")
+    subjects = []
+    for subject in raw_subjects if isinstance(raw_subjects, list) else []:
+        digest = subject.get("digest", {}).get("sha256") if isinstance(subject, dict) and isinstance(subject.get("digest"), dict) else None
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise refuse("every subject needs a sha256 digest")
+        subjects.append({"name": str(subject.get("name", "")), "digest": f"sha256:{digest}"})
+    if not subjects:
+        raise refuse("the statement has no subject")
+    predicate_type = statement.get("predicateType")
+    if not isinstance(predicate_type, str) or not predicate_type:
+        raise refuse("the statement has no predicateType")
+    return subjects, predicate_type
 
 
 def _require_sha(sha: str) -> None:
