@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -75,8 +75,9 @@ def test_release_with_tag_and_assets_round_trips_through_upload_url_and_redirect
     release = created.json()
     assert release["html_url"] == "https://github.com/acme/churn-model/releases/tag/v1.0.0"
     assert release["url"].startswith(gh.url)
-    # Uploads go to another path prefix than the API, as uploads.github.com is another host than api.github.com.
-    assert release["upload_url"] == f"{gh.url}/uploads/repos/acme/churn-model/releases/{release['id']}/assets{{?name,label}}"
+    # Uploads go to another origin than the API, as uploads.github.com is another host than api.github.com.
+    assert release["upload_url"] == f"{gh.uploads_url}/repos/acme/churn-model/releases/{release['id']}/assets{{?name,label}}"
+    assert len({urlsplit(gh.url).netloc, urlsplit(gh.uploads_url).netloc, urlsplit(gh.storage_url).netloc}) == 3
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", release["created_at"])
 
     model_bytes = bytes(range(256)) * 4
@@ -86,7 +87,7 @@ def test_release_with_tag_and_assets_round_trips_through_upload_url_and_redirect
     assert (asset["name"], asset["label"], asset["size"], asset["state"]) == ("model.pkl", "Model", len(model_bytes), "uploaded")
     assert asset["url"] == f"{gh.url}/repos/acme/churn-model/releases/assets/{asset['id']}"
     assert gh.calls[-1].content_type == "application/octet-stream"
-    assert gh.calls[-1].json is None
+    assert (gh.calls[-1].json, gh.calls[-1].host, gh.calls[-1].path) == (None, "uploads", f"{REPO}/releases/{release['id']}/assets")
     report = upload(api, release, b"# Report\n", "text/markdown", name="report.md")
     assert report.status_code == 201
     duplicate = upload(api, release, b"x", name="model.pkl")
@@ -1502,3 +1503,97 @@ def test_a_bundle_without_an_in_toto_statement_is_refused(gh: GitHubDouble, api:
     assert missing.json()["errors"] == [{"resource": "Attestation", "code": "missing_field", "field": "bundle"}]
     assert [problem.split(": ", 1)[1] for problem in take_violations(gh)] == ["request body: $: 'bundle' is a required property"]
     assert gh.attestations == []
+
+
+# Hosts: uploads on their own origin (github.com), one host with /api/v3 and /api/uploads (GitHub Enterprise Server)
+
+
+def test_uploads_are_served_by_their_own_origin_only_and_need_a_token(gh: GitHubDouble, api: httpx.Client) -> None:
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+    on_api = api.post(f"{REPO}/releases/{release['id']}/assets", params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "a/b"})
+    assert on_api.status_code == 404
+    [problem] = take_violations(gh)
+    assert "this operation is served by the uploads host (the release's upload_url), not by this one" in problem
+    on_uploads = api.get(f"{gh.uploads_url}{REPO}")  # the uploads host serves uploads, nothing else
+    assert on_uploads.status_code == 404
+    [problem] = take_violations(gh)
+    assert "this operation is served by the API's host, not by this one" in problem
+
+    target = upload_target(release)
+    anonymous = httpx.post(target, params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "application/octet-stream"})
+    assert (anonymous.status_code, anonymous.json()["message"]) == (401, "Requires authentication")
+    wrong = httpx.post(target, params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "a/b", "Authorization": "Bearer ghs_x"})
+    assert (wrong.status_code, wrong.json()["message"]) == (401, "Bad credentials")
+    assert gh.releases[0]["assets"] == []
+
+    gh.fail_next("POST", r"/assets$", status=502)  # faults reach the uploads host too
+    assert upload(api, release, b"1", name="a.bin").status_code == 502
+    assert upload(api, release, b"1", name="a.bin").status_code == 201
+    assert [(call.host, call.status) for call in gh.calls if call.method == "POST" and call.path.endswith("/assets")] == [
+        ("api", 404),
+        ("uploads", 401),
+        ("uploads", 401),
+        ("uploads", 502),
+        ("uploads", 201),
+    ]
+    assert gh.calls[-1].login == "github-actions[bot]"
+
+
+def test_an_anonymous_upload_to_a_private_repository_is_404() -> None:
+    with GitHubDouble(visibility="private") as gh, client(gh, gh.token) as api:
+        release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+        anonymous = httpx.post(upload_target(release), params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "a/b"})
+        assert (anonymous.status_code, anonymous.json()["message"]) == (404, "Not Found")
+        assert upload(api, release, b"1", name="a.bin").status_code == 201
+        assert gh.violations == []
+
+
+def test_enterprise_server_serves_api_and_uploads_under_its_prefixes_on_one_host_without_attestations() -> None:
+    with GitHubDouble(flavour="ghes") as gh, client(gh, gh.token) as api:
+        origin = gh.url.removesuffix("/api/v3")
+        assert gh.url.endswith("/api/v3") and gh.uploads_url == f"{origin}/api/uploads"
+        shown = api.get(f"{gh.url}{REPO}").json()
+        assert shown["url"] == f"{gh.url}{REPO}" and shown["html_url"] == f"{origin}/acme/churn-model"
+        assert shown["clone_url"] == f"{origin}/acme/churn-model.git"
+
+        release = api.post(f"{gh.url}{REPO}/releases", json={"tag_name": "v1"}).json()
+        assert release["upload_url"] == f"{origin}/api/uploads/repos/acme/churn-model/releases/{release['id']}/assets{{?name,label}}"
+        assert release["html_url"] == f"{origin}/acme/churn-model/releases/tag/v1"
+        asset = upload(api, release, b"model", name="model.bin").json()
+        assert asset["url"] == f"{gh.url}{REPO}/releases/assets/{asset['id']}"
+        downloaded = api.get(asset["url"], headers={"Accept": "application/octet-stream"}, follow_redirects=True)
+        assert downloaded.content == b"model"
+
+        for number in range(3):
+            api.post(f"{gh.url}{REPO}/issues", json={"title": f"issue {number}"})
+        page = api.get(f"{gh.url}{REPO}/issues", params={"per_page": 1})
+        assert page.links["next"]["url"] == f"{gh.url}{REPO}/issues?per_page=1&page=2"
+        assert len(api.get(page.links["next"]["url"]).json()) == 1
+
+        gh.push_commit("main", {"confs/model.yaml": b"a: 1\n"})
+        content = api.get(f"{gh.url}{REPO}/contents/confs/model.yaml").json()
+        assert content["download_url"] == f"{origin}/acme/churn-model/raw/main/confs/model.yaml"
+
+        # No attestations on GHES: 404 before any permission is looked at
+        with client(gh, gh.token_for(permissions={})) as bare:
+            assert bare.get(f"{gh.url}{REPO}/attestations/sha256:{'ab' * 32}").status_code == 404
+        bundle = {"bundle": {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}}
+        assert api.post(f"{gh.url}{REPO}/attestations", json=bundle).status_code == 404
+        assert gh.attestations == []
+        assert gh.violations == []
+
+        assert {call.host for call in gh.calls} == {"api", "storage"}
+        assert all(call.path.startswith(("/api/v3/", "/api/uploads/")) for call in gh.calls if call.host == "api")
+
+        # The github.com paths are nothing on GHES, nor is an upload under the API's prefix
+        assert api.get(f"{origin}{REPO}").status_code == 404
+        assert upload(api, {"upload_url": f"{gh.url}{REPO}/releases/{release['id']}/assets"}, b"x", name="x").status_code == 404
+        problems = take_violations(gh)
+        assert len(problems) == 2
+        assert "not under /api/v3 or /api/uploads" in problems[0] and "served by the uploads host" in problems[1]
+
+
+def test_the_flavour_is_github_com_or_enterprise_server() -> None:
+    with pytest.raises(ValueError, match="flavour='gitlab'"):
+        GitHubDouble(flavour="gitlab")
+    assert GitHubDouble().flavour == "github.com"

@@ -73,12 +73,31 @@ Where a client could go wrong, it is as strict as GitHub:
   a person closing a pull request at a given time; a person's token (``token_for(login=...)``) does the
   same through the API.
 
-github.com has three hosts (api, uploads, objects); the double has two listeners on 127.0.0.1:
+github.com has three hosts (api.github.com, uploads.github.com, objects.githubusercontent.com); the double has a
+listener on 127.0.0.1 for each, each its own origin (its own port):
 
-- the API (``gh.url``), which also serves asset uploads under ``/uploads`` (uploads.github.com on GitHub);
-- storage (``gh.storage_url``): where asset downloads redirect to and ``browser_download_url`` points,
-  on another port so that, as on GitHub, the redirect leaves the API's origin and a client must not
-  carry the token there (a storage request with an ``Authorization`` header is a violation).
+- the API (``gh.url``, what ``GITHUB_API_URL`` is set to), which does not serve uploads (404, and a violation
+  saying where they go);
+- uploads (``gh.uploads_url``): ``POST /repos/{owner}/{repo}/releases/{release_id}/assets``, the one operation
+  the description serves from uploads.github.com, and only that; releases' ``upload_url`` points there
+  (``{uploads_url}/repos/{owner}/{repo}/releases/{id}/assets{?name,label}``). It authenticates as the API
+  does: without a token, 401 ``Requires authentication`` (404 on a private repository), as GitHub answers
+  a write without credentials (its docs list 401 for every operation that needs them; uploads.github.com has
+  also been seen answering 404 "Not Found" to an unauthenticated upload, piotrmurach/github#343, which a
+  client must treat the same). A client that sends the token only to origins it knows must learn this one
+  from ``upload_url`` or be told ``gh.uploads_url``;
+- storage (``gh.storage_url``): where asset downloads redirect to and ``browser_download_url`` points, so that,
+  as on GitHub, the redirect leaves the API's origin and a client must not carry the token there (a storage
+  request with an ``Authorization`` header is a violation).
+
+``flavour="ghes"`` is GitHub Enterprise Server instead: one host serves the API under ``/api/v3`` (``gh.url`` is
+``http://127.0.0.1:PORT/api/v3``) and uploads under ``/api/uploads`` (``gh.uploads_url``, the API's origin),
+``html_url`` and the like point at the host itself, anything outside the two prefixes is 404 (and a violation),
+and artifact attestations do not exist (404: GHES's descriptions have no attestations endpoints). Storage keeps
+a listener of its own in both flavours (GHES may serve downloads from its own host or a media subdomain; a client
+must cope with either, so the double keeps the stricter case). Every call on every listener is recorded in
+``gh.calls`` (``Call.host`` says which; ``Call.path`` is as sent, GHES prefix included) and checked against the
+description (the api.github.com one also for GHES: the operations the double serves are the same).
 
 Deliberate simplifications, each where GitHub would need a real git repository or more state than a test
 needs: unless ``known_commits_only``, any 40-hex sha names a commit (tests pass shas of projects the double
@@ -137,6 +156,10 @@ from .openapi import OpenAPISubset, default_subset
 API_VERSION = "2022-11-28"
 DOCS = "https://docs.github.com/rest"
 WEB = "https://github.com"
+FLAVOURS = ("github.com", "ghes")
+# GitHub Enterprise Server serves the REST API and asset uploads under these prefixes of its one host.
+GHES_API_PREFIX = "/api/v3"
+GHES_UPLOADS_PREFIX = "/api/uploads"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # GITHUB_TOKEN in Actions is an installation token of the github-actions app: this bot, 1000 requests an hour.
 ACTIONS_BOT = "github-actions[bot]"
@@ -224,6 +247,7 @@ class Call:
     content_type: str | None  # the request's Content-Type
     response_json: Any | None = None
     login: str | None = None  # who the token acts as; None when it authenticated no one (or on the storage host)
+    host: str = "api"  # which origin served it: "api", "uploads" (the API's own host on GHES: "api") or "storage"
 
 
 @dataclass
@@ -483,6 +507,12 @@ class _Dispatch:
 
 
 _HandlerFunction = Callable[["GitHubDouble", _Request], _Reply]
+# Operations GitHub Enterprise Server lacks (404 there): artifact attestations are a github.com feature (GHES's own
+# descriptions, e.g. ghes-3.19.json in @octokit/openapi, have no attestations paths).
+GITHUB_COM_ONLY = {
+    ("GET", "/repos/{owner}/{repo}/attestations/{subject_digest}"),
+    ("POST", "/repos/{owner}/{repo}/attestations"),
+}
 # What a token must hold for an operation: a (permission, level) pair, or one of the markers below.
 _Needs = tuple[str, str] | tuple[tuple[str, str], ...] | str
 _ROUTES: dict[tuple[str, str], _HandlerFunction] = {}
@@ -531,7 +561,13 @@ class GitHubDouble:
         plan: str = "free",
         actions_can_create_pull_requests: bool = False,
         default_workflow_permissions: str = "write",
+        flavour: str = "github.com",
     ) -> None:
+        if flavour not in FLAVOURS:
+            raise ValueError(f"flavour={flavour!r}: expected one of {', '.join(FLAVOURS)}")
+        # github.com (API, uploads and storage on three origins) or GitHub Enterprise Server (API under /api/v3 and
+        # uploads under /api/uploads of one host; no artifact attestations).
+        self.flavour = flavour
         self.owner = owner
         self.repo = repo
         self.default_branch = default_branch
@@ -598,10 +634,10 @@ class GitHubDouble:
         self.stop()
 
     def start(self) -> None:
-        """Listen on two free loopback ports (API and storage) in daemon threads."""
+        """Listen on free loopback ports in daemon threads: API, uploads and storage (GHES: API, storage)."""
         if self._servers:
             raise RuntimeError("GitHubDouble is already running")
-        for role in ("api", "storage"):
+        for role in ("api", "uploads", "storage") if self.flavour == "github.com" else ("api", "storage"):
             server = _Server(self, role)
             # A short poll interval: shutdown() waits for the serve loop to notice, and tests wait for shutdown().
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"github-double-{role}")
@@ -623,8 +659,22 @@ class GitHubDouble:
 
     @property
     def url(self) -> str:
-        """The API's base URL: what ``GITHUB_API_URL`` is set to."""
-        return self._base_url("api")
+        """The API's base URL: what ``GITHUB_API_URL`` is set to (``http://127.0.0.1:PORT/api/v3`` on GHES)."""
+        return self._base_url("api") + (GHES_API_PREFIX if self.flavour == "ghes" else "")
+
+    @property
+    def uploads_url(self) -> str:
+        """Where release assets are uploaded: its own origin on github.com (uploads.github.com there), the API's
+        host under ``/api/uploads`` on GHES. ``upload_url`` in releases starts with it; a client that may send the
+        token only to origins it was told of must be told of this one (or trust the ``upload_url`` the API gave)."""
+        if self.flavour == "ghes":
+            return self._base_url("api") + GHES_UPLOADS_PREFIX
+        return self._base_url("uploads")
+
+    @property
+    def web_url(self) -> str:
+        """Where ``html_url`` points: https://github.com, or the GHES host itself."""
+        return WEB if self.flavour == "github.com" else self._base_url("api")
 
     @property
     def storage_url(self) -> str:
@@ -1136,8 +1186,18 @@ class GitHubDouble:
         content_type = headers.get("Content-Type")
         if role == "storage":
             reply = self._serve_storage(method, path, headers)
-            self._record(Call(method, path, query, None, reply.status, content_type), [])
+            self._record(Call(method, path, query, None, reply.status, content_type, host="storage"), [])
             return reply
+        found = self._api_path(role, path)
+        if found is None:  # GHES: outside /api/v3 and /api/uploads (the web UI's paths, which the double lacks)
+            reply = _Reply(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
+            reply.headers = {**self._common_headers(headers), **reply.headers}
+            problem = (
+                f"{method} {path}: not under {GHES_API_PREFIX} or {GHES_UPLOADS_PREFIX}, where GitHub Enterprise Server serves its API"
+            )
+            self._record(Call(method, path, query, _json_or_none(body), 404, content_type, copy.deepcopy(reply.body), host=role), [problem])
+            return reply
+        api_path, uploads = found
 
         problems: list[str] = []
         request_json: Any = None
@@ -1147,15 +1207,25 @@ class GitHubDouble:
             request_json = _json_or_none(body)
             reply = self._fault_reply(fault)
         else:
-            reply, request_json, problems, login = self._serve_api(method, path, query, headers, body)
+            reply, request_json, problems, login = self._serve_api(method, api_path, path, query, headers, body, uploads=uploads)
             if fault is not None:
                 reply = self._fault_reply(fault)
         reply.headers = {**self._common_headers(headers), **reply.headers}
         if fault is not None:
             reply.headers = _override_headers(reply.headers, fault.headers)
-        problems += self._openapi.check(method, path, query, request_json, reply.status, reply.body)
-        self._record(Call(method, path, query, request_json, reply.status, content_type, copy.deepcopy(reply.body), login), problems)
+        problems += self._openapi.check(method, api_path, query, request_json, reply.status, reply.body, uploads=uploads)
+        call = Call(method, path, query, request_json, reply.status, content_type, copy.deepcopy(reply.body), login, host=role)
+        self._record(call, problems)
         return reply
+
+    def _api_path(self, role: str, path: str) -> tuple[str, bool] | None:
+        """The path below the host's API root, and whether it reached the uploads host; None outside both on GHES."""
+        if self.flavour == "github.com":
+            return path, role == "uploads"
+        for prefix, uploads in ((GHES_API_PREFIX, False), (GHES_UPLOADS_PREFIX, True)):
+            if path.startswith(prefix + "/"):
+                return path[len(prefix) :], uploads
+        return None
 
     def _record(self, call: Call, problems: list[str]) -> None:
         with self._lock:
@@ -1163,15 +1233,16 @@ class GitHubDouble:
             self.violations.extend(problems)
 
     def _serve_api(
-        self, method: str, path: str, query: dict[str, str], headers: Message, body: bytes
+        self, method: str, path: str, sent_path: str, query: dict[str, str], headers: Message, body: bytes, *, uploads: bool
     ) -> tuple[_Reply, Any, list[str], str | None]:
+        """``path`` is below the host's API root (what the description's templates match), ``sent_path`` as sent."""
         problems: list[str] = []
         request_json: Any = None
         login: str | None = None
         try:
             identity = self._authenticate(headers)
             login = identity.login
-            found = self._openapi.match(method, path)
+            found = self._openapi.match(method, path, uploads=uploads)
             if found is None:
                 raise _not_found()  # GitHub answers 404, not 405, to a known path with another method
             operation, raw_params = found
@@ -1184,9 +1255,11 @@ class GitHubDouble:
                 except ValueError as error:
                     problems.append(f"{method} {path}: request body is not valid JSON")
                     raise GitHubApiError(400, "Problems parsing JSON", documentation_url=DOCS) from error
+            if self.flavour == "ghes" and operation.key in GITHUB_COM_ONLY:
+                raise _not_found()  # not an endpoint of GitHub Enterprise Server: no permission to check
             request = _Request(
                 method,
-                path,
+                sent_path,
                 params,
                 query,
                 request_json,
@@ -1309,7 +1382,7 @@ class GitHubDouble:
 
     @property
     def _repo_web(self) -> str:
-        return f"{WEB}/{self.owner}/{self.repo}"
+        return f"{self.web_url}/{self.owner}/{self.repo}"
 
     def _user_id(self, login: str) -> int:
         if login == ACTIONS_BOT:
@@ -1331,13 +1404,13 @@ class GitHubDouble:
         """
         user_id = self._user_id(login)
         if login == ACTIONS_BOT:
-            kind, node, html = "Bot", "MDM6Qm90NDE4OTgyODI=", f"{WEB}/apps/github-actions"
+            kind, node, html = "Bot", "MDM6Qm90NDE4OTgyODI=", f"{self.web_url}/apps/github-actions"
         elif login.endswith("[bot]"):
-            kind, node, html = "Bot", self._node_id("BOT", user_id), f"{WEB}/apps/{login.removesuffix('[bot]')}"
+            kind, node, html = "Bot", self._node_id("BOT", user_id), f"{self.web_url}/apps/{login.removesuffix('[bot]')}"
         elif login == self.owner and self.owner_type == "Organization":
-            kind, node, html = "Organization", self._node_id("O", user_id), f"{WEB}/{login}"
+            kind, node, html = "Organization", self._node_id("O", user_id), f"{self.web_url}/{login}"
         else:
-            kind, node, html = "User", self._node_id("U", user_id), f"{WEB}/{login}"
+            kind, node, html = "User", self._node_id("U", user_id), f"{self.web_url}/{login}"
         api = f"{self.url}/users/{quote(login)}"
         return {
             "login": login,
@@ -1393,7 +1466,7 @@ class GitHubDouble:
             "git_commits_url": f"{api}/git/commits{{/sha}}",
             "git_refs_url": f"{api}/git/refs{{/sha}}",
             "git_tags_url": f"{api}/git/tags{{/sha}}",
-            "git_url": f"git://github.com/{self.full_name}.git",
+            "git_url": f"git://{urlsplit(web).netloc}/{self.full_name}.git",
             "issue_comment_url": f"{api}/issues/comments{{/number}}",
             "issue_events_url": f"{api}/issues/events{{/number}}",
             "issues_url": f"{api}/issues{{/number}}",
@@ -1405,7 +1478,7 @@ class GitHubDouble:
             "notifications_url": f"{api}/notifications{{?since,all,participating}}",
             "pulls_url": f"{api}/pulls{{/number}}",
             "releases_url": f"{api}/releases{{/id}}",
-            "ssh_url": f"git@github.com:{self.full_name}.git",
+            "ssh_url": f"git@{urlsplit(web).hostname}:{self.full_name}.git",
             "stargazers_url": f"{api}/stargazers",
             "statuses_url": f"{api}/statuses/{{sha}}",
             "subscribers_url": f"{api}/subscribers",
@@ -1492,7 +1565,7 @@ class GitHubDouble:
         return {
             "url": api,
             "assets_url": f"{api}/assets",
-            "upload_url": f"{self.url}/uploads/repos/{self.owner}/{self.repo}/releases/{release.id}/assets{{?name,label}}",
+            "upload_url": f"{self.uploads_url}/repos/{self.owner}/{self.repo}/releases/{release.id}/assets{{?name,label}}",
             "html_url": f"{self._repo_web}/releases/tag/{quote(tag_path)}",
             "id": release.id,
             "author": self._user_json(release.author),
@@ -1789,7 +1862,7 @@ class GitHubDouble:
             "url": api,
             "git_url": git,
             "html_url": html,
-            "download_url": None if kind == "dir" else f"https://raw.githubusercontent.com/{self.full_name}/{quote(ref)}/{quote(path)}",
+            "download_url": None if kind == "dir" else self._raw_url(ref, path),
             "_links": {"self": api, "git": git, "html": html},
         }
         if kind == "symlink":
@@ -1801,6 +1874,12 @@ class GitHubDouble:
             else:
                 shown.update(content=_base64_lines(content), encoding="base64")
         return shown
+
+    def _raw_url(self, ref: str, path: str) -> str:
+        """A file's raw download: raw.githubusercontent.com on github.com, the host's ``/raw/`` path on GHES."""
+        if self.flavour == "github.com":
+            return f"https://raw.githubusercontent.com/{self.full_name}/{quote(ref)}/{quote(path)}"
+        return f"{self._repo_web}/raw/{quote(ref)}/{quote(path)}"
 
     # Helpers for handlers: git objects and refs
 
@@ -1882,8 +1961,8 @@ class GitHubDouble:
         last = max(math.ceil(len(items) / per_page), 1)
         links = []
 
-        def link(number: int, rel: str) -> str:
-            return f'<{self.url}{request.path}?{urlencode({**request.query, "page": str(number)})}>; rel="{rel}"'
+        def link(number: int, rel: str) -> str:  # request.path is as sent: below the origin, prefix included
+            return f'<{self._base_url("api")}{request.path}?{urlencode({**request.query, "page": str(number)})}>; rel="{rel}"'
 
         if page > 1:
             links.append(link(page - 1, "prev"))
