@@ -1597,3 +1597,156 @@ def test_the_flavour_is_github_com_or_enterprise_server() -> None:
     with pytest.raises(ValueError, match="flavour='gitlab'"):
         GitHubDouble(flavour="gitlab")
     assert GitHubDouble().flavour == "github.com"
+
+
+# Who may say what: collaborators, members, author associations, issue events
+
+
+def permission_of(api: httpx.Client, login: str) -> tuple[int, dict]:
+    answer = api.get(f"{REPO}/collaborators/{login}/permission")
+    return answer.status_code, answer.json()
+
+
+def test_author_association_follows_the_authors_standing_in_the_repository(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_collaborator("bob")
+    gh.push_commit("main", {"data/fix.csv": b"1\n"}, "carol")  # carol has a commit on the default branch
+    gh.push_commit("feature", {"data/other.csv": b"1\n"}, "frank")  # frank only on another branch
+    numbers = {login: gh.add_issue(f"by {login}", user=login)["number"] for login in ("acme", "bob", "carol", "frank", "dave")}
+    gh.add_comment(numbers["dave"], "me too", login="bob")
+    api.post(f"{REPO}/issues/{numbers['dave']}/comments", json={"body": "bot"})
+    pull = gh.add_pull(head_ref="bobs", user="bob")
+
+    shown = {issue["user"]["login"]: issue["author_association"] for issue in api.get(f"{REPO}/issues", params={"state": "all"}).json()}
+    assert shown == {"acme": "OWNER", "bob": "COLLABORATOR", "carol": "CONTRIBUTOR", "frank": "NONE", "dave": "NONE"}
+    comments = api.get(f"{REPO}/issues/{numbers['dave']}/comments").json()
+    assert [(c["user"]["login"], c["author_association"]) for c in comments] == [("bob", "COLLABORATOR"), ("github-actions[bot]", "NONE")]
+    assert api.get(f"{REPO}/pulls/{pull['number']}").json()["author_association"] == "COLLABORATOR"
+
+    gh.add_collaborator("dave")  # computed when shown: dave's earlier issue now says so too
+    assert api.get(f"{REPO}/issues/{numbers['dave']}").json()["author_association"] == "COLLABORATOR"
+
+
+def test_organization_members_show_as_members_whatever_else_they_are() -> None:
+    with GitHubDouble(owner_type="Organization", plan="team") as gh, client(gh, gh.token) as api:
+        gh.add_member("erin")
+        gh.add_member("olga", role="owner")
+        gh.add_member("mia")
+        gh.add_collaborator("mia", "maintain")
+        gh.add_collaborator("otto", "triage")  # an outside collaborator
+        for login in ("erin", "olga", "mia", "otto", "nobody"):
+            gh.add_issue(f"by {login}", user=login)
+        shown = {issue["user"]["login"]: issue["author_association"] for issue in api.get(f"{REPO}/issues").json()}
+        assert shown == {"erin": "MEMBER", "olga": "MEMBER", "mia": "MEMBER", "otto": "COLLABORATOR", "nobody": "NONE"}
+        assert gh.violations == []
+
+
+def test_the_permission_endpoint_maps_roles_to_base_permissions() -> None:
+    with GitHubDouble(visibility="private", owner_type="Organization", plan="team") as gh, client(gh, gh.token) as api:
+        for role in ("read", "triage", "write", "maintain", "admin"):
+            gh.add_collaborator(f"{role}-person", role)
+        gh.add_member("erin")
+        gh.add_member("olga", role="owner")
+        gh.add_user("zed")
+        expected = {
+            "read-person": ("read", "read"),
+            "triage-person": ("read", "triage"),  # triage maps to read
+            "write-person": ("write", "write"),
+            "maintain-person": ("write", "maintain"),  # maintain maps to write
+            "admin-person": ("admin", "admin"),
+            "erin": ("read", "read"),  # the organization's base permission
+            "olga": ("admin", "admin"),  # an organization owner
+            "zed": ("none", ""),  # an account without access to the private repository
+        }
+        for login, (permission, role_name) in expected.items():
+            status, body = permission_of(api, login)
+            assert (status, body["permission"], body["role_name"], body["user"]["login"]) == (200, permission, role_name, login)
+            assert body["user"]["role_name"] == role_name
+        assert permission_of(api, "maintain-person")[1]["user"]["permissions"] == {
+            "pull": True,
+            "triage": True,
+            "push": True,
+            "maintain": True,
+            "admin": False,
+        }
+        assert permission_of(api, "never-seen")[0] == 404  # an account the double does not know
+        assert permission_of(api, "acme")[0] == 404  # the organization is not a user
+        assert gh.violations == []
+
+
+def test_the_permission_endpoint_on_a_personal_public_repository_and_who_may_ask(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_collaborator("bob")
+    gh.add_user("zed")
+    assert [permission_of(api, login)[1]["permission"] for login in ("acme", "bob", "zed")] == ["admin", "write", "read"]
+    assert permission_of(api, "zed")[1]["role_name"] == "read"  # anyone reads a public repository
+    with client(gh, gh.token_for(permissions={})) as metadata_only:  # an app's token needs metadata only
+        assert permission_of(metadata_only, "bob")[0] == 200
+    with client(gh, gh.token_for(login="zed")) as outsider:  # a person needs push access
+        status, body = permission_of(outsider, "bob")
+        assert (status, body["message"]) == (403, "Must have push access to view collaborator permission.")
+    with client(gh, gh.token_for(login="bob")) as collaborator, client(gh, gh.token_for(login="acme")) as owner:
+        assert permission_of(collaborator, "zed")[0] == permission_of(owner, "zed")[0] == 200
+
+    with pytest.raises(ValueError, match="one role, write"):
+        gh.add_collaborator("carol", "admin")
+    with pytest.raises(ValueError, match="only an organization has members"):
+        gh.add_member("carol")
+    with pytest.raises(ValueError, match="cannot be a collaborator"):
+        gh.add_collaborator("acme")
+    with pytest.raises(ValueError, match="cannot be a collaborator"):
+        gh.add_collaborator("renovate[bot]")
+    with pytest.raises(ValueError, match="role='owner'"):
+        GitHubDouble(owner_type="Organization").add_collaborator("carol", "owner")
+
+
+def labelled(events: list[dict]) -> list[tuple[str, str, str]]:
+    return [(event["event"], event["label"]["name"], event["actor"]["login"]) for event in events]
+
+
+def test_issue_events_record_who_labelled_what_and_when(gh: GitHubDouble, api: httpx.Client) -> None:
+    opened = api.post(f"{REPO}/issues", json={"title": "Drift", "labels": ["drift", "monitoring"]}).json()
+    number = opened["number"]
+    gh.label_issue(number, "incident", by="alice", at="2025-07-01T09:00:00Z")
+    with client(gh, gh.token_for(login="bob")) as bob:
+        assert bob.post(f"{REPO}/issues/{number}/labels", json={"labels": ["Incident", "triaged"]}).status_code == 200
+    assert api.patch(f"{REPO}/issues/{number}", json={"labels": ["incident", "triaged"]}).status_code == 200
+    gh.unlabel_issue(number, "incident", by="alice")
+
+    events = api.get(f"{REPO}/issues/{number}/events").json()
+    assert labelled(events) == [
+        ("labeled", "drift", "github-actions[bot]"),
+        ("labeled", "monitoring", "github-actions[bot]"),
+        ("labeled", "incident", "alice"),
+        ("labeled", "triaged", "bob"),  # "Incident" was there already, whatever its case
+        ("unlabeled", "drift", "github-actions[bot]"),
+        ("unlabeled", "monitoring", "github-actions[bot]"),
+        ("unlabeled", "incident", "alice"),
+    ]
+    assert events[2]["created_at"] == "2025-07-01T09:00:00Z" and events[2]["label"]["color"] == "ededed"
+    assert events[0]["actor"]["type"] == "Bot" and events[2]["actor"]["type"] == "User"
+    assert len({event["id"] for event in events}) == 7 and all(event["commit_id"] is None for event in events)
+    assert gh.issue_events(number) == events
+    assert [label["name"] for label in api.get(f"{REPO}/issues/{number}").json()["labels"]] == ["triaged"]
+
+    seeded = gh.add_issue("Outage", labels=["incident"], user="carol", created_at="2025-06-01T00:00:00Z")
+    assert [(e["event"], e["label"]["name"], e["actor"]["login"], e["created_at"]) for e in gh.issue_events(seeded["number"])] == [
+        ("labeled", "incident", "carol", "2025-06-01T00:00:00Z")
+    ]
+    assert api.get(f"{REPO}/issues/999/events").status_code == 404
+    with pytest.raises(ValueError, match="no label 'drift'"):
+        gh.unlabel_issue(number, "drift")
+    with pytest.raises(ValueError, match="no issue or pull request #999"):
+        gh.label_issue(999, "x")
+
+
+def test_issue_events_paginate_and_follow_the_issue_or_pull_request_permissions(gh: GitHubDouble, api: httpx.Client) -> None:
+    pull = gh.add_pull(head_ref="feat")
+    for index in range(35):
+        gh.label_issue(pull["number"], f"label-{index}", by="alice")
+    first = api.get(f"{REPO}/issues/{pull['number']}/events")
+    assert len(first.json()) == 30 and set(first.links) == {"next", "last"}
+    rest = api.get(first.links["next"]["url"]).json()
+    assert [event["label"]["name"] for event in rest] == [f"label-{index}" for index in range(30, 35)]
+    with client(gh, gh.token_for(permissions={"pull-requests": "read"})) as pulls_reader:
+        assert pulls_reader.get(f"{REPO}/issues/{pull['number']}/events").status_code == 200
+    with client(gh, gh.token_for(permissions={"contents": "read"})) as neither:
+        assert_not_accessible(neither.get(f"{REPO}/issues/{pull['number']}/events"), "issues/events#list-issue-events")

@@ -83,6 +83,9 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/repos/{owner}/{repo}/attestations/{subject_digest}"),
     ("post", "/repos/{owner}/{repo}/attestations"),
     ("post", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"),
+    # Who may say what: collaborators' permissions, issue events
+    ("get", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
+    ("get", "/repos/{owner}/{repo}/issues/{issue_number}/events"),
     # Repository settings: Actions workflow permissions
     ("get", "/repos/{owner}/{repo}/actions/permissions/workflow"),
     ("put", "/repos/{owner}/{repo}/actions/permissions/workflow"),

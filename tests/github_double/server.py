@@ -38,6 +38,20 @@ Where a client could go wrong, it is as strict as GitHub:
   without ``plan="enterprise_cloud"`` gets 422 with GitHub's own message (user-owned: ``Feature not available for
   user-owned private repositories. ...``; organization-owned: ``Feature not available for the <org>
   organization. ...``), before the bundle is read. :meth:`GitHubDouble.add_attestation` seeds one instead.
+- Who may say what (to count only trusted people's incidents): :meth:`GitHubDouble.add_collaborator` (GitHub's
+  roles read, triage, write, maintain, admin; write only on a personal repository, which has one collaborator
+  role) and :meth:`GitHubDouble.add_member` (the owning organization's members read its repositories, its owners
+  administer them). Issues, pull requests and comments carry ``author_association`` as GitHub computes it: OWNER,
+  MEMBER, COLLABORATOR, CONTRIBUTOR (a commit on the default branch), else NONE.
+  ``GET .../collaborators/{username}/permission`` answers ``permission`` (admin, write, read, none: maintain maps
+  to write, triage to read, as documented), ``role_name`` and ``user``; someone with no role reads a public
+  repository (``read``) and nothing of a private one (``none``); an account the double does not know (see
+  :meth:`GitHubDouble.add_user`) is 404; a person asking needs push access (403 ``Must have push access to view
+  collaborator permission.``), an app's token only metadata. ``GET .../issues/{issue_number}/events`` lists
+  ``labeled``/``unlabeled`` events (actor, label, time), oldest first and paginated: recorded when labels come
+  with a new issue, through ``POST .../labels`` or a ``PATCH`` of the labels, and when a person labels one
+  (:meth:`GitHubDouble.label_issue`, :meth:`GitHubDouble.unlabel_issue`); seeded issues' labels count as added
+  by their author when opened.
 - Identities and permissions. :attr:`GitHubDouble.token` is GITHUB_TOKEN with every permission;
   :meth:`GitHubDouble.token_for` makes a token for any login with the permissions of a workflow job's
   ``permissions:`` block, :meth:`GitHubDouble.fork_token` a fork pull request's read-only one. Every route
@@ -118,8 +132,15 @@ hour), answer 401 here (the project's client always sends a token); ``default_wo
 expect, while GitHub's default for repositories created since February 2023 is ``read`` (pass it to get that: the
 token then reads contents and packages only); a setting changed later applies to tokens issued from then on,
 as GitHub's applies to jobs started from then on; a person's token has the permissions ``token_for`` gives it,
-whatever the person's role in the repository; the organization-level setting that can force the repository's off
-is not modelled. Attestation bundles are never verified (no Sigstore offline): only their statement is read.
+whatever the person's role in the repository (only the permission endpoint looks at the caller's role); the
+organization-level setting that can force the repository's off is not modelled.
+
+Simplifications of attestations and people: attestation bundles are never verified (no Sigstore offline), only
+their statement is read, and a bundle without one gets 400 in the double's words. Issue events are label events
+only (no closed, assigned, referenced ...), their ``performed_via_github_app`` always null. FIRST_TIMER and
+FIRST_TIME_CONTRIBUTOR associations, teams, custom roles and enterprise members are not modelled, and the
+organization's base permission is fixed at read. A private repository's answer for someone without a role
+(``none``, ``role_name`` ``""``) follows apps' answers seen in public code: GitHub's docs are silent on it.
 """
 
 from __future__ import annotations
@@ -219,6 +240,14 @@ ACCESS_DENIED_MESSAGE = "Resource not accessible by integration"
 # requests" is off (403; peter-evans/create-pull-request#1175 and #3979, googleapis/release-please-action#767).
 ACTIONS_MAY_NOT_CREATE_PULLS_MESSAGE = "GitHub Actions is not permitted to create or approve pull requests."
 VISIBILITIES = ("public", "private", "internal")
+# A repository's roles, weakest first ("Repository roles for an organization"); the permission endpoint's legacy
+# `permission` maps maintain to write and triage to read. Personal repositories have one collaborator role: write.
+ROLES = ("read", "triage", "write", "maintain", "admin")
+ROLE_PERMISSION = {"read": "read", "triage": "read", "write": "write", "maintain": "write", "admin": "admin"}
+ORGANIZATION_ROLES = ("member", "owner")
+# What an organization's members get on its repositories without another grant: the default base permission.
+ORGANIZATION_BASE_ROLE = "read"
+PUSH_ACCESS_MESSAGE = "Must have push access to view collaborator permission."  # 403 to a person (yegor256/rultor#1407)
 OWNER_TYPES = ("User", "Organization")
 PLANS = ("free", "pro", "team", "enterprise_cloud")
 # Body limits, from GitHub's 422 answers: 65536 characters for issues, pull requests and comments
@@ -485,6 +514,19 @@ class _Label:
 
 
 @dataclass
+class _IssueEvent:
+    """What happened to an issue or pull request, as its events list shows it (labeled and unlabeled here)."""
+
+    id: int
+    issue_number: int
+    event: str
+    actor: str
+    created_at: str
+    label_name: str
+    label_color: str
+
+
+@dataclass
 class _Workflow:
     """A workflow file of the repository, as far as dispatching it goes."""
 
@@ -618,6 +660,10 @@ class GitHubDouble:
         self._commit_statuses: dict[str, dict[str, str]] = {}  # sha → context → latest state
         self._attestations: dict[str, list[dict[str, Any]]] = {}  # "sha256:<hex>" → attestations of that subject
         self._posted_attestations: list[dict[str, Any]] = []  # what POST .../attestations stored, oldest first
+        self._collaborators: dict[str, str] = {}  # login in lower case → role (ROLES)
+        self._members: dict[str, str] = {}  # the owning organization's members: login in lower case → member/owner
+        self._users: set[str] = set()  # logins known to exist (GitHub accounts), in lower case
+        self._issue_events: list[_IssueEvent] = []
         self._tags_of_immutable_releases: set[str] = set()  # never reusable, even once the release is deleted
         # GITHUB_TOKEN as a workflow without a `permissions:` block gets it: all write under the permissive default.
         self.token = self._issue_token(ACTIONS_BOT, self._default_job_permissions(), token)
@@ -739,6 +785,7 @@ class GitHubDouble:
             if token in self._tokens:
                 raise ValueError("token already issued")
             self._tokens[token] = _Identity(login, permissions)
+            self._users.add(login.lower())
         return token
 
     # Seeding and fault injection
@@ -972,8 +1019,6 @@ class GitHubDouble:
             self._next_number += 1
             created = _iso(created_at) if isinstance(created_at, datetime) else created_at or self._now()
             closed = _iso(closed_at) if isinstance(closed_at, datetime) else closed_at
-            for name in labels or []:
-                self._label_named(name, create=True)
             issue = _Issue(
                 number=number,
                 id=next(self._ids["issue"]),
@@ -982,13 +1027,14 @@ class GitHubDouble:
                 user=user,
                 state="closed" if closed else "open",
                 state_reason="completed" if closed else None,
-                labels=list(labels or []),
+                labels=[],
                 created_at=created,
                 updated_at=closed or created,
                 closed_at=closed,
                 closed_by=user if closed else None,
             )
             self._issues[number] = issue
+            self._set_labels(issue, list(labels or []), user, created)  # labelled by its author as it was opened
             return self._issue_json(issue)
 
     def add_comment(
@@ -1005,6 +1051,71 @@ class GitHubDouble:
             )
             self._comments[comment.id] = comment
             return self._comment_json(comment)
+
+    # People: collaborators, organization members, labels a person adds
+
+    def add_user(self, login: str) -> None:
+        """Make ``login`` a GitHub account the double knows (it knows every login it has issued a token for or seen
+        author something, and collaborators and members); ``collaborators/{username}/permission`` is 404 for others."""
+        if not login or "/" in login:
+            raise ValueError(f"{login!r} is not a GitHub login")
+        with self._lock:
+            self._users.add(login.lower())
+
+    def add_collaborator(self, login: str, role: str = "write") -> None:
+        """``login`` becomes a collaborator with ``role`` (:data:`ROLES`), invitation accepted.
+
+        A personal repository has one collaborator role, which can push: ``write`` only (GitHub's API takes a
+        permission for organizations' repositories only). Their issues and comments show ``COLLABORATOR``.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role={role!r}: expected one of {', '.join(ROLES)}")
+        if self.owner_type == "User" and role != "write":
+            raise ValueError(f"a personal repository's collaborators have one role, write (not {role!r}): use owner_type='Organization'")
+        if login.lower() == self.owner.lower() or login.endswith("[bot]"):
+            raise ValueError(f"{login!r} cannot be a collaborator: the owner owns the repository, apps are installed")
+        self.add_user(login)
+        with self._lock:
+            self._collaborators[login.lower()] = role
+
+    def add_member(self, login: str, role: str = "member") -> None:
+        """``login`` joins the organization that owns the repository (``member`` or ``owner``).
+
+        Members read its repositories (the default base permission, :data:`ORGANIZATION_BASE_ROLE`), owners
+        administer them; both show ``MEMBER`` on issues and comments.
+        """
+        if self.owner_type != "Organization":
+            raise ValueError("only an organization has members: use owner_type='Organization'")
+        if role not in ORGANIZATION_ROLES:
+            raise ValueError(f"role={role!r}: expected one of {', '.join(ORGANIZATION_ROLES)}")
+        self.add_user(login)
+        with self._lock:
+            self._members[login.lower()] = role
+
+    def label_issue(self, number: int, label: str, *, by: str = "octocat", at: str | datetime | None = None) -> None:
+        """A person (``by``) adds ``label`` to issue or pull request ``number`` at ``at`` (default: now), as in the web
+        UI: the label is created when missing and a ``labeled`` event records who added it."""
+        with self._lock:
+            issue = self._issue_for_seeding(number)
+            when = _iso(at) if isinstance(at, datetime) else at or self._now()
+            self._set_labels(issue, [*issue.labels, label], by, when)
+            issue.updated_at = max(issue.updated_at, when)
+
+    def unlabel_issue(self, number: int, label: str, *, by: str = "octocat", at: str | datetime | None = None) -> None:
+        """A person (``by``) removes ``label`` from issue or pull request ``number`` (an ``unlabeled`` event)."""
+        with self._lock:
+            issue = self._issue_for_seeding(number)
+            when = _iso(at) if isinstance(at, datetime) else at or self._now()
+            if label.lower() not in {name.lower() for name in issue.labels}:
+                raise ValueError(f"#{number} has no label {label!r}")
+            self._set_labels(issue, [name for name in issue.labels if name.lower() != label.lower()], by, when)
+            issue.updated_at = max(issue.updated_at, when)
+
+    def _issue_for_seeding(self, number: int) -> _Issue:
+        issue = self._issues.get(number)
+        if issue is None:
+            raise ValueError(f"no issue or pull request #{number}: seed it first (add_issue, add_pull)")
+        return issue
 
     def add_commit_status(self, sha: str, context: str, state: str = "success") -> None:
         """Seed a commit status (as CI reports them), which deployments check: see ``required_contexts``."""
@@ -1040,6 +1151,11 @@ class GitHubDouble:
         as posted, the ``login`` that posted it and ``created_at``."""
         with self._lock:
             return copy.deepcopy(self._posted_attestations)
+
+    def issue_events(self, number: int) -> list[dict[str, Any]]:
+        """The events of issue or pull request ``number``, oldest first, as ``GET .../issues/{number}/events`` lists them."""
+        with self._lock:
+            return [self._issue_event_json(event) for event in self._issue_events if event.issue_number == number]
 
     def fail_next(
         self,
@@ -1625,7 +1741,7 @@ class GitHubDouble:
             "updated_at": issue.updated_at,
             "closed_at": issue.closed_at,
             "closed_by": self._user_json(issue.closed_by) if issue.closed_by else None,
-            "author_association": _association(issue.user),
+            "author_association": self._association(issue.user),
             "active_lock_reason": None,
             "body": issue.body,
             "reactions": self._reactions_json(f"{api}/reactions"),
@@ -1703,7 +1819,7 @@ class GitHubDouble:
                 "commits": {"href": f"{api}/commits"},
                 "statuses": {"href": f"{self._repo_api}/statuses/{pull.head_sha}"},
             },
-            "author_association": _association(issue.user),
+            "author_association": self._association(issue.user),
             "auto_merge": None,
             "active_lock_reason": None,
         }
@@ -1740,7 +1856,7 @@ class GitHubDouble:
             "user": self._user_json(comment.user),
             "created_at": comment.created_at,
             "updated_at": comment.updated_at,
-            "author_association": _association(comment.user),
+            "author_association": self._association(comment.user),
             "body": comment.body,
             "reactions": self._reactions_json(f"{api}/reactions"),
             "performed_via_github_app": None,
@@ -1941,6 +2057,70 @@ class GitHubDouble:
             for issue in self._issues.values():
                 if issue.pull and issue.state == "open" and issue.pull.head_ref == branch:
                     issue.pull.head_sha = sha
+
+    def _set_labels(self, issue: _Issue, names: list[str], actor: str, when: str) -> None:
+        """The issue's labels become ``names`` (created when missing, duplicates whatever their case dropped), and each
+        one added or removed is a ``labeled``/``unlabeled`` event by ``actor``, as GitHub records them."""
+        wanted: dict[str, _Label] = {}
+        for name in names:
+            label = self._label_named(name, create=True)
+            assert label is not None
+            wanted.setdefault(label.name.lower(), label)
+        before = {name.lower(): name for name in issue.labels}
+        for key, name in before.items():
+            if key not in wanted:
+                self._record_issue_event(issue, "unlabeled", actor, when, self._label_named(name, create=True))
+        for key, label in wanted.items():
+            if key not in before:
+                self._record_issue_event(issue, "labeled", actor, when, label)
+        issue.labels = [label.name for label in wanted.values()]
+
+    def _record_issue_event(self, issue: _Issue, event: str, actor: str, when: str, label: _Label | None) -> None:
+        assert label is not None
+        self._issue_events.append(_IssueEvent(next(self._ids["issue_event"]), issue.number, event, actor, when, label.name, label.color))
+
+    def _association(self, login: str) -> str:
+        """``author_association`` as GitHub computes it, strongest first: OWNER (the repository's owner), MEMBER (of
+        the owning organization), COLLABORATOR, CONTRIBUTOR (has a commit on the default branch), else NONE.
+
+        FIRST_TIMER and FIRST_TIME_CONTRIBUTOR (someone whose first pull request is open) and MANNEQUIN are not
+        modelled: those people show NONE. Computed when shown, as GitHub shows the current association.
+        """
+        key = login.lower()
+        if key == self.owner.lower():
+            return "OWNER"
+        if key in self._members:
+            return "MEMBER"
+        if key in self._collaborators:
+            return "COLLABORATOR"
+        tip = self._refs.get(f"refs/heads/{self.default_branch}")
+        if tip and any((_login_of_email(self._commits[sha].author.email) or "").lower() == key for sha in self._ancestors(tip)):
+            return "CONTRIBUTOR"
+        return "NONE"
+
+    def _role_of(self, login: str) -> str | None:
+        """The strongest role ``login`` holds in the repository (:data:`ROLES`), None without one."""
+        key = login.lower()
+        if key == self.owner.lower():
+            return "admin" if self.owner_type == "User" else None
+        roles = [self._collaborators.get(key)]
+        if key in self._members:
+            roles.append("admin" if self._members[key] == "owner" else ORGANIZATION_BASE_ROLE)
+        held = [role for role in roles if role is not None]
+        return max(held, key=ROLES.index) if held else None
+
+    def _is_known_user(self, login: str) -> bool:
+        """Whether ``login`` is a GitHub account as far as the double knows: one it was told of, issued a token for,
+        or saw open, comment, label or commit something."""
+        key = login.lower()
+        if key in self._users or key in self._collaborators or key in self._members:
+            return True
+        if self.owner_type == "User" and key == self.owner.lower():
+            return True
+        authors = {issue.user for issue in self._issues.values()} | {comment.user for comment in self._comments.values()}
+        authors |= {event.actor for event in self._issue_events}
+        authors |= {_login_of_email(commit.author.email) or "" for commit in self._commits.values()}
+        return key in {author.lower() for author in authors}
 
     def _label_named(self, name: str, *, create: bool) -> _Label | None:
         """The label called ``name`` (whatever its case), created with GitHub's default colour when asked to."""
@@ -2364,12 +2544,9 @@ class GitHubDouble:
         given = request.json.get("labels") if isinstance(request.json, dict) else request.json
         if not isinstance(given, list) or not all(isinstance(label, (str, dict)) for label in given):
             raise _validation_failed("Label", "invalid", "labels")
-        for name in _label_names(given):
-            label = self._label_named(name, create=True)  # GitHub creates labels the repository lacks
-            assert label is not None
-            if label.name.lower() not in {existing.lower() for existing in issue.labels}:
-                issue.labels.append(label.name)
-        issue.updated_at = self._now()
+        now = self._now()
+        self._set_labels(issue, [*issue.labels, *_label_names(given)], request.identity.login, now)  # adds, never removes
+        issue.updated_at = now
         return _Reply(200, [self._label_json(name) for name in issue.labels])
 
     # Endpoints: workflow dispatch
@@ -2636,13 +2813,14 @@ class GitHubDouble:
             user=request.identity.login,
             state="open",
             state_reason=None,
-            labels=_label_names(body.get("labels") or []),
+            labels=[],
             created_at=now,
             updated_at=now,
             closed_at=None,
         )
         self._next_number += 1
         self._issues[issue.number] = issue
+        self._set_labels(issue, _label_names(body.get("labels") or []), request.identity.login, now)
         return self._created(self._issue_json(issue))
 
     @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}", needs=ISSUE_OR_PULL)
@@ -2665,7 +2843,7 @@ class GitHubDouble:
         if "body" in body:
             issue.body = body["body"]
         if "labels" in body:
-            issue.labels = _label_names(body["labels"] or [])
+            self._set_labels(issue, _label_names(body["labels"] or []), request.identity.login, now)
         self._set_state(issue, body.get("state"), body.get("state_reason"), now, request.identity.login)
         issue.updated_at = now
         return _Reply(200, self._issue_json(issue))
@@ -3164,6 +3342,63 @@ class GitHubDouble:
             )
         return _Reply(201, {"id": attestation_id})
 
+    # Endpoints: collaborators and issue events (who may say what)
+
+    def _collaborator_json(self, login: str, role: str | None) -> dict[str, Any]:
+        shown = self._user_json(login)
+        rank = ROLES.index(role) if role else -1
+        shown["permissions"] = {
+            "pull": rank >= 0,
+            "triage": rank >= ROLES.index("triage"),
+            "push": rank >= ROLES.index("write"),
+            "maintain": rank >= ROLES.index("maintain"),
+            "admin": rank >= ROLES.index("admin"),
+        }
+        shown["role_name"] = role or ""
+        return shown
+
+    @_route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", needs=METADATA_READ)
+    def _get_collaborator_permission(self, request: _Request) -> _Reply:
+        """The user's base permission (admin, write, read, none: maintain counts as write, triage as read) and role.
+
+        An app's token (metadata) may ask; a person must have push access (403 otherwise). Someone with no role
+        reads a public repository (``read``, as recorded from github.com) and nothing of a private one (``none``,
+        role ``""``, as apps show); a login that is no account the double knows, or the owning organization, is 404.
+        """
+        caller = request.identity.login
+        if not caller.endswith("[bot]") and ROLES.index(self._role_of(caller) or "read") < ROLES.index("write"):
+            raise GitHubApiError(403, PUSH_ACCESS_MESSAGE, documentation_url=request.documentation_url)
+        username = request.params["username"]
+        if not self._is_known_user(username) or (self.owner_type == "Organization" and username.lower() == self.owner.lower()):
+            raise _not_found()
+        role = self._role_of(username)
+        if role is None and self.visibility == "public" and not username.endswith("[bot]"):
+            role = "read"  # anyone reads a public repository
+        permission = ROLE_PERMISSION[role] if role else "none"
+        shown = {"permission": permission, "role_name": role or "", "user": self._collaborator_json(username, role)}
+        return _Reply(200, shown)
+
+    def _issue_event_json(self, event: _IssueEvent) -> dict[str, Any]:
+        return {
+            "id": event.id,
+            "node_id": self._node_id("LE" if event.event == "labeled" else "UNLE", event.id),
+            "url": f"{self._repo_api}/issues/events/{event.id}",
+            "actor": self._user_json(event.actor),
+            "event": event.event,
+            "commit_id": None,
+            "commit_url": None,
+            "created_at": event.created_at,
+            "performed_via_github_app": None,
+            "label": {"name": event.label_name, "color": event.label_color},
+        }
+
+    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events", needs=ISSUE_OR_PULL)
+    def _list_issue_events(self, request: _Request) -> _Reply:
+        issue = self._issue_or_404(request.number("issue_number"))
+        self._require_issue_access(request, issue, "read")
+        found = [event for event in self._issue_events if event.issue_number == issue.number]  # oldest first
+        return self._paginate(request, found, self._issue_event_json)
+
     # Endpoints: repository settings (Actions > General > Workflow permissions)
 
     def _workflow_permissions_json(self) -> dict[str, Any]:
@@ -3214,6 +3449,7 @@ _ID_STARTS = {
     "deployment": 1_500_000_001,
     "deployment_status": 3_200_000_001,
     "attestation": 4_000_001,
+    "issue_event": 12_000_000_001,
 }
 
 
@@ -3325,10 +3561,6 @@ def _normalise_permissions(permissions: Mapping[str, str] | str | None, *, githu
 
 def _int_or(raw: str | None, default: int) -> int:
     return int(raw) if raw is not None and re.fullmatch(r"-?[0-9]+", raw) else default
-
-
-def _association(login: str) -> str:
-    return "NONE" if login.endswith("[bot]") else "MEMBER"
 
 
 def _label_names(labels: Iterable[Any]) -> list[str]:
