@@ -129,3 +129,30 @@ def test_the_last_matching_pattern_decides():
     assert paths_fire(["sub-project/docs/index.md", "sub-project/app.py"], paths=patterns)  # any included path
     assert not paths_fire(["docs/a.md", "README.md"], paths_ignore=["docs/**", "*.md"])  # every path ignored
     assert paths_fire(["docs/a.md", "src/x.py"], paths_ignore=["docs/**"])
+
+
+# Least privilege, job by job (release.yml's are the release's own business). The jobs that parse what others wrote
+# (production data, the champion's archive, a pull request's code) never hold `contents: write`: monitor.yml's drift
+# job hands its summary to a history job that does nothing else, as dora.yml's measuring job does.
+JOB_PERMISSIONS = {
+    ("pr", "model"): {"contents": "read", "pull-requests": "write", "attestations": "read"},
+    ("monitor", "drift"): {"contents": "read", "attestations": "read"},
+    ("monitor", "history"): {"contents": "write"},
+    ("monitor", "retrain"): {"contents": "write", "pull-requests": "write", "issues": "write", "actions": "write"},
+    ("dora", "measure"): {"deployments": "read", "contents": "read", "pull-requests": "read", "issues": "write"},
+    ("dora", "history"): {"contents": "write"},
+}
+
+
+def test_each_job_holds_only_the_permissions_it_needs(cookies):
+    project = Path(cookies.bake(extra_context=DEFAULT).project_path)
+    found = {}
+    for path in workflows(project):
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            found[(path.stem, name)] = job["permissions"]
+    assert {key: found.get(key) for key in JOB_PERMISSIONS} == JOB_PERMISSIONS
+    history_steps = [
+        step.get("run", "") for step in yaml.safe_load((project / ".github/workflows/monitor.yml").read_text())["jobs"]["history"]["steps"]
+    ]
+    assert "uv run --frozen mlops drift-history" in history_steps  # and nothing that reads production data or archives
+    assert not [run for run in history_steps if "mlops" in run and "drift-history" not in run]
