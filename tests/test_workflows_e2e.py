@@ -204,7 +204,8 @@ def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked
     monitor_yml = baked / ".github" / "workflows" / "monitor.yml"
     triggers = yaml.safe_load(monitor_yml.read_text())[True]  # YAML 1.1 reads the key `on` as true
     schedule = {"schedule": triggers["schedule"][0]["cron"]}
-    with GitHubDouble(owner=OWNER, repo=REPO) as github:
+    # The retraining PR is opened with GITHUB_TOKEN: the repository must allow it (off by default on GitHub).
+    with GitHubDouble(owner=OWNER, repo=REPO, actions_can_create_pull_requests=True) as github:
         github.add_workflows_from(baked / ".github" / "workflows")
         first = dispatch_event(allow_unreviewed=True, reason="first model")
         release = act(baked, github, "workflow_dispatch", "release.yml", first, tmp_path / "r")
