@@ -155,10 +155,6 @@ def test_a_shifted_batch_opens_one_retraining_pr_that_later_batches_update(proje
 
 # --- the retraining pull request's edge cases: one drift run, then `mlops retrain-pr` against fresh doubles ---
 
-REFUSAL = {
-    "message": "GitHub Actions is not permitted to create or approve pull requests.",
-    "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
-}
 SETTING = "Allow GitHub Actions to create and approve pull requests"
 
 
@@ -184,13 +180,13 @@ def due(synced_project) -> Path:
         shutil.rmtree(project / leftover, ignore_errors=True)
 
 
-def retrain_pr(project: Path, github: GitHubDouble, tmp_path: Path):
-    return mlops(project, "retrain-pr", env=env_for(github, tmp_path, RETRAIN), check=False)
+def retrain_pr(project: Path, github: GitHubDouble, tmp_path: Path, env: dict[str, str] | None = None):
+    return mlops(project, "retrain-pr", env=env or env_for(github, tmp_path, RETRAIN), check=False)
 
 
 def refuse_pull_requests(github: GitHubDouble) -> None:
-    """The repository's "Allow GitHub Actions to create and approve pull requests" is off: GitHub's 403 to the bot."""
-    github.fail_next("POST", r"/pulls$", status=403, body=REFUSAL)
+    """The repository's "Allow GitHub Actions to create and approve pull requests" is off (GitHub's default)."""
+    github.actions_can_create_pull_requests = False
 
 
 def test_with_the_setting_off_one_line_names_it_and_the_next_run_opens_the_pull_request(due: Path, github: GitHubDouble, tmp_path: Path):
@@ -207,12 +203,23 @@ def test_with_the_setting_off_one_line_names_it_and_the_next_run_opens_the_pull_
     assert f"{BRANCH} ({left[:12]})" in line
 
     # The setting is turned on: the next run starts the branch again from main and opens the pull request
+    github.actions_can_create_pull_requests = True
     opened = retrain_pr(due, github, tmp_path)
     assert opened.returncode == 0 and "opened" in opened.stdout, opened.stdout + opened.stderr
     (pull,) = github.pulls
     head = github.branch_head(BRANCH)
     assert pull["head"]["sha"] == head != left and github.commit(head)["parents"][0]["sha"] == main
     assert len(github.dispatches) == 1
+
+
+def test_an_app_token_opens_the_pull_request_whatever_the_setting(due: Path, github: GitHubDouble, tmp_path: Path):
+    seeded(github, due)
+    refuse_pull_requests(github)  # it governs GITHUB_TOKEN only
+    app = {**env_for(github, tmp_path), "GITHUB_TOKEN": github.token_for(login="mlops-bot[bot]", permissions=RETRAIN)}
+    opened = retrain_pr(due, github, tmp_path, {**app, "MLOPS_BOT_LOGIN": "mlops-bot[bot]"})
+    assert opened.returncode == 0 and "opened" in opened.stdout, opened.stdout + opened.stderr
+    (pull,) = github.pulls
+    assert pull["user"]["login"] == "mlops-bot[bot]"
 
 
 def test_a_persons_commit_on_the_branch_is_never_restarted(due: Path, github: GitHubDouble, tmp_path: Path):
