@@ -265,7 +265,10 @@ def test_posting_a_comment_without_the_permission_names_pull_requests_write():
 
 
 def test_githubs_refusal_to_let_actions_open_pull_requests_is_its_own_error():
-    refusal = {"message": "GitHub Actions is not permitted to create or approve pull requests.", "documentation_url": "https://docs.github.com"}
+    refusal = {
+        "message": "GitHub Actions is not permitted to create or approve pull requests.",
+        "documentation_url": "https://docs.github.com",
+    }
     sleeps: list[float] = []
     github = client(lambda request: httpx.Response(403, json=refusal), sleeps)
     with pytest.raises(PullRequestsNotAllowed) as caught:
