@@ -230,6 +230,9 @@ def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked
         assert quiet.returncode == 0, quiet.log[-6000:]
         assert "retraining due: no" in quiet.summary and github.pulls == []
         assert "retrain" not in quiet.jobs, "the retraining job is skipped when nothing is due"
+        # The drift job only reads contents; the history job appended its summary to the reports branch
+        assert quiet.jobs.get("history") == "success"
+        assert len(github.files("mlops-reports")["drift/history.jsonl"].splitlines()) == 1
 
         # The price rise: green too, and one retraining PR with the data change, pr.yml dispatched on it
         git(baked, "rm", "-q", "data/current/2025-06-20.csv")
@@ -237,6 +240,7 @@ def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked
         drifted = monitor("m2")
         assert drifted.returncode == 0, drifted.log[-6000:]
         assert "🔁 retraining due" in drifted.summary and drifted.jobs.get("retrain") == "success"
+        assert drifted.jobs.get("history") == "success" and "### Trend" in drifted.summary  # the trend read the history
         assert len(github.files("mlops-reports")["drift/history.jsonl"].splitlines()) == 2
         (pull,) = github.pulls
         assert pull["head"]["ref"] == "mlops/retrain" and [label["name"] for label in pull["labels"]] == ["retraining"]

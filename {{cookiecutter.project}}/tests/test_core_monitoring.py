@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from {{ cookiecutter.package }}.core import monitoring
@@ -113,6 +114,27 @@ def test_names_from_data_cannot_break_out_of_the_report_or_the_chart():
 def test_history_keeps_only_the_summary_fields():
     entry = monitoring.history_entry({**summary(), "columns": [{"column": "a"}], "violations": ["secret"]})
     assert set(entry) == {"checked_at", "champion", "rows", "share", "dataset_drift", "drifted", "due", "run_url"}
+
+
+def test_a_history_line_is_checked_for_type_and_bounds():
+    good = monitoring.checked_history_entry(summary())
+    assert good == monitoring.history_entry(summary())
+    for bad, field in [
+        ({"share": "0.5"}, "share"),  # a string where a number goes
+        ({"share": 1.5}, "share"),
+        ({"share": float("nan")}, "share"),
+        ({"rows": -1}, "rows"),
+        ({"rows": True}, "rows"),
+        ({"due": "yes"}, "due"),
+        ({"checked_at": "yesterday"}, "checked_at"),
+        ({"drifted": ["x" * (monitoring.MAX_NAME + 1)]}, "drifted"),
+        ({"drifted": ["a"] * (monitoring.MAX_COLUMNS + 1)}, "drifted"),
+    ]:
+        with pytest.raises(ValueError, match=field):
+            monitoring.checked_history_entry({**summary(), **bad})
+    # A run that had nothing to check has no figures: still a valid line.
+    quiet = {"checked_at": "2025-07-01T00:00:00+00:00", "due": False, "run_url": ""}
+    assert monitoring.checked_history_entry(quiet)["share"] is None
 
 
 def test_a_drop_within_the_sampling_noise_is_not_decay():

@@ -203,3 +203,36 @@ def test_labels_that_no_longer_follow_the_model_are_decay(workspace: Path, train
     assert decayed, summary["decay"]
     assert summary["due"] and "decayed on labelled production rows" in summary["verdict"]
     assert summary["labelled_rows"] == summary["rows"] > 0
+
+
+# A GitHub that cannot be reached: a summary refused before any call fails with its own message, not "unreachable".
+NO_GITHUB = {"GITHUB_TOKEN": "ghs_not_a_real_token_0123456789", "GITHUB_REPOSITORY": "acme/model", "GITHUB_API_URL": "http://127.0.0.1:9"}
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (lambda summary: {**summary, "share": "0.5"}, "drift.json: share: "),
+        (lambda summary: {**summary, "rows": -1}, "drift.json: rows: "),
+        (lambda summary: {**summary, "due": "yes"}, "drift.json: due: "),
+        (lambda summary: {**summary, "drifted": ["x" * 100_000]}, "drift.json: drifted.0: "),
+        (lambda summary: {**summary, "verdict": ["not", "a", "line"]}, "drift.json: verdict: "),
+        (lambda summary: {**summary, "inputs": "0" * 64}, "made from other data or config"),
+        (lambda summary: [summary], "expected a JSON object"),
+        (lambda summary: {**summary, "padding": "x" * (17 << 20)}, "more than the 16777216 accepted"),
+    ],
+    ids=["share-a-string", "negative-rows", "due-a-string", "a-huge-column-name", "verdict-a-list", "other-config", "a-list", "too-big"],
+)
+def test_drift_history_refuses_a_summary_drift_did_not_write_before_asking_github(workspace: Path, trained: Path, tamper, expected):
+    crown(workspace, trained)
+    production(workspace)
+    assert mlops("drift", "--no-history").exit_code == 0
+    (workspace / DRIFT_JSON).write_text(json.dumps(tamper(outputs_of(workspace))))
+    result = mlops("drift-history", env=NO_GITHUB)
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_drift_history_needs_the_drift_outputs(workspace: Path):
+    result = mlops("drift-history", env=NO_GITHUB)
+    assert result.exit_code == 2 and "run `mlops drift` first" in result.stderr

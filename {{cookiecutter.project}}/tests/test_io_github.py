@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package }}.errors import InputError
-from {{ cookiecutter.package }}.io.github import BranchMoved, GitHub, GitHubContext, GitHubError
+from {{ cookiecutter.package }}.io.github import BranchMoved, GitHub, GitHubContext, GitHubError, PullRequestsNotAllowed
 
 TOKEN = "ghs_" + "x" * 36
 
@@ -262,6 +262,23 @@ def test_posting_a_comment_without_the_permission_names_pull_requests_write():
 
     with pytest.raises(GitHubError, match="lacks `pull-requests: write`"):
         client(handler, []).upsert_comment(5, "<!-- m -->", "<!-- m -->")
+
+
+def test_githubs_refusal_to_let_actions_open_pull_requests_is_its_own_error():
+    refusal = {
+        "message": "GitHub Actions is not permitted to create or approve pull requests.",
+        "documentation_url": "https://docs.github.com",
+    }
+    sleeps: list[float] = []
+    github = client(lambda request: httpx.Response(403, json=refusal), sleeps)
+    with pytest.raises(PullRequestsNotAllowed) as caught:
+        github.create_pull(title="t", head="mlops/retrain", base="main", body="b")
+    assert caught.value.status == 403 and sleeps == []  # a setting, not a rate limit: not retried
+    # Any other 403 stays a plain GitHubError
+    other = client(lambda request: httpx.Response(403, json={"message": "Resource not accessible by integration"}), [])
+    with pytest.raises(GitHubError) as plain:
+        other.create_pull(title="t", head="mlops/retrain", base="main", body="b")
+    assert not isinstance(plain.value, PullRequestsNotAllowed) and "lacks `pull-requests: write`" in str(plain.value)
 
 
 def test_a_personal_access_token_without_the_permission_is_named_too():

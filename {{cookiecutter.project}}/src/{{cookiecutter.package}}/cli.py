@@ -227,18 +227,37 @@ def release(
 
 
 @app.command()
-def drift() -> None:
+def drift(
+    history: Annotated[
+        bool, typer.Option(help="Append this run to the history on the reports branch (needs contents: write); see drift-history.")
+    ] = True,
+) -> None:
     """Compare production data with the champion's training profile: drift, decay, staleness, schema.
 
-    Reads: confs/monitor.yaml, the production files it names, outputs/champion/ (run `mlops champion`).
+    Reads: confs/monitor.yaml, the production files it names, outputs/champion/ (run `mlops champion`),
+    and, when GITHUB_TOKEN is set, the earlier runs on the reports branch (the trend).
     Writes: outputs/drift/drift.{json,md} (and report.html with evidently), the job summary, the step
-    output retraining_due, and the history on the reports branch when GITHUB_TOKEN is set.
-    Exit 0 whether or not retraining is due: finding drift is the job working.
+    output retraining_due, and the run appended to the history on the reports branch when GITHUB_TOKEN
+    is set (not with --no-history). Exit 0 whether or not retraining is due: finding drift is the job working.
     """
     from .jobs import drift as job
 
-    summary = _run(job.run)
+    summary = _run(lambda settings: job.run(settings, history=history))
     typer.echo(summary["verdict"])
+
+
+@app.command("drift-history")
+def drift_history() -> None:
+    """Append the last `mlops drift --no-history` run to the history on the reports branch.
+
+    Reads: outputs/drift/drift.{json,md} (bounded, checked: made from this checkout's data and config, a
+    typed history line). Writes: drift/history.jsonl, drift/latest.{md,json} on the reports branch (Git
+    Data API; the token needs contents: write and nothing else).
+    """
+    from .jobs import drift as job
+
+    head = _run(job.publish_history)
+    typer.echo(f"history updated: {head}")
 
 
 @app.command("retrain-pr")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .metric_catalog import HIGHER_IS_BETTER
 from .metrics import score
@@ -20,6 +22,11 @@ from .report import _code, _number, _text, xychart
 HISTORY_SHOWN = 20  # runs in the trend chart
 TOP_FEATURES = 10  # columns in the "most drifted" chart
 P_VALUE_METHODS = frozenset({"ks", "chisquare", "z"})  # drifted below the threshold; the others above it
+# Bounds of a history entry: beyond them it was not written by `mlops drift`.
+MAX_NAME = 1000  # a champion's tag, a column's name
+MAX_COLUMNS = 10_000
+MAX_ROWS = 10**12
+MAX_VERDICT = 4000
 
 
 @dataclass(frozen=True)
@@ -120,10 +127,40 @@ def verdict(
     return result
 
 
+class HistoryEntry(BaseModel):
+    """One run in ``drift/history.jsonl``, typed and bounded.
+
+    The job that appends it may write contents and takes it from the drift job's artifact, which was
+    made while parsing production data: what it writes is checked here, not trusted.
+    """
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    checked_at: str = Field(max_length=40)
+    champion: str | None = Field(default=None, max_length=MAX_NAME)
+    rows: int | None = Field(default=None, ge=0, le=MAX_ROWS)
+    share: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
+    dataset_drift: bool | None = None
+    drifted: list[Annotated[str, Field(max_length=MAX_NAME)]] | None = Field(default=None, max_length=MAX_COLUMNS)
+    due: bool
+    run_url: str | None = Field(default=None, max_length=500)
+
+    @field_validator("checked_at")
+    @classmethod
+    def _a_time(cls, value: str) -> str:
+        datetime.fromisoformat(value)  # ValueError: pydantic names the field
+        return value
+
+
 def history_entry(summary: dict[str, Any]) -> dict[str, Any]:
     """The line a run appends to the history on the reports branch: small, and nothing the data wrote but column names."""
-    keys = ("checked_at", "champion", "rows", "share", "dataset_drift", "drifted", "due", "run_url")
-    return {key: summary.get(key) for key in keys}
+    return {key: summary.get(key) for key in HistoryEntry.model_fields}
+
+
+def checked_history_entry(summary: dict[str, Any]) -> dict[str, Any]:
+    """``history_entry``, validated as a :class:`HistoryEntry`: ``ValueError`` (pydantic's) naming the field otherwise."""
+    given = {key: value for key, value in history_entry(summary).items() if value is not None}
+    return HistoryEntry.model_validate(given).model_dump()
 
 
 def trend_chart(history: list[dict[str, Any]]) -> str:

@@ -48,20 +48,32 @@ def to_json(payload: Any) -> str:
     return json.dumps(payload, indent=2, sort_keys=False, allow_nan=True) + "\n"
 
 
-def read_json(path: Path, *, produced_by: str) -> dict[str, Any]:
-    """Read an artifact an earlier verb wrote; say which verb to run when it is missing."""
-    text = read_text(path, produced_by=produced_by)
+def read_json(path: Path, *, produced_by: str, max_bytes: int | None = None) -> dict[str, Any]:
+    """Read an artifact an earlier verb wrote (a JSON object); say which verb to run when it is missing.
+
+    ``max_bytes``: refuse a larger file unread (an artifact another job handed over is external input).
+    """
+    text = read_text(path, produced_by=produced_by, max_bytes=max_bytes)
     try:
-        return json.loads(text)
+        record = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON (line {error.lineno}); run `mlops {produced_by}` again") from error
+    except RecursionError as error:  # arrays nested thousands deep: not something a verb writes
+        raise InputError(f"{path}: JSON nested too deeply; run `mlops {produced_by}` again") from error
+    if not isinstance(record, dict):
+        raise InputError(f"{path}: expected a JSON object, found {type(record).__name__}; run `mlops {produced_by}` again")
+    return record
 
 
-def read_text(path: Path, *, produced_by: str) -> str:
+def read_text(path: Path, *, produced_by: str, max_bytes: int | None = None) -> str:
     try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise InputError(f"{path}: {path.stat().st_size} bytes, more than the {max_bytes} accepted; run `mlops {produced_by}` again")
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as error:
         raise InputError(f"{path}: not found; run `mlops {produced_by}` first") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text; run `mlops {produced_by}` again") from error
 
 
 def append_step_summary(markdown: str, summary: str) -> None:

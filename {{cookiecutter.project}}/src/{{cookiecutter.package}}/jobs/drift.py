@@ -5,8 +5,10 @@ Reads the production files ``confs/monitor.yaml`` names, checks them against the
 with the profile that travelled with the champion (``core.drift``: evidently's tests and
 thresholds, without reloading the training data), measures decay on labelled rows and the
 champion's age, and concludes. Finding drift is the job working: exit 0 either way; the verdict
-is the step output ``retraining_due``. Each run's summary is appended to the history on the
-reports branch when the run has a GitHub token.
+is the step output ``retraining_due``. With a GitHub token, the earlier runs on the reports
+branch draw the trend, and the run is appended to them: here, or (``--no-history``, the
+workflow's way, so that the job parsing production data never holds ``contents: write``) by
+``mlops drift-history`` in a job of its own, from this job's outputs.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from . import steps
 
 logger = logging.getLogger(__name__)
 HISTORY_FILE = "drift/history.jsonl"
+LATEST_MD, LATEST_JSON = "drift/latest.md", "drift/latest.json"
 HISTORY_KEPT = 500  # lines kept in the history file; the oldest fall off
+# What `mlops drift-history` accepts from the drift job's artifact: far more than a summary of thousands
+# of columns takes, and the markdown within GitHub's 1 MiB job summary.
+MAX_SUMMARY_BYTES = 16 << 20
+MAX_MARKDOWN_BYTES = 1 << 20
 
 
 def champion(settings: Settings) -> dict[str, Any] | None:
@@ -65,7 +72,8 @@ def age_in_days(published_at: str, now: datetime) -> float | None:
     return (now - published).total_seconds() / 86400
 
 
-def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+def run(settings: Settings, *, history: bool = True, now: datetime | None = None) -> dict[str, Any]:
+    """Judge the production data; with ``history`` (and a token that may write contents), also append the run."""
     outputs = [settings.path(str(path)) for path in (DRIFT_JSON, DRIFT_MD, DRIFT_HTML, PRODUCTION_PARQUET)]
     remove(*outputs)
     now = now or datetime.now(UTC)
@@ -86,8 +94,7 @@ def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     else:
         _check(settings, summary, files, found, now)
     summary["verdict"] = summary.get("verdict") or monitoring.Verdict(due=False, notes=[summary["nothing_to_check"]]).line
-    history = _publish_history(settings, summary)
-    markdown = monitoring.drift_markdown(summary, history)
+    markdown = _with_history(settings, summary, publish=history)
     written: dict[Path, str | bytes] = {
         settings.path(str(DRIFT_JSON)): to_json(steps.stamped(summary, settings)),
         settings.path(str(DRIFT_MD)): markdown,
@@ -223,29 +230,67 @@ def _html_report(settings: Settings, current: pd.DataFrame) -> None:
         logger.info("evidently HTML report skipped (%s)", str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
-def _publish_history(settings: Settings, summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Append this run to the history on the reports branch; the earlier runs, for the trend chart.
+def _with_history(settings: Settings, summary: dict[str, Any], *, publish: bool) -> str:
+    """The report, its trend drawn from the earlier runs on the reports branch; with ``publish``, the run appended there.
 
-    Without a GitHub repository and token (a laptop), nothing is published and there is no trend.
+    Reading the history needs ``contents: read`` only. Without a GitHub repository and token (a laptop),
+    there is no history and no trend.
     """
     env = settings.env
     if not (env.github_repository and env.github_token):
-        logger.info("no GitHub repository and token: the history on %s is not updated", settings.monitor.reports_branch)
-        return []
+        logger.info("no GitHub repository and token: no history from %s", settings.monitor.reports_branch)
+        return monitoring.drift_markdown(summary, [])
     from ..io import reports_branch
     from ..io.github import GitHub, GitHubContext
 
-    branch = settings.monitor.reports_branch
     with GitHub(GitHubContext.from_env(env)) as github:
-        history = reports_branch.read_history(github, branch, HISTORY_FILE)
-        kept = [*history, monitoring.history_entry(summary)][-HISTORY_KEPT:]
-        lines = "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in kept)
-        markdown = monitoring.drift_markdown(summary, history)
-        commit = reports_branch.publish(
-            github,
-            branch,
-            {HISTORY_FILE: lines.encode(), "drift/latest.md": markdown.encode(), "drift/latest.json": to_json(summary).encode()},
-            f"drift: {summary['verdict'][:72]}",
-        )
-    summary["history_commit"] = commit
-    return history
+        earlier = reports_branch.read_history(github, settings.monitor.reports_branch, HISTORY_FILE)
+        markdown = monitoring.drift_markdown(summary, earlier)
+        if publish:
+            summary["history_commit"] = _publish(github, settings, summary, markdown, earlier)
+    return markdown
+
+
+def publish_history(settings: Settings) -> str:
+    """Append the run in ``outputs/drift/drift.json`` to the history on the reports branch; the new head.
+
+    The drift job handed these files over as an artifact, and made them while parsing production data:
+    they are read bounded, must come from this checkout's data and config, and the history line is typed,
+    all before anything is asked of GitHub.
+    """
+    from ..io import reports_branch
+    from ..io.artifacts import read_text
+    from ..io.github import GitHub, GitHubContext
+
+    summary = steps.read_current(settings, DRIFT_JSON, produced_by="drift", max_bytes=MAX_SUMMARY_BYTES)
+    markdown = read_text(settings.path(str(DRIFT_MD)), produced_by="drift", max_bytes=MAX_MARKDOWN_BYTES)
+    _history_line(summary)
+    with GitHub(GitHubContext.from_env(settings.env)) as github:
+        earlier = reports_branch.read_history(github, settings.monitor.reports_branch, HISTORY_FILE)
+        return _publish(github, settings, summary, markdown, earlier)
+
+
+def _history_line(summary: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The run's typed history entry and its verdict line; ``InputError`` naming the field when the summary is not one of ours."""
+    from pydantic import ValidationError
+
+    try:
+        entry = monitoring.checked_history_entry(summary)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise InputError(f"{DRIFT_JSON}: {where}: {problem['msg']}; not a summary `mlops drift` writes") from error
+    verdict = summary.get("verdict")
+    if not isinstance(verdict, str) or len(verdict) > monitoring.MAX_VERDICT:
+        raise InputError(f"{DRIFT_JSON}: verdict: expected the verdict line `mlops drift` writes")
+    return entry, verdict
+
+
+def _publish(github: Any, settings: Settings, summary: dict[str, Any], markdown: str, earlier: list[dict[str, Any]]) -> str:
+    from ..io import reports_branch
+
+    entry, verdict = _history_line(summary)
+    kept = [*earlier, entry][-HISTORY_KEPT:]
+    lines = "".join(json.dumps(item, sort_keys=True) + "\n" for item in kept)
+    files = {HISTORY_FILE: lines.encode(), LATEST_MD: markdown.encode(), LATEST_JSON: to_json(summary).encode()}
+    return reports_branch.publish(github, settings.monitor.reports_branch, files, f"drift: {' '.join(verdict.split())[:72]}")

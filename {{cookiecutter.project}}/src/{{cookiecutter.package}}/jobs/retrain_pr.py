@@ -8,6 +8,13 @@ a pull request opened with ``GITHUB_TOKEN`` starts no ``pull_request`` run.
 Safe to run again and again: the same snapshot makes no new commit; a commit on the branch
 that this job did not write (a person's) is never overwritten, it gets a comment instead; a
 retraining PR a person closed is not reopened within the cooldown.
+
+Its own commits are recognised by the bot that wrote them and the trailer ``Mlops-Retrain:
+<project>`` in their message; a branch that is just one such commit on top of the base (what a
+run leaves when GitHub refused to open the pull request: "Allow GitHub Actions to create and
+approve pull requests" is off by default) is started again by the next run. Whether that
+setting is on cannot be read beforehand: the GITHUB_TOKEN it governs may not read it, and a
+token that may read it (an app's, a person's) is not governed by it.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from ..core.snapshot import next_snapshot, to_csv_bytes
 from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import remove, to_json, write_all
-from ..io.github import GitHub, GitHubContext, bot_logins
+from ..io.github import GitHub, GitHubContext, GitHubError, PullRequestsNotAllowed, bot_logins, commit_author
 from ..jobs import DRIFT_JSON, RETRAIN_JSON
 from ..project import PROJECT
 from . import steps
@@ -36,6 +43,8 @@ logger = logging.getLogger(__name__)
 PR_MARKER = f"<!-- mlops-retrain:{PROJECT} -->"
 # The last commit this job wrote on the branch: any other head means someone else pushed.
 _HEAD = re.compile(r"^<!-- mlops-retrain-head: ([0-9a-f]{40}) -->\r?$", re.MULTILINE)
+# The trailer every snapshot commit of this job carries (with the bot as its author): how a later run knows it.
+TRAILER = f"Mlops-Retrain: {PROJECT}"
 PR_WORKFLOW = "pr.yml"
 LABEL_COLOR = "fbca04"
 
@@ -94,7 +103,14 @@ def _open_or_update(
 ) -> dict[str, Any]:
     config = settings.monitor.retraining
     logins = bot_logins(settings.env)
-    open_pulls = [pull for pull in github.pulls(head_branch=config.branch, state="open") if _ours(pull, logins)]
+    listed = github.pulls(head_branch=config.branch, state="open")
+    open_pulls = [pull for pull in listed if _ours(pull, logins)]
+    if listed and not open_pulls:
+        theirs = listed[0]
+        raise InputError(
+            f"pull request #{theirs['number']} from {config.branch} was opened by {_author(theirs)}, not by this job: "
+            "it is left as it is; merge or close it, or set retraining.branch in confs/monitor.yaml"
+        )
     digest = hashlib.sha256(changes[settings.data.path]).hexdigest()
     if open_pulls:
         pull = open_pulls[0]
@@ -133,8 +149,9 @@ def _open_or_update(
     existing = github.branch_head(config.branch)
     if existing is None:
         commit = github.commit_files(config.branch, changes, _message(summary), base_sha=base)
-    elif existing in _heads_we_wrote(github, config.branch, logins):
-        # Left from an earlier retraining PR (merged, or closed past the cooldown): start it again from the base.
+    elif existing in _heads_we_wrote(github, config.branch, logins) or _own_orphan(github, config.base, existing, logins):
+        # Left from an earlier retraining PR (merged, or closed past the cooldown), or by a run whose PR GitHub
+        # refused: start it again from the base.
         tree = github.create_tree(changes.items(), base_tree=github.git_commit(base)["tree"]["sha"])
         commit = github.create_commit(_message(summary), tree, [base])
         github.move_branch(config.branch, commit, force=True)
@@ -143,12 +160,22 @@ def _open_or_update(
             f"branch {config.branch} exists with commits this job did not write (head {existing[:12]}); "
             "merge or delete it, or set retraining.branch in confs/monitor.yaml"
         )
-    pull = github.create_pull(
-        title=f"Retrain: {summary.get('verdict', 'retraining due').removeprefix('retraining due: yes, because ')}"[:120],
-        head=config.branch,
-        base=config.base,
-        body=_body(settings, summary, stats, commit),
-    )
+    try:
+        pull = github.create_pull(
+            title=f"Retrain: {summary.get('verdict', 'retraining due').removeprefix('retraining due: yes, because ')}"[:120],
+            head=config.branch,
+            base=config.base,
+            body=_body(settings, summary, stats, commit),
+        )
+    except PullRequestsNotAllowed as error:
+        # The snapshot commit stays: it is recognisably ours, so the next run starts the branch again from it.
+        raise GitHubError(
+            "GitHub does not let this workflow's token open pull requests in this repository: turn on Settings → Actions → "
+            "General → Workflow permissions → “Allow GitHub Actions to create and approve pull requests” (in an organisation, "
+            "its own Actions settings must allow it first), or give the retrain-pr step a GitHub App token (README: "
+            f"“On a schedule”); the snapshot waits on {config.branch} ({commit[:12]}) and the next run opens the pull request",
+            403,
+        ) from error
     number = int(pull["number"])
     github.ensure_label(config.label, color=LABEL_COLOR, description="Opened by the monitor: production data calls for a new model")
     github.add_labels(number, [config.label])
@@ -160,6 +187,26 @@ def _ours(pull: dict[str, Any], logins: frozenset[str]) -> bool:
     """A retraining PR this job opened: by the bot, with the marker (a person's PR from the branch is theirs)."""
     author = (pull.get("user") or {}).get("login") if isinstance(pull.get("user"), dict) else None
     return author in logins and str(pull.get("body") or "").startswith(PR_MARKER)
+
+
+def _author(pull: dict[str, Any]) -> str:
+    user = pull.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return f"@{login}" if isinstance(login, str) else "someone else"
+
+
+def _own_orphan(github: GitHub, base: str, head: str, logins: frozenset[str]) -> bool:
+    """Whether ``head`` is one snapshot commit of this job on top of ``base``'s history, and nothing else.
+
+    What a run leaves when GitHub refused to open its pull request. Ours: written by the bot, with this
+    job's trailer; and the only commit the branch has over the base, so that restarting it drops no one's work.
+    """
+    commits, total = github.comparison(base, head)
+    if total != 1 or len(commits) != 1 or commits[0].get("sha") != head or commit_author(commits[0]) not in logins:
+        return False
+    detail = commits[0].get("commit")
+    message = detail.get("message") if isinstance(detail, dict) else None
+    return isinstance(message, str) and TRAILER in message.strip().split("\n\n")[-1].splitlines()
 
 
 def _written_head(pull: dict[str, Any]) -> str | None:
@@ -198,7 +245,7 @@ def _dispatch(github: GitHub, branch: str, number: int) -> None:
 def _message(summary: dict[str, Any]) -> str:
     return (
         f"Retraining snapshot: {summary.get('verdict', '')}"[:200]
-        + f"\n\nChampion: {summary.get('champion', '')}\nMonitor run: {summary.get('run_url', '')}\n"
+        + f"\n\nChampion: {summary.get('champion', '')}\nMonitor run: {summary.get('run_url', '')}\n\n{TRAILER}\n"
     )
 
 

@@ -197,9 +197,9 @@ def stamped(record: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {**record, "inputs": inputs_stamp(settings)}
 
 
-def read_current(settings: Settings, relative: Path, *, produced_by: str) -> dict[str, Any]:
+def read_current(settings: Settings, relative: Path, *, produced_by: str, max_bytes: int | None = None) -> dict[str, Any]:
     """An output of an earlier verb, refused unless it was made from the current data and config."""
-    record = read_json(settings.path(str(relative)), produced_by=produced_by)
+    record = read_json(settings.path(str(relative)), produced_by=produced_by, max_bytes=max_bytes)
     if record.get("inputs") != inputs_stamp(settings):
         raise InputError(f"{relative} was made from other data or config than the current ones; run `mlops {produced_by}` again")
     return record

@@ -26,11 +26,12 @@ from .client import (
 )
 from .deployments import Deployments
 from .git_data import MAX_FILE_BYTES, GitData, git_blob_sha
-from .issues import IssuesAndPulls
+from .issues import ACTIONS_MAY_NOT_OPEN_PULLS, IssuesAndPulls, PullRequestsNotAllowed
 from .releases import Releases
 
 __all__ = [
     "ACTIONS_BOT",
+    "ACTIONS_MAY_NOT_OPEN_PULLS",
     "MAX_DISPATCH_INPUTS",
     "MAX_FILE_BYTES",
     "MAX_PAGES",
@@ -39,6 +40,7 @@ __all__ = [
     "GitHub",
     "GitHubContext",
     "GitHubError",
+    "PullRequestsNotAllowed",
     "bot_logins",
     "comment_author",
     "commit_author",

@@ -12,6 +12,13 @@ from .client import ACTIONS_BOT, PULL_STATES, Client, GitHubError, api_path, as_
 
 # GitHub's limit: 100 characters of label description.
 MAX_LABEL_DESCRIPTION = 100
+# GitHub's 403 to GITHUB_TOKEN when "Allow GitHub Actions to create and approve pull requests" is off (the
+# default for a personal repository; an organisation's own setting must allow it before a repository's can).
+ACTIONS_MAY_NOT_OPEN_PULLS = "GitHub Actions is not permitted to create or approve pull requests"
+
+
+class PullRequestsNotAllowed(GitHubError):
+    """GitHub does not let this token (the Actions bot's) open pull requests in this repository."""
 
 
 class IssuesAndPulls(Client):
@@ -117,11 +124,18 @@ class IssuesAndPulls(Client):
         return (as_object(pull, "pull request", "number", "updated_at") for pull in self.paginate(f"{self.repo_path}/pulls", params))
 
     def create_pull(self, *, title: str, head: str, base: str, body: str, draft: bool = False) -> dict[str, Any]:
-        """Open a pull request from branch ``head`` of this repository into ``base``."""
+        """Open a pull request from branch ``head`` of this repository into ``base``.
+
+        ``PullRequestsNotAllowed`` when the repository's Actions settings do not let the token's bot open one.
+        """
         payload = {"title": title, "head": checked_ref(head), "base": checked_ref(base), "body": body, "draft": draft}
-        return as_object(
-            self.request_json("POST", f"{self.repo_path}/pulls", json=payload, ok=(201,)), "pull request", "number", "html_url"
-        )
+        try:
+            created = self.request_json("POST", f"{self.repo_path}/pulls", json=payload, ok=(201,))
+        except GitHubError as error:
+            if error.status == 403 and ACTIONS_MAY_NOT_OPEN_PULLS.lower() in str(error).lower():
+                raise PullRequestsNotAllowed(str(error), 403) from error
+            raise
+        return as_object(created, "pull request", "number", "html_url")
 
     def update_pull(self, number: int, *, title: str | None = None, body: str | None = None, state: str | None = None) -> dict[str, Any]:
         """Change a pull request's title, body or state (``open``/``closed``); what is None stays."""
