@@ -8,6 +8,7 @@ import io
 import json
 import pickle
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -49,12 +50,20 @@ def build(project: Path, env: dict[str, str]) -> None:
         mlops(project, verb, env=env)
 
 
+def release(project: Path, *options: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    """What release.yml runs (without its attest step): `mlops release --prepare [options]`, then, when it passed, `mlops release`."""
+    prepared = mlops(project, "release", "--prepare", *options, env=env, check=check)
+    if prepared.returncode != 0:
+        return prepared
+    return mlops(project, "release", env=env, check=check)
+
+
 def test_release_survives_server_errors_and_rate_limits(project: Path, github: GitHubDouble):
     env = github_env(github)
     build(project, env)
     github.fail_next("POST", r"/releases$", status=502)
     github.fail_next("POST", r"/assets$", status=403, headers={"retry-after": "1", "x-ratelimit-remaining": "0"})
-    result = mlops(project, "release", "--allow-unreviewed", "--reason", "no PR in this test", env=env)
+    result = release(project, "--allow-unreviewed", "--reason", "no PR in this test", env=env)
     assert result.stdout.startswith("v1.0.0: https://github.com/acme/churn-model/releases/tag/v1.0.0")
     release_posts = [call.status for call in github.calls if call.method == "POST" and call.path.endswith("/releases")]
     assert release_posts == [502, 201]
@@ -179,7 +188,7 @@ def test_release_with_a_tracking_server_moves_the_champion_alias(project: Path, 
     with mlflow_server(project / ".venv", tmp_path, project_env()) as url:
         env = github_env(github, MLFLOW_TRACKING_URI=url)
         build(project, env)
-        mlops(project, "release", "--allow-unreviewed", "--reason", "no PR in this test", env=env)
+        release(project, "--allow-unreviewed", "--reason", "no PR in this test", env=env)
         with httpx.Client(base_url=url) as client:
             alias = client.get("/api/2.0/mlflow/registered-models/alias", params={"name": "churn-model", "alias": "champion"}).json()
     trained = json.loads((project / "outputs" / "train" / "run.json").read_text())
@@ -194,7 +203,7 @@ def test_release_with_a_tracking_server_moves_the_champion_alias(project: Path, 
 def released(project: Path, github: GitHubDouble) -> Path:
     """A project built against an empty repository, and released once (unreviewed, with a reason)."""
     build(project, github_env(github))
-    mlops(project, "release", *UNREVIEWED, env=github_env(github))
+    release(project, *UNREVIEWED, env=github_env(github))
     return project
 
 
@@ -246,7 +255,7 @@ def test_a_merge_whose_rebuilt_model_differs_from_the_reviewed_one_is_refused(pr
     github.add_pull(number=12, head_ref="feature", head_sha=SHA)
     metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
     github.add_comment(12, bot_report({**metrics, "roc_auc": metrics["roc_auc"] + 0.01}, SHA), login="github-actions[bot]")
-    result = mlops(project, "release", env=env, check=False)
+    result = release(project, env=env, check=False)
     assert result.returncode == 1, result.stderr
     assert "differs from the one reviewed in https://github.com/acme/churn-model/pull/12: roc_auc" in result.stderr
     assert github.releases == [] and not [ref for ref in github.refs if ref.startswith("refs/tags/")]
@@ -258,7 +267,7 @@ def test_a_merge_matching_its_reviewed_comment_is_released_and_says_by_whom_and_
     github.add_pull(number=12, head_ref="feature", head_sha=SHA)
     metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
     github.add_comment(12, bot_report(metrics, SHA), login="github-actions[bot]")
-    mlops(project, "release", env=env)
+    release(project, env=env)
     (release,) = github.releases
     assert "Released by: octocat; reviewed in https://github.com/acme/churn-model/pull/12" in release["body"]
     record = json.loads(next(asset["content"] for asset in release["assets"] if asset["name"] == "release.json"))
@@ -281,7 +290,7 @@ def test_reviewed_metrics_must_be_the_bots_and_for_the_pull_requests_head(
     github.add_pull(number=12, head_ref="feature", head_sha=SHA)
     metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
     github.add_comment(12, bot_report(metrics, head_sha), login=author)
-    result = mlops(project, "release", env=env, check=False)
+    result = release(project, env=env, check=False)
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert github.releases == []
 
@@ -290,13 +299,13 @@ def test_without_reviewed_metrics_the_release_fails_closed_unless_allowed_with_a
     summary = tmp_path / "summary.md"
     env = github_env(github, GITHUB_STEP_SUMMARY=str(summary), GITHUB_ACTIONS="true")
     build(project, env)
-    refused = mlops(project, "release", env=env, check=False)
+    refused = release(project, env=env, check=False)
     assert refused.returncode == 1 and "no reviewed metrics" in refused.stderr
     assert "### ❌ Release failed: no reviewed metrics" in summary.read_text()
-    no_reason = mlops(project, "release", "--allow-unreviewed", env=env, check=False)
+    no_reason = release(project, "--allow-unreviewed", env=env, check=False)
     assert no_reason.returncode == 2 and "--allow-unreviewed needs --reason" in no_reason.stderr
     assert github.releases == []
-    allowed = mlops(project, "release", "--allow-unreviewed", "--reason", "hotfix for incident 7", env=env)
+    allowed = release(project, "--allow-unreviewed", "--reason", "hotfix for incident 7", env=env)
     assert "::warning::releasing" in allowed.stdout and "hotfix for incident 7" in allowed.stdout
     (release,) = published(github)
     assert "Released by: octocat; released without review: hotfix for incident 7" in release["body"]
@@ -306,7 +315,7 @@ def test_without_reviewed_metrics_the_release_fails_closed_unless_allowed_with_a
 def test_a_release_is_refused_off_main(project: Path, github: GitHubDouble):
     env = github_env(github, GITHUB_REF="refs/heads/feature")
     build(project, env)
-    result = mlops(project, "release", *UNREVIEWED, env=env, check=False)
+    result = release(project, *UNREVIEWED, env=env, check=False)
     assert result.returncode == 1
     assert "releases are made from refs/heads/main only; this run is on refs/heads/feature" in result.stderr
     assert github.releases == [] and github.deployments == []
@@ -321,7 +330,7 @@ def test_release_with_the_workflows_permissions_is_all_or_nothing(project: Path,
     env = github_env(github, GITHUB_STEP_SUMMARY=str(summary))
     build(project, env)
     env["GITHUB_TOKEN"] = github.token_for(permissions=permissions)
-    result = mlops(project, "release", *UNREVIEWED, env=env, check=False)
+    result = release(project, *UNREVIEWED, env=env, check=False)
     if dropped is None:
         assert result.returncode == 0, result.stderr
         assert [release["tag_name"] for release in published(github)] == ["v1.0.0"]
@@ -338,7 +347,7 @@ def test_release_with_the_workflows_permissions_is_all_or_nothing(project: Path,
 
 def test_a_rerun_after_publication_changes_nothing(released: Path, github: GitHubDouble):
     before = len(github.calls)
-    mlops(released, "release", *UNREVIEWED, env=github_env(github))
+    release(released, *UNREVIEWED, env=github_env(github))
     writes = [f"{call.method} {call.path}" for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
     assert writes == []
 
@@ -348,7 +357,7 @@ def test_a_rerun_completes_a_published_release_that_lost_an_asset(released: Path
     report = next(asset for asset in release["assets"] if asset["name"] == "report.md")
     with api(github) as client:
         assert client.delete(f"/repos/{github.full_name}/releases/assets/{report['id']}").status_code == 204
-    mlops(released, "release", *UNREVIEWED, env=github_env(github))
+    release(released, *UNREVIEWED, env=github_env(github))
     (completed,) = github.releases
     assert completed["id"] == release["id"] and {asset["name"] for asset in completed["assets"]} == ASSETS
 
@@ -361,7 +370,7 @@ def test_a_rerun_completes_or_replaces_the_draft_a_killed_run_left(project: Path
         archive = tar_gz({"model.skops": b"stale"}) if corrupt else None
         left = {"model.tar.gz": archive, "model.tar.gz.sha256": b"0" * 64 + b"  model.tar.gz\n"} if corrupt else {}
         draft = publish(github, "v1.0.0", left, draft=True, body=f"card\n<!-- mlops-release sha={SHA} -->\n")
-        mlops(project, "release", *UNREVIEWED, env=env)
+        release(project, *UNREVIEWED, env=env)
         (release,) = github.releases
         assert (release["id"] != draft["id"]) is corrupt
         assert not release["draft"] and release["immutable"]
