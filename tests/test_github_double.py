@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import threading
 import time
@@ -190,6 +191,7 @@ def test_concurrent_comments_all_land_with_distinct_ids(gh: GitHubDouble, api: h
 
 
 def test_pulls_create_filter_update_and_find_by_commit(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.actions_can_create_pull_requests = True  # `api` is GITHUB_TOKEN: the repository lets it open pull requests
     gh.add_ref("refs/heads/feat", HEAD_SHA)
     created = api.post(f"{REPO}/pulls", json={"title": "Train v2", "head": "feat", "base": "main", "body": "why"})
     assert created.status_code == 201
@@ -645,6 +647,7 @@ def test_every_route_declares_the_permission_it_needs() -> None:
         "pull-requests",
         "deployments",
         "attestations",
+        "administration",
     }
     for (method, _), needs in _NEEDS.items():
         if not isinstance(needs, str):
@@ -1066,6 +1069,7 @@ def test_commits_are_checked_and_say_who_made_them(gh: GitHubDouble, api: httpx.
 
 
 def test_the_commit_list_shows_who_pushed_each_commit_on_a_branch(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.actions_can_create_pull_requests = True
     main = gh.refs["refs/heads/main"]
     ours = commit_on(api, main, {"data/snapshot.csv": "a,b\n"}, "Retraining snapshot")
     assert api.post(f"{REPO}/git/refs", json={"ref": "refs/heads/mlops/retrain", "sha": ours}).status_code == 201
@@ -1117,6 +1121,7 @@ def test_contents_serve_files_base64_and_leave_large_ones_to_the_blob_api(gh: Gi
 
 
 def test_pull_requests_need_commits_ahead_and_remember_who_closed_them(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.actions_can_create_pull_requests = True
     main = gh.refs["refs/heads/main"]
     gh.add_ref("refs/heads/behind", main)
     empty = api.post(f"{REPO}/pulls", json={"title": "t", "head": "behind", "base": "main"})
@@ -1249,3 +1254,251 @@ def test_git_writes_and_dispatches_need_their_permissions(gh: GitHubDouble) -> N
         assert dispatcher.post(f"{REPO}/actions/workflows/pr.yml/dispatches", json={"ref": "main"}).status_code == 204
         assert_not_accessible(dispatcher.get(f"{REPO}/contents/README.md"), "repos/contents#get-repository-content")
     assert len(gh.dispatches) == 1 and gh.refs["refs/heads/main"] == main
+
+
+# Repository settings: visibility, owner, plan, Actions' workflow permissions
+
+
+PULLS_DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
+WORKFLOW_PERMISSIONS = f"{REPO}/actions/permissions/workflow"
+
+
+def test_visibility_and_owner_show_in_the_repository_as_github_shows_them() -> None:
+    with GitHubDouble() as gh, client(gh, gh.token) as api:  # the defaults: a new personal public repository
+        shown = api.get(REPO).json()
+        assert (shown["private"], shown["visibility"], shown["owner"]["type"]) == (False, "public", "User")
+        assert "organization" not in shown
+        assert gh.violations == []
+    with GitHubDouble(visibility="private", owner_type="Organization", plan="team") as gh, client(gh, gh.token) as api:
+        shown = api.get(REPO).json()
+        assert (shown["private"], shown["visibility"], shown["owner"]["type"]) == (True, "private", "Organization")
+        assert shown["organization"]["login"] == "acme"
+        assert gh.violations == []
+    with GitHubDouble(visibility="internal", owner_type="Organization", plan="enterprise_cloud") as gh, client(gh, gh.token) as api:
+        shown = api.get(REPO).json()
+        assert (shown["private"], shown["visibility"]) == (True, "internal")  # internal: private to outsiders
+        assert gh.violations == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "complaint"),
+    [
+        ({"visibility": "internal"}, "internal repositories belong to organizations"),
+        ({"visibility": "secret"}, "visibility='secret'"),
+        ({"owner_type": "Enterprise"}, "owner_type='Enterprise'"),
+        ({"plan": "team"}, "organization's plan"),
+        ({"plan": "enterprise_cloud"}, "organization's plan"),
+        ({"owner_type": "Organization", "plan": "pro"}, "personal account's plan"),
+        ({"default_workflow_permissions": "admin"}, "default_workflow_permissions='admin'"),
+    ],
+)
+def test_settings_github_does_not_offer_are_refused(settings: dict, complaint: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        GitHubDouble(**settings)
+
+
+def test_anonymous_calls_are_401_on_a_public_repository_and_404_on_a_private_one() -> None:
+    with GitHubDouble() as public:
+        assert httpx.get(f"{public.url}{REPO}", timeout=5.0).status_code == 401
+    with GitHubDouble(visibility="private") as private:
+        hidden = httpx.get(f"{private.url}{REPO}/releases", timeout=5.0)
+        assert (hidden.status_code, hidden.json()["message"]) == (404, "Not Found")
+        assert private.violations == []
+
+
+def test_github_token_cannot_open_pull_requests_until_the_repository_allows_it(gh: GitHubDouble, api: httpx.Client) -> None:
+    assert gh.actions_can_create_pull_requests is False  # GitHub's default
+    for branch in ("feat", "by-person", "by-app", "later"):
+        gh.add_ref(f"refs/heads/{branch}", hashlib.sha1(branch.encode()).hexdigest())
+    refused = api.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "feat", "base": "main"})
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "message": "GitHub Actions is not permitted to create or approve pull requests.",
+        "documentation_url": PULLS_DOCS,
+        "status": "403",
+    }
+    with client(gh, gh.token_for(permissions={"contents": "write", "pull-requests": "write"})) as job:
+        assert job.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "feat", "base": "main"}).status_code == 403
+    with client(gh, gh.token_for(permissions={"contents": "write"})) as without:  # the permission is checked first
+        assert_not_accessible(
+            without.post(f"{REPO}/pulls", json={"title": "t", "head": "feat", "base": "main"}), "pulls/pulls#create-a-pull-request"
+        )
+    assert gh.pulls == []
+
+    # A person's token and another app's installation are not GitHub Actions.
+    with client(gh, gh.token_for(login="alice")) as alice, client(gh, gh.token_for(login="my-app[bot]")) as app:
+        assert alice.post(f"{REPO}/pulls", json={"title": "By hand", "head": "by-person", "base": "main"}).status_code == 201
+        assert app.post(f"{REPO}/pulls", json={"title": "By app", "head": "by-app", "base": "main"}).status_code == 201
+
+    gh.actions_can_create_pull_requests = True  # ticked later: the next request sees it
+    assert api.post(f"{REPO}/pulls", json={"title": "Now", "head": "later", "base": "main"}).status_code == 201
+    assert [(pull["head"]["ref"], pull["user"]["login"]) for pull in gh.pulls] == [
+        ("by-person", "alice"),
+        ("by-app", "my-app[bot]"),
+        ("later", "github-actions[bot]"),
+    ]
+
+
+def test_workflow_permissions_need_administration_which_no_workflow_job_can_be_given(gh: GitHubDouble, api: httpx.Client) -> None:
+    assert_not_accessible(api.get(WORKFLOW_PERMISSIONS), "actions/permissions#get-default-workflow-permissions-for-a-repository")
+    with client(gh, gh.token_for(permissions="write-all")) as everything:  # write-all covers GITHUB_TOKEN's permissions only
+        assert everything.get(WORKFLOW_PERMISSIONS).status_code == 403
+    with pytest.raises(ValueError, match="Unexpected value 'administration'"):
+        gh.token_for(permissions={"administration": "read"})  # GitHub refuses such a workflow file
+
+    with client(gh, gh.token_for(login="octocat", permissions="write-all")) as admin:
+        shown = admin.get(WORKFLOW_PERMISSIONS)
+        assert shown.json() == {"default_workflow_permissions": "write", "can_approve_pull_request_reviews": False}
+        assert admin.put(WORKFLOW_PERMISSIONS, json={"can_approve_pull_request_reviews": True}).status_code == 204
+    assert gh.actions_can_create_pull_requests is True
+    with client(gh, gh.token_for(login="reader", permissions={"administration": "read"})) as reader:
+        assert reader.get(WORKFLOW_PERMISSIONS).json()["can_approve_pull_request_reviews"] is True
+        assert_not_accessible(
+            reader.put(WORKFLOW_PERMISSIONS, json={"can_approve_pull_request_reviews": False}),
+            "actions/permissions#set-default-workflow-permissions-for-a-repository",
+        )
+    gh.add_ref("refs/heads/feat", HEAD_SHA)
+    assert api.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "feat", "base": "main"}).status_code == 201
+
+    with client(gh, gh.token_for(login="my-app[bot]", permissions={"administration": "write"})) as app:
+        invalid = app.put(WORKFLOW_PERMISSIONS, json={"default_workflow_permissions": "admin"})
+        assert invalid.status_code == 422
+        assert app.put(WORKFLOW_PERMISSIONS, json={"default_workflow_permissions": "read"}).status_code == 204
+    assert gh.default_workflow_permissions == "read"
+    # The double refuses "admin"; the checker flags the request, and the 422 the description does not list for it.
+    problems = take_violations(gh)
+    assert len(problems) == 2
+    assert "'admin' is not one of ['read', 'write']" in problems[0] and "status 422 is not documented" in problems[1]
+
+
+def test_a_restricted_default_gives_a_job_without_a_permissions_block_read_access_to_contents_only() -> None:
+    with GitHubDouble(default_workflow_permissions="read") as gh, client(gh, gh.token) as api:
+        assert api.get(f"{REPO}/releases").status_code == 200
+        assert_not_accessible(api.post(f"{REPO}/releases", json={"tag_name": "v1"}), "releases/releases#create-a-release")
+        assert_not_accessible(api.get(f"{REPO}/issues"), "issues/issues#list-repository-issues")
+        with client(gh, gh.token_for()) as job:  # any job without a block
+            assert job.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 403
+        with client(gh, gh.token_for(permissions={"contents": "write"})) as granted:  # a block overrides the default
+            assert granted.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 201
+        assert gh.violations == []
+
+
+# Artifact attestations: storing them
+
+
+def sigstore_bundle(*subjects: tuple[str, bytes], predicate_type: str = "https://slsa.dev/provenance/v1") -> dict:
+    """A bundle shaped as actions/attest posts it: an in-toto statement, base64 in a DSSE envelope (unsigned here)."""
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": name, "digest": {"sha256": hashlib.sha256(content).hexdigest()}} for name, content in subjects],
+        "predicateType": predicate_type,
+        "predicate": {"buildDefinition": {}, "runDetails": {}},
+    }
+    payload = base64.b64encode(json.dumps(statement).encode()).decode()
+    return {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"certificate": {"rawBytes": "MIIB"}, "tlogEntries": []},
+        "dsseEnvelope": {"payload": payload, "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "MEUC"}]},
+    }
+
+
+def digest_of(content: bytes) -> str:
+    return f"sha256:{hashlib.sha256(content).hexdigest()}"
+
+
+def test_posted_attestations_are_listed_under_each_subject_digest(gh: GitHubDouble, api: httpx.Client) -> None:
+    bundle = sigstore_bundle(("model.tar.gz", b"model"), ("report.md", b"report"))
+    created = api.post(f"{REPO}/attestations", json={"bundle": bundle})
+    assert created.status_code == 201
+    first_id = created.json()["id"]
+    assert isinstance(first_id, int) and created.json() == {"id": first_id}
+    again = api.post(f"{REPO}/attestations", json={"bundle": sigstore_bundle(("model.tar.gz", b"model"))}).json()["id"]
+    assert again != first_id
+
+    model = api.get(f"{REPO}/attestations/{digest_of(b'model')}").json()["attestations"]
+    assert [item["bundle"] for item in model] == [bundle, sigstore_bundle(("model.tar.gz", b"model"))]
+    assert model[0]["repository_id"] == api.get(REPO).json()["id"]
+    assert len(api.get(f"{REPO}/attestations/{digest_of(b'report')}").json()["attestations"]) == 1
+    assert api.get(f"{REPO}/attestations/{digest_of(b'other')}").status_code == 404
+
+    [first, second] = gh.attestations
+    assert first["id"] == first_id and second["id"] == again
+    assert first["subjects"] == [
+        {"name": "model.tar.gz", "digest": digest_of(b"model")},
+        {"name": "report.md", "digest": digest_of(b"report")},
+    ]
+    assert (first["predicate_type"], first["login"], first["bundle"]) == ("https://slsa.dev/provenance/v1", "github-actions[bot]", bundle)
+
+    with client(gh, gh.token_for(permissions={"attestations": "read", "id-token": "write"})) as reader:
+        refused = reader.post(f"{REPO}/attestations", json={"bundle": bundle})
+        assert_not_accessible(refused, "repos/attestations#create-an-attestation")
+    assert len(gh.attestations) == 2
+
+
+USER_PRIVATE = "Feature not available for user-owned private repositories. To enable this feature, please make this repository public."
+ORG_PRIVATE = (
+    "Feature not available for the acme organization. "
+    "To enable this feature, please upgrade the billing plan, or make this repository public."
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ({}, None),  # public, personal, free: attestations on every current plan
+        ({"owner_type": "Organization"}, None),
+        ({"visibility": "private"}, USER_PRIVATE),
+        ({"visibility": "private", "plan": "pro"}, USER_PRIVATE),  # no personal plan has them for private repositories
+        ({"visibility": "private", "owner_type": "Organization"}, ORG_PRIVATE),
+        ({"visibility": "private", "owner_type": "Organization", "plan": "team"}, ORG_PRIVATE),
+        ({"visibility": "private", "owner_type": "Organization", "plan": "enterprise_cloud"}, None),
+        ({"visibility": "internal", "owner_type": "Organization", "plan": "enterprise_cloud"}, None),
+    ],
+)
+def test_attestations_need_a_public_repository_or_enterprise_cloud(settings: dict, refusal: str | None) -> None:
+    with GitHubDouble(**settings) as gh, client(gh, gh.token) as api:
+        answer = api.post(f"{REPO}/attestations", json={"bundle": sigstore_bundle(("model.tar.gz", b"model"))})
+        if refusal is None:
+            assert answer.status_code == 201
+            assert [attestation["subjects"][0]["digest"] for attestation in gh.attestations] == [digest_of(b"model")]
+        else:
+            assert answer.status_code == 422
+            docs = "https://docs.github.com/rest/repos/attestations#create-an-attestation"
+            assert answer.json() == {"message": refusal, "documentation_url": docs, "status": "422"}
+            # The plan is checked before the bundle is read: a broken one gets the same answer.
+            assert api.post(f"{REPO}/attestations", json={"bundle": {"mediaType": "x"}}).json()["message"] == refusal
+            assert gh.attestations == []
+            assert api.get(f"{REPO}/attestations/{digest_of(b'model')}").status_code == 404
+        assert gh.violations == []
+
+
+def test_a_bundle_without_an_in_toto_statement_is_refused(gh: GitHubDouble, api: httpx.Client) -> None:
+    good = sigstore_bundle(("model.tar.gz", b"model"))
+    envelope = good["dsseEnvelope"]
+
+    def encoded(statement: dict) -> str:
+        return base64.b64encode(json.dumps(statement).encode()).decode()
+
+    broken = [
+        {**good, "mediaType": "application/json"},
+        {**good, "dsseEnvelope": {**envelope, "payloadType": "text/plain"}},
+        {**good, "dsseEnvelope": {**envelope, "payload": "not base64!"}},
+        {**good, "dsseEnvelope": {**envelope, "payload": encoded({"_type": "something else", "subject": []})}},
+        {**good, "dsseEnvelope": {**envelope, "payload": encoded({"_type": "https://in-toto.io/Statement/v1", "subject": []})}},
+        {
+            **good,
+            "dsseEnvelope": {
+                **envelope,
+                "payload": encoded({"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "m", "digest": {"sha1": "ab" * 20}}]}),
+            },
+        },
+    ]
+    for bundle in broken:
+        answer = api.post(f"{REPO}/attestations", json={"bundle": bundle})
+        assert answer.status_code == 400, bundle
+        assert answer.json()["message"].startswith("Invalid bundle: ")
+    missing = api.post(f"{REPO}/attestations", json={})
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [{"resource": "Attestation", "code": "missing_field", "field": "bundle"}]
+    assert [problem.split(": ", 1)[1] for problem in take_violations(gh)] == ["request body: $: 'bundle' is a required property"]
+    assert gh.attestations == []

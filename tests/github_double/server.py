@@ -17,6 +17,27 @@ match lands in :attr:`GitHubDouble.violations`, which a test asserts empty.
 
 Where a client could go wrong, it is as strict as GitHub:
 
+- Repository settings, as constructor arguments; the defaults are a new personal public repository on github.com.
+  ``visibility`` (``public``, ``private``, or ``internal`` in an Enterprise Cloud organization) and ``owner_type``
+  (``User``, ``Organization``) show in ``GET /repos/{owner}/{repo}`` (``private``, ``visibility``, ``owner.type``,
+  ``organization``); ``plan`` (``free``, ``pro`` for a person, ``team`` or ``enterprise_cloud`` for an
+  organization) decides what the repository may use. ``actions_can_create_pull_requests`` is "Allow GitHub Actions
+  to create and approve pull requests", off by default as on github.com: GITHUB_TOKEN (``github-actions[bot]``)
+  opening a pull request then gets 403 ``GitHub Actions is not permitted to create or approve pull requests.``; a
+  person's token or another app's is not affected. ``GET``/``PUT .../actions/permissions/workflow`` show and change
+  it (``can_approve_pull_request_reviews``) with ``default_workflow_permissions``; they need ``administration``,
+  which no workflow job's token can hold (:data:`APP_ONLY_PERMISSIONS`), so only a person's or an app's token
+  (``token_for(login="octocat", permissions="write-all")``) reaches them. Tests may also set the attributes.
+  Anonymous calls get 401 ``Requires authentication`` on a public repository and 404 on a private or internal one
+  (GitHub hides what a caller cannot see).
+- Artifact attestations: ``POST .../attestations`` (what actions/attest-build-provenance calls, ``attestations:
+  write``) stores a Sigstore bundle under the sha256 digests of its in-toto statement's subjects (the DSSE
+  envelope's base64 payload), which ``GET .../attestations/{subject_digest}`` then lists; answers 201 ``{"id": N}``
+  and records it in :attr:`GitHubDouble.attestations`. As documented ("available for public repositories on all
+  current plans; private or internal ones need GitHub Enterprise Cloud"), a private or internal repository
+  without ``plan="enterprise_cloud"`` gets 422 with GitHub's own message (user-owned: ``Feature not available for
+  user-owned private repositories. ...``; organization-owned: ``Feature not available for the <org>
+  organization. ...``), before the bundle is read. :meth:`GitHubDouble.add_attestation` seeds one instead.
 - Identities and permissions. :attr:`GitHubDouble.token` is GITHUB_TOKEN with every permission;
   :meth:`GitHubDouble.token_for` makes a token for any login with the permissions of a workflow job's
   ``permissions:`` block, :meth:`GitHubDouble.fork_token` a fork pull request's read-only one. Every route
@@ -71,6 +92,15 @@ an immutable release's tag are its own (GitHub's were not found). In the git rou
 stands for an empty root commit (unless ``known_commits_only``); commits map to GitHub accounts through
 noreply addresses only; commit signatures are never verified; workflows are known for the whole repository,
 not per ref; there is no ``GET git/trees``; submodule and symlink entries cannot be created in a tree.
+
+Simplifications of the repository settings: anonymous reads of a public repository, which GitHub serves (60 an
+hour), answer 401 here (the project's client always sends a token); ``default_workflow_permissions`` defaults to
+``write`` so that :attr:`GitHubDouble.token` (a job without a ``permissions:`` block) can write as the tests
+expect, while GitHub's default for repositories created since February 2023 is ``read`` (pass it to get that: the
+token then reads contents and packages only); a setting changed later applies to tokens issued from then on,
+as GitHub's applies to jobs started from then on; a person's token has the permissions ``token_for`` gives it,
+whatever the person's role in the repository; the organization-level setting that can force the repository's off
+is not modelled. Attestation bundles are never verified (no Sigstore offline): only their statement is read.
 """
 
 from __future__ import annotations
@@ -145,15 +175,29 @@ PERMISSIONS = (
     "security-events",
     "statuses",
 )
+# Permissions a GitHub App installation or a fine-grained token can hold but GITHUB_TOKEN never can: a workflow's
+# `permissions:` block naming one is not a valid workflow ("Unexpected value 'administration'", reported by many
+# users who tried), so no job's token has it. Repository settings (Actions permissions among them) need it.
+APP_ONLY_PERMISSIONS = ("administration",)
+APP_PERMISSIONS = (*PERMISSIONS, *APP_ONLY_PERMISSIONS)
 LEVELS = ("none", "read", "write")
 # A pull request from a fork gets a read-only GITHUB_TOKEN: the "Maximum access for pull requests from public
 # forked repositories" column of docs.github.com/actions/reference/github_token-reference (read, id-token none).
 FORK_PERMISSIONS = {permission: "read" for permission in PERMISSIONS if permission != "id-token"}
+# A job without a `permissions:` block when the repository's default is "read" (restricted): the "Default access
+# (restricted)" column of the same reference page. GitHub's default for repositories created since February 2023.
+RESTRICTED_PERMISSIONS = {"contents": "read", "packages": "read"}
 METADATA_READ = "metadata:read"  # a route every token may call (GET /repos/{owner}/{repo})
 ISSUE_OR_PULL = "issues-or-pull-requests"  # issues:…, or pull-requests:… when the issue is a pull request
 # What GitHub answers an installation token (GITHUB_TOKEN, a GitHub App) lacking a permission: 403 with this
 # message and the operation's docs page (e.g. actions/create-github-app-token#258, renovatebot/github-action#595).
 ACCESS_DENIED_MESSAGE = "Resource not accessible by integration"
+# What GitHub answers GITHUB_TOKEN creating a pull request while "Allow GitHub Actions to create and approve pull
+# requests" is off (403; peter-evans/create-pull-request#1175 and #3979, googleapis/release-please-action#767).
+ACTIONS_MAY_NOT_CREATE_PULLS_MESSAGE = "GitHub Actions is not permitted to create or approve pull requests."
+VISIBILITIES = ("public", "private", "internal")
+OWNER_TYPES = ("User", "Organization")
+PLANS = ("free", "pro", "team", "enterprise_cloud")
 # Body limits, from GitHub's 422 answers: 65536 characters for issues, pull requests and comments
 # (danger/danger#424, trstringer/manual-approval#89, easybuilders/easybuild-easyconfigs#24647), 125000 for
 # release notes (ncipollo/release-action#493, angular/dev-infra#174).
@@ -230,7 +274,12 @@ class _Identity:
     """Who a token acts as, and what its permissions allow (a workflow job's ``permissions:`` block, normalised)."""
 
     login: str
-    permissions: Mapping[str, str]  # every key of PERMISSIONS → none/read/write
+    permissions: Mapping[str, str]  # every key of PERMISSIONS (APP_PERMISSIONS but for GITHUB_TOKEN) → none/read/write
+
+    @property
+    def is_github_token(self) -> bool:
+        """GITHUB_TOKEN: the github-actions app's installation token that every workflow job gets."""
+        return self.login == ACTIONS_BOT
 
     def allows(self, permission: str, level: str) -> bool:
         if permission == "metadata":
@@ -450,7 +499,7 @@ def _route(method: str, template: str, *, needs: _Needs) -> Callable[[_HandlerFu
     """
     if isinstance(needs, tuple):
         for permission, level in needs if isinstance(needs[0], tuple) else (needs,):
-            if permission not in PERMISSIONS or level not in ("read", "write"):
+            if permission not in APP_PERMISSIONS or level not in ("read", "write"):
                 raise ValueError(f"{method} {template}: unknown permission {needs!r}")
     elif needs not in (METADATA_READ, ISSUE_OR_PULL):
         raise ValueError(f"{method} {template}: unknown permission marker {needs!r}")
@@ -477,11 +526,26 @@ class GitHubDouble:
         clock: Callable[[], datetime] | None = None,
         immutable_releases: bool = False,
         known_commits_only: bool = False,
+        visibility: str = "public",
+        owner_type: str = "User",
+        plan: str = "free",
+        actions_can_create_pull_requests: bool = False,
+        default_workflow_permissions: str = "write",
     ) -> None:
         self.owner = owner
         self.repo = repo
         self.default_branch = default_branch
         self.rate_limit = rate_limit
+        _check_settings(visibility, owner_type, plan, default_workflow_permissions)
+        # The repository as its settings make it (see "Repository settings" in the module docstring).
+        self.visibility = visibility
+        self.owner_type = owner_type
+        self.plan = plan
+        # "Allow GitHub Actions to create and approve pull requests" (Settings > Actions > General): off by default.
+        # Tests may flip it at any time; GITHUB_TOKEN's next pull request sees the new value.
+        self.actions_can_create_pull_requests = actions_can_create_pull_requests
+        # "Workflow permissions": what a job without a `permissions:` block gets (tokens issued from then on).
+        self.default_workflow_permissions = default_workflow_permissions
         # The repository setting "Enable release immutability": releases published while it is on stay immutable.
         self.immutable_releases = immutable_releases
         # Off, any 40-hex sha names a commit (tests pass real shas of a baked project the double never saw);
@@ -517,9 +581,10 @@ class GitHubDouble:
         self._deployments: dict[int, _Deployment] = {}
         self._commit_statuses: dict[str, dict[str, str]] = {}  # sha → context → latest state
         self._attestations: dict[str, list[dict[str, Any]]] = {}  # "sha256:<hex>" → attestations of that subject
+        self._posted_attestations: list[dict[str, Any]] = []  # what POST .../attestations stored, oldest first
         self._tags_of_immutable_releases: set[str] = set()  # never reusable, even once the release is deleted
-        # GITHUB_TOKEN as a workflow without a `permissions:` block gets it in a permissive repository: all write.
-        self.token = self._issue_token(ACTIONS_BOT, _normalise_permissions(None), token)
+        # GITHUB_TOKEN as a workflow without a `permissions:` block gets it: all write under the permissive default.
+        self.token = self._issue_token(ACTIONS_BOT, self._default_job_permissions(), token)
         initial = hashlib.sha1(f"{owner}/{repo} initial commit".encode()).hexdigest()
         self.add_commit(initial, self._created_at, "Initial commit", branch=default_branch, parents=[])
 
@@ -592,11 +657,25 @@ class GitHubDouble:
         ``deployments``, ...: :data:`PERMISSIONS`) to ``none``/``read``/``write``. As in a workflow, a key left
         out means ``none`` and ``{}`` leaves only metadata (reading the repository); ``"read-all"`` and
         ``"write-all"`` work as there; unknown keys are ignored (a workflow may name permissions this double
-        has no use for). ``None`` means all write, like :attr:`token`. A login ending in ``[bot]`` is a Bot,
-        any other a User. A call the token's permissions do not cover answers 403 ``Resource not accessible
-        by integration``, as GitHub answers GITHUB_TOKEN and GitHub Apps.
+        has no use for). ``None`` means what a job without a block gets, like :attr:`token` (all write unless
+        ``default_workflow_permissions="read"``). A login ending in ``[bot]`` is a Bot, any other a User. A call the
+        token's permissions do not cover answers 403 ``Resource not accessible by integration``, as GitHub answers
+        GITHUB_TOKEN and GitHub Apps.
+
+        The default login is GITHUB_TOKEN's (``github-actions[bot]``), which can never hold ``administration``
+        (:data:`APP_ONLY_PERMISSIONS`): naming it raises ValueError, as GitHub rejects such a workflow file. Any
+        other login (a person's fine-grained token, another app's installation) may hold it, and ``"read-all"`` or
+        ``"write-all"`` include it there. Only GITHUB_TOKEN is subject to ``actions_can_create_pull_requests``.
         """
-        return self._issue_token(login, _normalise_permissions(permissions))
+        if permissions is None and login == ACTIONS_BOT:
+            return self._issue_token(login, self._default_job_permissions())
+        return self._issue_token(login, _normalise_permissions(permissions, github_token=login == ACTIONS_BOT))
+
+    def _default_job_permissions(self) -> dict[str, str]:
+        """A job without a ``permissions:`` block: all write (permissive), or contents and packages read (restricted)."""
+        if self.default_workflow_permissions == "write":
+            return _normalise_permissions(None)
+        return _normalise_permissions(RESTRICTED_PERMISSIONS)
 
     def fork_token(self, *, login: str = ACTIONS_BOT) -> str:
         """The GITHUB_TOKEN of a workflow run for a pull request from a fork: read-only (:data:`FORK_PERMISSIONS`)."""
@@ -904,6 +983,14 @@ class GitHubDouble:
                 }
             )
 
+    @property
+    def attestations(self) -> list[dict[str, Any]]:
+        """What ``POST /repos/{owner}/{repo}/attestations`` stored, oldest first (seeded ones are not listed): each
+        with its ``id``, ``subjects`` (``name``, ``digest`` as ``sha256:<hex>``), ``predicate_type``, the ``bundle``
+        as posted, the ``login`` that posted it and ``created_at``."""
+        with self._lock:
+            return copy.deepcopy(self._posted_attestations)
+
     def fail_next(
         self,
         method: str | None = None,
@@ -1121,6 +1208,8 @@ class GitHubDouble:
     def _authenticate(self, headers: Message) -> _Identity:
         with self._lock:
             credentials = re.fullmatch(r"(?i)(?:bearer|token)\s+(\S+)\s*", headers.get("Authorization", ""))
+            if credentials is None and self.visibility != "public":
+                raise _not_found()  # what the caller may not see does not exist for them (GitHub's 404, not 401)
             if credentials is None:
                 raise GitHubApiError(401, "Requires authentication", documentation_url=DOCS)
             presented = credentials.group(1).encode()
@@ -1236,7 +1325,7 @@ class GitHubDouble:
         return f"{self._user_id(login)}+{login}@users.noreply.github.com"
 
     def _user_json(self, login: str) -> dict[str, Any]:
-        """A user as GitHub shows one: a ``[bot]`` login is an app's Bot, the owner an Organization, anyone else a User.
+        """A user as GitHub shows one: a ``[bot]`` login is an app's Bot, the owner its ``owner_type``, anyone else a User.
 
         Ids derive from the login, so the same login has the same id in every call and every test.
         """
@@ -1245,7 +1334,7 @@ class GitHubDouble:
             kind, node, html = "Bot", "MDM6Qm90NDE4OTgyODI=", f"{WEB}/apps/github-actions"
         elif login.endswith("[bot]"):
             kind, node, html = "Bot", self._node_id("BOT", user_id), f"{WEB}/apps/{login.removesuffix('[bot]')}"
-        elif login == self.owner:
+        elif login == self.owner and self.owner_type == "Organization":
             kind, node, html = "Organization", self._node_id("O", user_id), f"{WEB}/{login}"
         else:
             kind, node, html = "User", self._node_id("U", user_id), f"{WEB}/{login}"
@@ -1276,12 +1365,12 @@ class GitHubDouble:
         """The repository: every field of ``full-repository`` (a superset of ``repository``)."""
         api, web = self._repo_api, self._repo_web
         open_issues = sum(1 for issue in self._issues.values() if issue.state == "open")
-        return {
+        shown = {
             "id": self._repo_id,
             "node_id": self._node_id("R", self._repo_id),
             "name": self.repo,
             "full_name": self.full_name,
-            "private": True,
+            "private": self.visibility != "public",  # internal repositories are private to outsiders: true
             "owner": self._user_json(self.owner),
             "html_url": web,
             "description": None,
@@ -1346,7 +1435,7 @@ class GitHubDouble:
             "has_discussions": False,
             "archived": False,
             "disabled": False,
-            "visibility": "private",
+            "visibility": self.visibility,
             "pushed_at": self._created_at,
             "created_at": self._created_at,
             "updated_at": self._created_at,
@@ -1358,7 +1447,6 @@ class GitHubDouble:
             "delete_branch_on_merge": False,
             "allow_forking": False,
             "web_commit_signoff_required": False,
-            "organization": self._user_json(self.owner),
             "network_count": 0,
             "subscribers_count": 1,
             "license": None,
@@ -1366,6 +1454,9 @@ class GitHubDouble:
             "open_issues": open_issues,
             "watchers": 0,
         }
+        if self.owner_type == "Organization":
+            shown["organization"] = self._user_json(self.owner)  # present only on organizations' repositories
+        return shown
 
     def _ref_json(self, ref: str) -> dict[str, Any]:
         sha = self._refs[ref]
@@ -2587,6 +2678,9 @@ class GitHubDouble:
 
     @_route("POST", "/repos/{owner}/{repo}/pulls", needs=("pull-requests", "write"))
     def _create_pull(self, request: _Request) -> _Reply:
+        if request.identity.is_github_token and not self.actions_can_create_pull_requests:
+            # The repository setting, checked once the token's permissions pass, before the body is looked at.
+            raise GitHubApiError(403, ACTIONS_MAY_NOT_CREATE_PULLS_MESSAGE, documentation_url=request.documentation_url)
         body = request.fields(
             "PullRequest",
             required={"title": str, "head": str, "base": str},
@@ -2942,6 +3036,83 @@ class GitHubDouble:
             queue += self._commits[current].parents
         return list(seen)
 
+    # Endpoints: attestations (storing them)
+
+    def _refuse_attestations_by_plan(self, request: _Request) -> None:
+        """Artifact attestations need a public repository, or Enterprise Cloud for a private or internal one.
+
+        422 with GitHub's messages (user-owned: actions/attest issues and many workflow logs; organization-owned:
+        a probe with ``gh api`` quoted in a public report, ``{"message": ..., "status": "422"}``), checked before the
+        bundle is looked at, as that report observed.
+        """
+        if self.visibility == "public" or self.plan == "enterprise_cloud":
+            return
+        if self.owner_type == "Organization":
+            message = (
+                f"Feature not available for the {self.owner} organization. "
+                "To enable this feature, please upgrade the billing plan, or make this repository public."
+            )
+        else:
+            message = "Feature not available for user-owned private repositories. "
+            message += "To enable this feature, please make this repository public."
+        raise GitHubApiError(422, message, documentation_url=request.documentation_url)
+
+    @_route("POST", "/repos/{owner}/{repo}/attestations", needs=("attestations", "write"))
+    def _create_attestation(self, request: _Request) -> _Reply:
+        self._refuse_attestations_by_plan(request)
+        body = request.fields("Attestation", required={"bundle": dict})
+        subjects, predicate_type = _attestation_statement(body["bundle"], request.documentation_url)
+        attestation_id = next(self._ids["attestation"])
+        self._posted_attestations.append(
+            {
+                "id": attestation_id,
+                "subjects": subjects,
+                "predicate_type": predicate_type,
+                "bundle": copy.deepcopy(body["bundle"]),
+                "login": request.identity.login,
+                "created_at": self._now(),
+            }
+        )
+        for digest in dict.fromkeys(subject["digest"] for subject in subjects):
+            self._attestations.setdefault(digest, []).append(
+                {
+                    "bundle": copy.deepcopy(body["bundle"]),
+                    "repository_id": self._repo_id,
+                    "bundle_url": "",
+                    "initiator": "github-actions" if request.identity.is_github_token else "user",
+                    "predicate_type": predicate_type,
+                }
+            )
+        return _Reply(201, {"id": attestation_id})
+
+    # Endpoints: repository settings (Actions > General > Workflow permissions)
+
+    def _workflow_permissions_json(self) -> dict[str, Any]:
+        # The one checkbox "Allow GitHub Actions to create and approve pull requests" is this field in the API.
+        return {
+            "default_workflow_permissions": self.default_workflow_permissions,
+            "can_approve_pull_request_reviews": self.actions_can_create_pull_requests,
+        }
+
+    @_route("GET", "/repos/{owner}/{repo}/actions/permissions/workflow", needs=("administration", "read"))
+    def _get_workflow_permissions(self, request: _Request) -> _Reply:
+        return _Reply(200, self._workflow_permissions_json())
+
+    @_route("PUT", "/repos/{owner}/{repo}/actions/permissions/workflow", needs=("administration", "write"))
+    def _set_workflow_permissions(self, request: _Request) -> _Reply:
+        body = request.fields(
+            "WorkflowPermissions", optional={"default_workflow_permissions": str, "can_approve_pull_request_reviews": bool}
+        )
+        if body.get("default_workflow_permissions", "read") not in ("read", "write"):
+            # GitHub's schema check answers 422 "Invalid request." with the reason; this wording is the double's.
+            message = f"Invalid request.\n\n{body['default_workflow_permissions']!r} is not one of read, write."
+            raise GitHubApiError(422, message, documentation_url=request.documentation_url)
+        if "default_workflow_permissions" in body:
+            self.default_workflow_permissions = body["default_workflow_permissions"]
+        if "can_approve_pull_request_reviews" in body:
+            self.actions_can_create_pull_requests = body["can_approve_pull_request_reviews"]
+        return _Reply(204)
+
 
 RELEASE_FIELDS = {
     "tag_name": str,
@@ -2963,11 +3134,69 @@ _ID_STARTS = {
     "workflow_run": 9_000_000_001,
     "deployment": 1_500_000_001,
     "deployment_status": 3_200_000_001,
+    "attestation": 4_000_001,
 }
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_settings(visibility: str, owner_type: str, plan: str, default_workflow_permissions: str) -> None:
+    """The combinations GitHub offers: Pro is a personal account's plan, Team and Enterprise Cloud an organization's;
+    internal repositories exist only in organizations of an enterprise (Enterprise Cloud on github.com)."""
+    for name, value, allowed in (
+        ("visibility", visibility, VISIBILITIES),
+        ("owner_type", owner_type, OWNER_TYPES),
+        ("plan", plan, PLANS),
+        ("default_workflow_permissions", default_workflow_permissions, ("read", "write")),
+    ):
+        if value not in allowed:
+            raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    if owner_type == "User" and plan in ("team", "enterprise_cloud"):
+        raise ValueError(f"plan={plan!r} is an organization's plan: pass owner_type='Organization'")
+    if owner_type == "Organization" and plan == "pro":
+        raise ValueError("plan='pro' is a personal account's plan: organizations have free, team or enterprise_cloud")
+    if visibility == "internal" and owner_type != "Organization":
+        raise ValueError("internal repositories belong to organizations: pass owner_type='Organization'")
+
+
+def _attestation_statement(bundle: dict[str, Any], documentation_url: str) -> tuple[list[dict[str, str]], str]:
+    """The subjects (name, ``sha256:<hex>``) and predicate type of a Sigstore bundle's in-toto statement.
+
+    The statement is the DSSE envelope's base64 ``payload`` (``payloadType`` ``application/vnd.in-toto+json``), as
+    actions/attest builds it. The signature and certificates are not checked (the double has no Sigstore); a bundle
+    that does not carry such a statement is refused with 400 in the double's own words.
+    """
+
+    def refuse(reason: str) -> GitHubApiError:
+        return GitHubApiError(400, f"Invalid bundle: {reason}", documentation_url=documentation_url)
+
+    media_type = bundle.get("mediaType")
+    if not isinstance(media_type, str) or not media_type.startswith("application/vnd.dev.sigstore.bundle"):
+        raise refuse("mediaType is not a Sigstore bundle's")
+    envelope = bundle.get("dsseEnvelope")
+    if not isinstance(envelope, dict) or envelope.get("payloadType") != "application/vnd.in-toto+json":
+        raise refuse("dsseEnvelope must carry an in-toto statement (payloadType application/vnd.in-toto+json)")
+    try:
+        statement = json.loads(base64.b64decode(str(envelope.get("payload", "")), validate=True))
+    except ValueError as error:
+        raise refuse("dsseEnvelope.payload is not base64 JSON") from error
+    if not isinstance(statement, dict) or not str(statement.get("_type", "")).startswith("https://in-toto.io/Statement/"):
+        raise refuse("the payload is not an in-toto statement")
+    raw_subjects = statement.get("subject")
+    subjects = []
+    for subject in raw_subjects if isinstance(raw_subjects, list) else []:
+        digest = subject.get("digest", {}).get("sha256") if isinstance(subject, dict) and isinstance(subject.get("digest"), dict) else None
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise refuse("every subject needs a sha256 digest")
+        subjects.append({"name": str(subject.get("name", "")), "digest": f"sha256:{digest}"})
+    if not subjects:
+        raise refuse("the statement has no subject")
+    predicate_type = statement.get("predicateType")
+    if not isinstance(predicate_type, str) or not predicate_type:
+        raise refuse("the statement has no predicateType")
+    return subjects, predicate_type
 
 
 def _require_sha(sha: str) -> None:
@@ -2988,18 +3217,28 @@ def _check_comment_length(text: str) -> None:
         raise _validation_failed("IssueComment", "unprocessable", "data", f"Body is too long (maximum is {MAX_ISSUE_BODY} characters)")
 
 
-def _normalise_permissions(permissions: Mapping[str, str] | str | None) -> dict[str, str]:
-    """A workflow job's ``permissions:`` value → every permission's level; ``None`` is all write."""
-    if permissions is None or permissions == "write-all":
+def _normalise_permissions(permissions: Mapping[str, str] | str | None, *, github_token: bool = True) -> dict[str, str]:
+    """A workflow job's ``permissions:`` value → every permission's level; ``None`` is all of GITHUB_TOKEN's write.
+
+    GITHUB_TOKEN (``github_token``) has :data:`PERMISSIONS` only: a block naming one of :data:`APP_ONLY_PERMISSIONS`
+    is refused, as GitHub refuses the workflow file. Other identities (a person's token, an app's) may also hold
+    those, and ``"read-all"``/``"write-all"`` give them those too.
+    """
+    keys = PERMISSIONS if github_token else APP_PERMISSIONS
+    if permissions is None:
         return dict.fromkeys(PERMISSIONS, "write")
+    if permissions == "write-all":
+        return dict.fromkeys(keys, "write")
     if permissions == "read-all":
-        return dict.fromkeys(PERMISSIONS, "read")
+        return dict.fromkeys(keys, "read")
     if isinstance(permissions, str):
         raise ValueError(f"{permissions!r}: permissions are a mapping, 'read-all' or 'write-all'")
-    normalised = dict.fromkeys(PERMISSIONS, "none")
+    normalised = dict.fromkeys(keys, "none")
     for permission, level in permissions.items():
         if level not in LEVELS:
             raise ValueError(f"{permission}: {level!r} is not one of {', '.join(LEVELS)}")
+        if github_token and permission in APP_ONLY_PERMISSIONS:
+            raise ValueError(f"Unexpected value {permission!r}: a workflow's permissions: block cannot grant GITHUB_TOKEN {permission}")
         if permission in normalised:  # others (a newer permission, a typo) a workflow may name: ignored, as documented
             normalised[permission] = level
     return normalised
