@@ -38,6 +38,7 @@ COMMON_FILES = {
     "confs/tracking.yaml",
     "confs/monitor.yaml",
     "confs/dora.yaml",
+    "confs/release.yaml",
     "data/manifest.json",
     "data/reference.csv",
     "pyproject.toml",
@@ -174,6 +175,8 @@ def test_baked_sources_and_configs_parse_and_carry_the_answers(cookies, combo):
     assert model["estimator"] == combo["model_family"]
     assert model["search"]["enabled"] is (combo["hyperparameter_search"] == "yes")
     assert set(gates) == {"beat_baseline", "minimums", "maximums", "max_regression", "max_fairness_gap"}
+    release = yaml.safe_load((project / "confs" / "release.yaml").read_text())
+    assert release == {"attestation": combo["attestation"], "private_attestations": False}
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert {key: answers[key] for key in combo} == combo
 
