@@ -24,7 +24,9 @@ from {{ cookiecutter.package }}.errors import ConfigError
         ("off", "public", True, False, False),
     ],
 )
-def test_each_policy_attests_where_it_should(policy: str, visibility: str, enterprise_server: bool, private_attestations: bool, attest: bool):
+def test_each_policy_attests_where_it_should(
+    policy: str, visibility: str, enterprise_server: bool, private_attestations: bool, attest: bool
+):
     decision = attestation_decision(
         policy, visibility=visibility, enterprise_server=enterprise_server, private_attestations=private_attestations
     )

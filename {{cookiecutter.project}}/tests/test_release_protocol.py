@@ -144,11 +144,16 @@ def test_a_sparse_member_is_refused(tmp_path: Path):
     data = b"1\n0\n1\n".ljust(tarfile.BLOCKSIZE, b"\0") + b"x"
     info = tarfile.TarInfo("model.skops")
     info.size = len(data)
-    info.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": "model.skops", "GNU.sparse.realsize": str(256 * 1024**2)}
+    info.pax_headers = {
+        "GNU.sparse.major": "1",
+        "GNU.sparse.minor": "0",
+        "GNU.sparse.name": "model.skops",
+        "GNU.sparse.realsize": str(256 * 1024**2),
+    }
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tar.addfile(info, io.BytesIO(data))
-    with pytest.raises(InputError, match="member 'model.skops' is not a file or folder"):
+    with pytest.raises(InputError, match=r"member 'model\.skops' is not a file or folder"):
         protocol.unpack_model(gzip.compress(buffer.getvalue()), tmp_path / "out", where="release v1.0.0")
     assert list(tmp_path.iterdir()) == []
 

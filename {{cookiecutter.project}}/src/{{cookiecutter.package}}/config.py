@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .core.specs import ColumnSpec, Features, GatesConfig, Strict
 from .errors import ConfigError
@@ -191,6 +191,12 @@ class ReleaseConfig(Strict):
     attestation: AttestationPolicy = "auto"
     # True when the plan stores attestations for private and internal repositories (GitHub Enterprise Cloud).
     private_attestations: bool = False
+
+    @field_validator("attestation", mode="before")
+    @classmethod
+    def _off_unquoted(cls, value: Any) -> Any:
+        # YAML 1.1 (PyYAML) reads an unquoted `off` as false: that is what the user wrote.
+        return "off" if value is False else value
 
 
 class Environment(Strict):
