@@ -127,6 +127,12 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     new_calls = github.calls[before:]
     assert not [call for call in new_calls if call.method in {"POST", "PATCH", "DELETE"}], [f"{c.method} {c.path}" for c in new_calls]
     assert not (tmp_path / "run4" / "attest-build-provenance.calls").exists(), "the attest step is skipped"
+    # and the champion it fetched first was verified with gh, pinned to the release workflow on main and its commit
+    (verified,) = (tmp_path / "run4" / "gh.calls").read_text().splitlines()
+    assert verified.endswith(
+        f"--repo {OWNER}/{REPO} --signer-workflow github.com/{OWNER}/{REPO}/.github/workflows/release.yml "
+        f"--source-ref refs/heads/main --source-digest {head}"
+    )
     assert len(github.attestations) == 1 and len(github.releases) == 1 and len(github.deployments) == 1
 
     # When the next PR changes the model config, Then it is compared against the released champion
