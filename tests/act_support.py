@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 ACT_STANDINS = Path(__file__).parent / "act_standins"
+GH_STANDIN = Path(__file__).parent / "gh_standin.py"
 CHECKOUT = "actions/checkout"
 # Not fetched from GitHub: this repository's own actions (act cannot run the "$/" form yet) and images.
 LOCAL_PREFIXES = ("./", "$/", "docker://")
@@ -283,6 +284,13 @@ def run_act(
         uv_bin.mkdir()
         for name in ("uv", "uvx"):
             (uv_bin / name).symlink_to(venv_tool(name))
+        # and gh, which GitHub-hosted runners ship (`mlops champion` verifies attestations with it): a stand-in
+        # that asks the double given in env, and records its calls in artifacts_dir/gh.calls.
+        gh = uv_bin / "gh"
+        api = env.get("GITHUB_API_URL", CLOSED_LOOPBACK)
+        record = artifacts_dir.resolve() / "gh.calls"
+        gh.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{GH_STANDIN}" --api "{api}" --record "{record}" "$@"\n')
+        gh.chmod(0o755)
 
         step_env = {
             # GitHub's API is never the real one: a workflow that calls it without a double given

@@ -85,6 +85,7 @@ def main(project: Path) -> int:
         pull_request = env | {"PR_NUMBER": "1", "PR_HEAD_SHA": MERGED}
         mlops(project, "report", env=pull_request)
         mlops(project, "comment", env=pull_request)
+        mlops(project, "release", "--prepare", env=env)
         released = mlops(project, "release", env=env).stdout.strip()
         (release,) = github.releases
         (deployment,) = github.deployments

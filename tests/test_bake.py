@@ -38,6 +38,7 @@ COMMON_FILES = {
     "confs/tracking.yaml",
     "confs/monitor.yaml",
     "confs/dora.yaml",
+    "confs/release.yaml",
     "data/manifest.json",
     "data/reference.csv",
     "pyproject.toml",
@@ -55,6 +56,7 @@ COMMON_FILES = {
     "tests/test_io_github.py",
     "tests/test_release_protocol.py",
     "tests/test_core_report.py",
+    "tests/test_core_provenance.py",
     "tests/test_reviewed_metrics.py",
     "tests/test_core_schemas.py",
     "tests/test_steps.py",
@@ -86,6 +88,7 @@ COMMON_FILES = {
         "core/metric_catalog.py",
         "core/metrics.py",
         "core/monitoring.py",
+        "core/provenance.py",
         "core/dora.py",
         "core/snapshot.py",
         "core/models.py",
@@ -104,6 +107,7 @@ COMMON_FILES = {
         "io/github/git_data.py",
         "io/github/issues.py",
         "io/github/releases.py",
+        "io/github/repository.py",
         "io/local_registry.py",
         "io/model_files.py",
         "io/release_protocol.py",
@@ -174,6 +178,8 @@ def test_baked_sources_and_configs_parse_and_carry_the_answers(cookies, combo):
     assert model["estimator"] == combo["model_family"]
     assert model["search"]["enabled"] is (combo["hyperparameter_search"] == "yes")
     assert set(gates) == {"beat_baseline", "minimums", "maximums", "max_regression", "max_fairness_gap"}
+    release = yaml.safe_load((project / "confs" / "release.yaml").read_text())
+    assert release == {"attestation": combo["attestation"], "private_attestations": False}
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert {key: answers[key] for key in combo} == combo
 

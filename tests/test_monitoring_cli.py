@@ -90,7 +90,8 @@ def test_a_shifted_batch_opens_one_retraining_pr_that_later_batches_update(proje
     env = env_for(github, tmp_path)
     for verb in ("champion", "validate", "train", "evaluate"):
         mlops(project, verb, env=env)
-    mlops(project, "release", "--allow-unreviewed", "--reason", "first model", env=env)
+    mlops(project, "release", "--prepare", "--allow-unreviewed", "--reason", "first model", env=env)
+    mlops(project, "release", env=env)
 
     # An i.i.d. batch: nothing is due, nothing is opened
     batch(project, "iid", seed=12)

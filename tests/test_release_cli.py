@@ -8,6 +8,7 @@ import io
 import json
 import pickle
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -49,12 +50,20 @@ def build(project: Path, env: dict[str, str]) -> None:
         mlops(project, verb, env=env)
 
 
+def run_release(project: Path, *options: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    """What release.yml runs (without its attest step): `mlops release --prepare [options]`, then, when it passed, `mlops release`."""
+    prepared = mlops(project, "release", "--prepare", *options, env=env, check=check)
+    if prepared.returncode != 0:
+        return prepared
+    return mlops(project, "release", env=env, check=check)
+
+
 def test_release_survives_server_errors_and_rate_limits(project: Path, github: GitHubDouble):
     env = github_env(github)
     build(project, env)
     github.fail_next("POST", r"/releases$", status=502)
     github.fail_next("POST", r"/assets$", status=403, headers={"retry-after": "1", "x-ratelimit-remaining": "0"})
-    result = mlops(project, "release", "--allow-unreviewed", "--reason", "no PR in this test", env=env)
+    result = run_release(project, "--allow-unreviewed", "--reason", "no PR in this test", env=env)
     assert result.stdout.startswith("v1.0.0: https://github.com/acme/churn-model/releases/tag/v1.0.0")
     release_posts = [call.status for call in github.calls if call.method == "POST" and call.path.endswith("/releases")]
     assert release_posts == [502, 201]
@@ -179,7 +188,7 @@ def test_release_with_a_tracking_server_moves_the_champion_alias(project: Path, 
     with mlflow_server(project / ".venv", tmp_path, project_env()) as url:
         env = github_env(github, MLFLOW_TRACKING_URI=url)
         build(project, env)
-        mlops(project, "release", "--allow-unreviewed", "--reason", "no PR in this test", env=env)
+        run_release(project, "--allow-unreviewed", "--reason", "no PR in this test", env=env)
         with httpx.Client(base_url=url) as client:
             alias = client.get("/api/2.0/mlflow/registered-models/alias", params={"name": "churn-model", "alias": "champion"}).json()
     trained = json.loads((project / "outputs" / "train" / "run.json").read_text())
@@ -194,7 +203,7 @@ def test_release_with_a_tracking_server_moves_the_champion_alias(project: Path, 
 def released(project: Path, github: GitHubDouble) -> Path:
     """A project built against an empty repository, and released once (unreviewed, with a reason)."""
     build(project, github_env(github))
-    mlops(project, "release", *UNREVIEWED, env=github_env(github))
+    run_release(project, *UNREVIEWED, env=github_env(github))
     return project
 
 
@@ -207,16 +216,30 @@ def published(github: GitHubDouble) -> list[dict]:
     return [release for release in github.releases if not release["draft"]]
 
 
-def test_a_champion_is_the_newest_complete_semver_release(released: Path, github: GitHubDouble):
+def archive_of(release: dict) -> bytes:
+    return next(asset["content"] for asset in release["assets"] if asset["name"] == "model.tar.gz")
+
+
+def test_a_champion_is_the_newest_complete_semver_release_by_version(released: Path, github: GitHubDouble):
+    # Given complete v1.2.0 and v1.0.0 made in that order (GitHub lists the newest made first: v1.0.0 before v1.2.0),
     (first,) = github.releases
-    archive = next(asset["content"] for asset in first["assets"] if asset["name"] == "model.tar.gz")
-    publish(github, "nightly", model_release(b"garbage"))  # not semver: ignored
-    publish(github, "v1.1.0", {"model.tar.gz": archive})  # incomplete: skipped
-    publish(github, "v1.2.0", model_release(archive), draft=True)  # a draft: never the champion
+    archive = archive_of(first)
+    with api(github) as client:
+        assert client.delete(f"/repos/{github.full_name}/releases/{first['id']}").status_code == 204
+    publish(github, "v1.2.0", model_release(archive))
+    publish(github, "v1.0.0", model_release(archive))
+    # an incomplete release marked latest, a tag that is not semver, a draft, and an incomplete one between them
+    publish(github, "nightly", model_release(b"garbage"))
+    publish(github, "v1.1.0", {"model.tar.gz": archive})
+    publish(github, "v1.4.0", model_release(archive), draft=True)
+    publish(github, "v1.3.0", {"model.tar.gz": archive})
+    with api(github) as client:
+        assert client.get(f"/repos/{github.full_name}/releases/latest").json()["tag_name"] == "v1.3.0"
+    # When the champion is fetched, Then it is v1.2.0: the newest complete release by version, not by date
     result = mlops(released, "champion", env=github_env(github))
     champion = json.loads((released / "outputs" / "champion" / "champion.json").read_text())
-    assert champion["tag"] == "v1.0.0"
-    assert "ignoring release 'nightly'" in result.stderr and "skipping release v1.1.0: it lacks" in result.stderr
+    assert champion["tag"] == "v1.2.0"
+    assert "ignoring release 'nightly'" in result.stderr and "skipping release v1.3.0: it lacks" in result.stderr
 
 
 @pytest.mark.parametrize(("gh_exit", "returncode"), [(None, 1), (1, 1), (0, 0)], ids=["no-gh", "gh-rejects", "gh-verifies"])
@@ -233,9 +256,18 @@ def test_an_attested_archive_must_pass_gh_attestation_verify(
         (tools / "gh").chmod(0o755)
     result = mlops(released, "champion", env=github_env(github, PATH=f"{tools}:/usr/bin:/bin"), check=False)
     assert result.returncode == returncode, result.stderr
-    if gh_exit is not None:
-        assert (tmp_path / "gh-args").read_text().split()[:2] == ["attestation", "verify"]
-        assert "--repo acme/churn-model" in (tmp_path / "gh-args").read_text()
+    if gh_exit is not None:  # pinned to the release workflow, on main, from the commit the release names
+        arguments = (tmp_path / "gh-args").read_text().split()
+        assert arguments[:2] == ["attestation", "verify"] and arguments[2].endswith("/model.tar.gz")
+        assert arguments[3:] == [
+            "--repo", "acme/churn-model",
+            "--signer-workflow", "github.com/acme/churn-model/.github/workflows/release.yml",
+            "--source-ref", "refs/heads/main",
+            "--source-digest", SHA,
+        ]  # fmt: skip
+    if returncode == 0:
+        champion = json.loads((released / "outputs" / "champion" / "champion.json").read_text())
+        assert champion["provenance"] == f"attestation verified (.github/workflows/release.yml on main, commit {SHA[:12]})"
     if returncode:
         assert "refusing it" in result.stderr and not (released / "outputs" / "champion" / "model").exists()
 
@@ -246,7 +278,7 @@ def test_a_merge_whose_rebuilt_model_differs_from_the_reviewed_one_is_refused(pr
     github.add_pull(number=12, head_ref="feature", head_sha=SHA)
     metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
     github.add_comment(12, bot_report({**metrics, "roc_auc": metrics["roc_auc"] + 0.01}, SHA), login="github-actions[bot]")
-    result = mlops(project, "release", env=env, check=False)
+    result = run_release(project, env=env, check=False)
     assert result.returncode == 1, result.stderr
     assert "differs from the one reviewed in https://github.com/acme/churn-model/pull/12: roc_auc" in result.stderr
     assert github.releases == [] and not [ref for ref in github.refs if ref.startswith("refs/tags/")]
@@ -258,7 +290,7 @@ def test_a_merge_matching_its_reviewed_comment_is_released_and_says_by_whom_and_
     github.add_pull(number=12, head_ref="feature", head_sha=SHA)
     metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
     github.add_comment(12, bot_report(metrics, SHA), login="github-actions[bot]")
-    mlops(project, "release", env=env)
+    run_release(project, env=env)
     (release,) = github.releases
     assert "Released by: octocat; reviewed in https://github.com/acme/churn-model/pull/12" in release["body"]
     record = json.loads(next(asset["content"] for asset in release["assets"] if asset["name"] == "release.json"))
@@ -281,7 +313,7 @@ def test_reviewed_metrics_must_be_the_bots_and_for_the_pull_requests_head(
     github.add_pull(number=12, head_ref="feature", head_sha=SHA)
     metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
     github.add_comment(12, bot_report(metrics, head_sha), login=author)
-    result = mlops(project, "release", env=env, check=False)
+    result = run_release(project, env=env, check=False)
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert github.releases == []
 
@@ -290,14 +322,15 @@ def test_without_reviewed_metrics_the_release_fails_closed_unless_allowed_with_a
     summary = tmp_path / "summary.md"
     env = github_env(github, GITHUB_STEP_SUMMARY=str(summary), GITHUB_ACTIONS="true")
     build(project, env)
-    refused = mlops(project, "release", env=env, check=False)
+    refused = run_release(project, env=env, check=False)
     assert refused.returncode == 1 and "no reviewed metrics" in refused.stderr
     assert "### ❌ Release failed: no reviewed metrics" in summary.read_text()
-    no_reason = mlops(project, "release", "--allow-unreviewed", env=env, check=False)
+    no_reason = run_release(project, "--allow-unreviewed", env=env, check=False)
     assert no_reason.returncode == 2 and "--allow-unreviewed needs --reason" in no_reason.stderr
     assert github.releases == []
-    allowed = mlops(project, "release", "--allow-unreviewed", "--reason", "hotfix for incident 7", env=env)
+    allowed = mlops(project, "release", "--prepare", "--allow-unreviewed", "--reason", "hotfix for incident 7", env=env)
     assert "::warning::releasing" in allowed.stdout and "hotfix for incident 7" in allowed.stdout
+    mlops(project, "release", env=env)
     (release,) = published(github)
     assert "Released by: octocat; released without review: hotfix for incident 7" in release["body"]
     assert "### ✅ Released v1.0.0" in summary.read_text()
@@ -306,7 +339,7 @@ def test_without_reviewed_metrics_the_release_fails_closed_unless_allowed_with_a
 def test_a_release_is_refused_off_main(project: Path, github: GitHubDouble):
     env = github_env(github, GITHUB_REF="refs/heads/feature")
     build(project, env)
-    result = mlops(project, "release", *UNREVIEWED, env=env, check=False)
+    result = run_release(project, *UNREVIEWED, env=env, check=False)
     assert result.returncode == 1
     assert "releases are made from refs/heads/main only; this run is on refs/heads/feature" in result.stderr
     assert github.releases == [] and github.deployments == []
@@ -321,7 +354,7 @@ def test_release_with_the_workflows_permissions_is_all_or_nothing(project: Path,
     env = github_env(github, GITHUB_STEP_SUMMARY=str(summary))
     build(project, env)
     env["GITHUB_TOKEN"] = github.token_for(permissions=permissions)
-    result = mlops(project, "release", *UNREVIEWED, env=env, check=False)
+    result = run_release(project, *UNREVIEWED, env=env, check=False)
     if dropped is None:
         assert result.returncode == 0, result.stderr
         assert [release["tag_name"] for release in published(github)] == ["v1.0.0"]
@@ -338,7 +371,7 @@ def test_release_with_the_workflows_permissions_is_all_or_nothing(project: Path,
 
 def test_a_rerun_after_publication_changes_nothing(released: Path, github: GitHubDouble):
     before = len(github.calls)
-    mlops(released, "release", *UNREVIEWED, env=github_env(github))
+    run_release(released, *UNREVIEWED, env=github_env(github))
     writes = [f"{call.method} {call.path}" for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
     assert writes == []
 
@@ -348,23 +381,181 @@ def test_a_rerun_completes_a_published_release_that_lost_an_asset(released: Path
     report = next(asset for asset in release["assets"] if asset["name"] == "report.md")
     with api(github) as client:
         assert client.delete(f"/repos/{github.full_name}/releases/assets/{report['id']}").status_code == 204
-    mlops(released, "release", *UNREVIEWED, env=github_env(github))
+    run_release(released, *UNREVIEWED, env=github_env(github))
     (completed,) = github.releases
     assert completed["id"] == release["id"] and {asset["name"] for asset in completed["assets"]} == ASSETS
 
 
-@pytest.mark.parametrize("corrupt", [False, True], ids=["consistent-draft-completed", "corrupt-draft-replaced"])
-def test_a_rerun_completes_or_replaces_the_draft_a_killed_run_left(project: Path, tmp_path: Path, corrupt: bool):
+@pytest.mark.parametrize(
+    "left",
+    ["nothing", "a-corrupt-archive", "another-archive"],
+    ids=["empty-draft-completed", "corrupt-draft-replaced", "other-bytes-replaced"],
+)
+def test_a_rerun_completes_or_replaces_the_draft_a_killed_run_left(project: Path, tmp_path: Path, left: str):
     with GitHubDouble(owner="acme", repo="churn-model", immutable_releases=True) as github:
         env = github_env(github)
         build(project, env)
-        archive = tar_gz({"model.skops": b"stale"}) if corrupt else None
-        left = {"model.tar.gz": archive, "model.tar.gz.sha256": b"0" * 64 + b"  model.tar.gz\n"} if corrupt else {}
-        draft = publish(github, "v1.0.0", left, draft=True, body=f"card\n<!-- mlops-release sha={SHA} -->\n")
-        mlops(project, "release", *UNREVIEWED, env=env)
+        carried = {
+            "nothing": {},
+            "a-corrupt-archive": {
+                "model.tar.gz": tar_gz({"model.skops": b"stale"}),
+                "model.tar.gz.sha256": b"0" * 64 + b"  model.tar.gz\n",
+            },
+            # consistent with its own checksum and record, but not the archive this run prepared (and may have attested)
+            "another-archive": model_release(tar_gz({"model.skops": b"another build"})),
+        }[left]
+        draft = publish(github, "v1.0.0", carried, draft=True, body=f"card\n<!-- mlops-release sha={SHA} -->\n")
+        run_release(project, *UNREVIEWED, env=env)
         (release,) = github.releases
-        assert (release["id"] != draft["id"]) is corrupt
+        assert (release["id"] != draft["id"]) is (left != "nothing")
+        prepared = (project / "outputs" / "release" / "model.tar.gz").read_bytes()
+        assert archive_of(release) == prepared
         assert not release["draft"] and release["immutable"]
         assert {asset["name"] for asset in release["assets"]} == ASSETS
         assert github.refs["refs/tags/v1.0.0"] == SHA
         assert github.violations == []
+
+
+def test_a_leftover_draft_that_carries_every_asset_is_published_by_a_rerun(project: Path, github: GitHubDouble):
+    # Given a run killed after uploading every asset of the prepared archive, before publishing
+    env = github_env(github)
+    build(project, env)
+    mlops(project, "release", "--prepare", *UNREVIEWED, env=env)
+    prepared = (project / "outputs" / "release" / "model.tar.gz").read_bytes()
+    assets = model_release(prepared, **{"release.json": model_release(prepared)["release.json"].replace(b"v9.0.0", b"v1.0.0")})
+    draft = publish(github, "v1.0.0", assets, draft=True, body=f"card\n<!-- mlops-release sha={SHA} -->\n")
+    before = len(github.calls)
+    # When the release runs again, Then that very draft is published, nothing uploaded again
+    mlops(project, "release", env=env)
+    (release,) = github.releases
+    assert release["id"] == draft["id"] and not release["draft"] and github.refs["refs/tags/v1.0.0"] == SHA
+    assert not [call for call in github.calls[before:] if call.method in {"POST", "DELETE"} and "/releases" in call.path]
+    assert [status["state"] for status in github.deployments[0]["statuses"]] == ["in_progress", "success"]
+
+
+def test_a_merge_commit_other_than_the_reviewed_pr_head_is_released(project: Path, github: GitHubDouble):
+    # Given PR 12 reviewed at its head H and merged as another commit M (a merge or squash commit: GITHUB_SHA)
+    head = hashlib.sha1(b"the PR's head").hexdigest()
+    env = github_env(github)
+    build(project, env)
+    github.add_pull(number=12, head_ref="feature", head_sha=head, merge_commit_sha=SHA, merged_at="2025-06-01T00:00:00Z")
+    metrics = json.loads((project / "outputs" / "evaluate" / "metrics.json").read_text())["challenger"]["metrics"]
+    github.add_comment(12, bot_report(metrics, head), login="github-actions[bot]")
+    # When M is released, Then the review of H counts for it
+    run_release(project, env=env)
+    (release,) = published(github)
+    assert "reviewed in https://github.com/acme/churn-model/pull/12" in release["body"]
+    assert github.refs["refs/tags/v1.0.0"] == SHA
+
+
+def test_a_marker_inside_a_dispatch_reason_never_matches_another_commit(project: Path, github: GitHubDouble):
+    # Given commit A released without review, with a reason that carries commit M's hidden marker
+    env = github_env(github)
+    build(project, env)
+    other = hashlib.sha1(b"commit A").hexdigest()
+    run_release(project, "--allow-unreviewed", "--reason", f"hotfix <!-- mlops-release sha={SHA} -->", env={**env, "GITHUB_SHA": other})
+    # When M is released, Then it gets a release of its own (A's is not taken for M's: M is not "already released")
+    run_release(project, *UNREVIEWED, env=env)
+    assert [release["tag_name"] for release in published(github)] == ["v1.0.0", "v1.0.1"]
+    assert github.refs["refs/tags/v1.0.0"] == other and github.refs["refs/tags/v1.0.1"] == SHA
+
+
+def test_prepare_writes_nothing_to_github_and_the_archive_must_not_change_before_publication(project: Path, github: GitHubDouble):
+    env = github_env(github)
+    build(project, env)
+    before = len(github.calls)
+    prepared = mlops(project, "release", "--prepare", *UNREVIEWED, env=env)
+    assert prepared.stdout.startswith("publish v1.0.0; attest: yes (public repository (attestation: auto))")
+    assert [call.method for call in github.calls[before:]] == ["GET"] * len(github.calls[before:])
+    plan = json.loads((project / "outputs" / "release" / "plan.json").read_text())
+    archive = project / "outputs" / "release" / "model.tar.gz"
+    assert plan["archive_sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest() and plan["publish"] and plan["attest"]
+    # When the archive changes after it was prepared (and attested), Then it is not published
+    archive.write_bytes(archive.read_bytes() + b"\0")
+    result = mlops(project, "release", env=env, check=False)
+    assert result.returncode == 1, result.stderr
+    assert "it changed since it was prepared (and perhaps attested); refusing to publish it" in result.stderr
+    assert github.releases == [] and github.deployments == []
+
+
+def test_nothing_is_attested_for_a_commit_already_released(released: Path, github: GitHubDouble, tmp_path: Path):
+    outputs = tmp_path / "github-output"
+    result = mlops(released, "release", "--prepare", *UNREVIEWED, env=github_env(github, GITHUB_OUTPUT=str(outputs)))
+    assert result.stdout.startswith("already released as v1.0.0; attest: no")
+    assert "attest=false" in outputs.read_text().splitlines()
+    assert not (released / "outputs" / "release" / "model.tar.gz").exists()
+
+
+# The attestation policy (confs/release.yaml): --prepare decides from it and from what GitHub says about the repository.
+
+
+@pytest.fixture
+def release_policy(project: Path):
+    """Sets confs/release.yaml of the shared bake for one test (before `build`: outputs record the config they came from)."""
+    conf = project / "confs" / "release.yaml"
+    original = conf.read_text()
+
+    def choose(attestation: str) -> None:
+        conf.write_text(f"attestation: {attestation}\nprivate_attestations: false\n")
+
+    yield choose
+    conf.write_text(original)
+
+
+def prepared_attest(project: Path, github: GitHubDouble, outputs: Path) -> tuple[str, str, subprocess.CompletedProcess]:
+    """`mlops release --prepare` against ``github``: the step output `attest`, the plan's reason, and the run."""
+    outputs.write_text("")
+    result = mlops(project, "release", "--prepare", *UNREVIEWED, env=github_env(github, GITHUB_OUTPUT=str(outputs)))
+    (attest,) = [line.removeprefix("attest=") for line in outputs.read_text().splitlines() if line.startswith("attest=")]
+    plan = json.loads((project / "outputs" / "release" / "plan.json").read_text())
+    assert plan["attest"] is (attest == "true")
+    return attest, plan["attest_reason"], result
+
+
+def test_auto_attests_a_public_repository_and_skips_a_private_one_on_github_free(project: Path, release_policy, tmp_path: Path):
+    release_policy("auto")
+    with (
+        GitHubDouble(owner="acme", repo="churn-model", visibility="public") as public,
+        GitHubDouble(owner="acme", repo="churn-model", visibility="private", plan="free") as private,
+    ):
+        build(project, github_env(public))
+        attest, reason, _ = prepared_attest(project, public, tmp_path / "public")
+        assert (attest, reason) == ("true", "public repository (attestation: auto)")
+        attest, reason, result = prepared_attest(project, private, tmp_path / "private")
+        assert attest == "false"
+        assert reason.startswith("private repository: GitHub Free, Pro and Team store attestations for public repositories only")
+        assert reason in result.stderr  # logged
+        assert public.violations == private.violations == []
+
+
+def test_required_attests_even_a_private_repository_and_refuses_an_unattested_champion(project: Path, release_policy, tmp_path: Path):
+    release_policy("required")
+    with GitHubDouble(owner="acme", repo="churn-model", visibility="private", plan="free") as github:
+        build(project, github_env(github))
+        # The attest step is told to run; GitHub refuses it on this plan and the workflow stops before `mlops release`
+        attest, reason, _ = prepared_attest(project, github, tmp_path / "out")
+        assert attest == "true" and reason.startswith("private repository (attestation: required;")
+        assert not [call for call in github.calls if call.method != "GET"]
+        # A release without an attestation (made before the policy, or by hand) is refused as the champion
+        publish(github, "v1.0.0", model_release(tar_gz({"model.skops": b"x"})))
+        result = mlops(project, "champion", env=github_env(github), check=False)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip() == (
+            "error: release v1.0.0: model.tar.gz has no build provenance attestation, and confs/release.yaml requires one "
+            "(attestation: required); refusing it as the champion"
+        )
+        assert github.violations == []
+
+
+def test_off_never_attests_and_the_champion_still_verifies_attestations_it_finds(project: Path, release_policy, tmp_path: Path):
+    release_policy("off")
+    with GitHubDouble(owner="acme", repo="churn-model", visibility="public") as github:
+        build(project, github_env(github))
+        attest, reason, _ = prepared_attest(project, github, tmp_path / "out")
+        assert (attest, reason) == ("false", "attestation: off in confs/release.yaml")
+        assert not [call for call in github.calls if call.path == "/repos/acme/churn-model"], "the repository is not even asked"
+        mlops(project, "release", env=github_env(github))
+        # An attestation for the released archive exists (made elsewhere): without gh to verify it, the champion is refused
+        github.add_attestation(f"sha256:{hashlib.sha256(archive_of(published(github)[0])).hexdigest()}")
+        result = mlops(project, "champion", env=github_env(github, PATH="/usr/bin:/bin"), check=False)
+        assert result.returncode == 1 and "but gh is not on PATH to verify them; refusing it" in result.stderr

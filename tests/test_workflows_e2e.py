@@ -114,21 +114,26 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     assert deployment["environment"] == "production" and deployment["sha"] == head
     assert [status["state"] for status in deployment["statuses"]] == ["in_progress", "success"]
     assert "### ✅ Released v1.0.0" in release_run.summary
-    # And the archive the release carries is the one the workflow attested (packed twice, same bytes)
+    # And the archive the release carries is the one the workflow attested: prepared once, attested, then published
     attested = (tmp_path / "run3" / "attest-build-provenance.calls").read_text().split()
     assert attested == ["outputs/release/model.tar.gz", f"sha256:{checksum}"]
     (attestation,) = github.attestations  # stored through the API, as the real action stores it
     assert attestation["subjects"] == [{"name": "model.tar.gz", "digest": f"sha256:{checksum}"}]
 
-    # When the release workflow is re-run for the same commit, Then nothing new is created
-    # (but a new attestation of the same archive: the attest step runs in every run, as on GitHub)
+    # When the release workflow is re-run for the same commit, Then nothing new is created, nor attested
     before = len(github.calls)
     rerun = act(baked, github, "push", "release.yml", push_event(head), tmp_path / "run4")
     assert rerun.returncode == 0, rerun.log[-6000:]
-    new_calls = [call for call in github.calls[before:] if not call.path.endswith("/attestations")]
+    new_calls = github.calls[before:]
     assert not [call for call in new_calls if call.method in {"POST", "PATCH", "DELETE"}], [f"{c.method} {c.path}" for c in new_calls]
-    assert [item["subjects"] for item in github.attestations] == [attestation["subjects"]] * 2
-    assert len(github.releases) == 1 and len(github.deployments) == 1
+    assert not (tmp_path / "run4" / "attest-build-provenance.calls").exists(), "the attest step is skipped"
+    # and the champion it fetched first was verified with gh, pinned to the release workflow on main and its commit
+    (verified,) = (tmp_path / "run4" / "gh.calls").read_text().splitlines()
+    assert verified.endswith(
+        f"--repo {OWNER}/{REPO} --signer-workflow github.com/{OWNER}/{REPO}/.github/workflows/release.yml "
+        f"--source-ref refs/heads/main --source-digest {head}"
+    )
+    assert len(github.attestations) == 1 and len(github.releases) == 1 and len(github.deployments) == 1
 
     # When the next PR changes the model config, Then it is compared against the released champion
     tuned = commit_change(baked, "tune", "confs/model.yaml", "max_leaf_nodes: 31}", "max_leaf_nodes: 15}", "Smaller trees")
@@ -148,6 +153,30 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     assert minor.returncode == 0, minor.log[-6000:]
     assert [release["tag_name"] for release in github.releases] == ["v1.0.0", "v1.1.0"]
     assert "minor: model config changed" in github.releases[1]["body"]
+    minor_archive = next(asset["content"] for asset in github.releases[1]["assets"] if asset["name"] == "model.tar.gz")
+    minor_digest = f"sha256:{hashlib.sha256(minor_archive).hexdigest()}"
+    assert github.attestations[-1]["subjects"] == [{"name": "model.tar.gz", "digest": minor_digest}]
+
+
+def test_a_required_attestation_that_github_refuses_stops_the_release_before_anything_is_published(tmp_path: Path):
+    # Given a private repository on GitHub Free, whose project requires attestations
+    project = Path(
+        cookiecutter(str(TEMPLATE), no_input=True, extra_context={**DEFAULT, "attestation": "required"}, output_dir=str(tmp_path / "bake"))
+    )
+    prepare_repo(project, OWNER, REPO)
+    with GitHubDouble(owner=OWNER, repo=REPO, visibility="private", plan="free") as github:
+        # When the release is dispatched, Then the attest step fails with GitHub's refusal and the release step never runs
+        payload = dispatch_event(allow_unreviewed=True, reason="first")
+        run = act(project, github, "workflow_dispatch", "release.yml", payload, tmp_path / "r")
+        assert run.returncode != 0
+        failed = [step.split(": ", 1)[1] for step in run.failed_steps()]
+        assert failed == ["Attest the model archive's build provenance"], run.failed_steps()
+        assert "Feature not available for user-owned private repositories" in run.log
+        assert not any("Release (publish the prepared archive)" in step for step in run.succeeded_steps())
+        # And nothing was published, tagged, deployed or attested
+        assert github.releases == [] and github.deployments == [] and github.attestations == []
+        assert not [ref for ref in github.refs if ref.startswith("refs/tags/")]
+        assert github.violations == []
 
 
 def test_a_pr_that_breaks_a_gate_fails_after_commenting(baked: Path, github: GitHubDouble, tmp_path: Path):

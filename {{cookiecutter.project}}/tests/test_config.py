@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,20 @@ def test_dora_yaml_is_optional_spells_out_the_defaults_and_checks_its_names(work
         load_settings(workspace / "confs")
     (workspace / "confs" / "dora.yaml").unlink()
     assert load_settings(workspace / "confs").dora == shipped
+
+
+def test_release_yaml_is_optional_and_names_a_wrong_policy(workspace: Path):
+    shipped = load_settings(workspace / "confs").release
+    assert shipped.attestation in ("auto", "required", "off") and shipped.private_attestations is False
+    text = (workspace / "confs" / "release.yaml").read_text()
+    (workspace / "confs" / "release.yaml").write_text(re.sub(r"^attestation: .*$", "attestation: always", text, flags=re.MULTILINE))
+    with pytest.raises(ConfigError, match=r"^confs/release\.yaml: attestation: Input should be 'auto', 'required' or 'off'$"):
+        load_settings(workspace / "confs")
+    (workspace / "confs" / "release.yaml").write_text(text.replace("private_attestations:", "private_attestation:"))
+    unknown = r"^confs/release\.yaml: private_attestation: unknown key \(did you mean `private_attestations`\?\)$"
+    with pytest.raises(ConfigError, match=unknown):
+        load_settings(workspace / "confs")
+    (workspace / "confs" / "release.yaml").write_text("attestation: off\n")  # YAML 1.1 reads it as false
+    assert load_settings(workspace / "confs").release.attestation == "off"
+    (workspace / "confs" / "release.yaml").unlink()
+    assert load_settings(workspace / "confs").release.attestation == "auto"

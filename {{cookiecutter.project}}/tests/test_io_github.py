@@ -143,8 +143,8 @@ def test_the_token_is_sent_only_to_the_api_origin_over_https(url: str):
         return httpx.Response(200, content=b"payload")
 
     github = client(handler, [])
-    assert github.download_asset({"name": "x", "url": url}) == b"payload"
-    github.download_asset({"name": "x", "url": "https://ghe.example/api/v3/repos/acme/model/releases/assets/1"})
+    assert github.download_asset({"name": "x", "url": url}, max_bytes=100) == b"payload"
+    github.download_asset({"name": "x", "url": "https://ghe.example/api/v3/repos/acme/model/releases/assets/1"}, max_bytes=100)
     assert "authorization" not in seen[0].headers
     assert seen[1].headers["authorization"] == f"Bearer {TOKEN}"
 
@@ -746,3 +746,30 @@ def test_deployments_and_pull_request_commits_follow_every_page():
     commits = [{"sha": f"{n:040x}", "commit": {}} for n in range(3)]
     handler, seen = paged(commits, "pulls/4/commits")
     assert len(client(handler, []).pull_commits(4)) == 3 and seen[0].url.path.endswith("/pulls/4/commits") and len(seen) == 2
+
+
+@pytest.mark.parametrize(
+    ("api_url", "answer", "headers", "facts"),
+    [
+        ("https://api.github.com", {"private": False, "visibility": "public"}, {}, ("public", False)),
+        ("https://api.github.com", {"private": True, "visibility": "internal"}, {}, ("internal", False)),
+        ("https://api.acme.ghe.com", {"private": True}, {}, ("private", False)),  # no visibility: `private` decides
+        ("https://ghe.example/api/v3", {"private": False, "visibility": "public"}, {}, ("public", True)),
+        ("https://proxy.example", {"private": True}, {"X-GitHub-Enterprise-Version": "3.17.0"}, ("private", True)),
+    ],
+    ids=["github.com", "internal", "ghe.com", "ghes-path", "ghes-header"],
+)
+def test_repository_facts_come_from_github(api_url: str, answer: dict, headers: dict, facts: tuple[str, bool]):
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/repos/acme/model")
+        return httpx.Response(200, json=answer, headers=headers)
+
+    context = GitHubContext(api_url=api_url, repository="acme/model", token=TOKEN)
+    found = GitHub(context, transport=httpx.MockTransport(handler)).repository_facts()
+    assert (found.visibility, found.enterprise_server) == facts
+
+
+def test_a_repository_answer_without_a_known_visibility_is_a_github_error():
+    github = client(lambda request: httpx.Response(200, json={"private": None, "visibility": "secret"}), [])
+    with pytest.raises(GitHubError, match="answered visibility 'secret': expected public, private or internal"):
+        github.repository_facts()

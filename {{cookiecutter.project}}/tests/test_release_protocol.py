@@ -98,7 +98,67 @@ def test_an_archive_declaring_more_than_the_unpacked_bound_is_refused_from_its_h
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE])
+def test_members_each_within_the_bound_but_over_it_together_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Three files of 4,000 bytes (4,096 with padding, 512 more for each header): each fits 10,000, together they do not.
+    monkeypatch.setattr(protocol, "MAX_UNPACKED_BYTES", 10_000)
+    archive = tar_gz([file_member(f"f{index}", b"x" * 4_000) for index in range(3)])
+    with pytest.raises(InputError, match="unpacks to more than 10000 bytes"):
+        protocol.unpack_model(archive, tmp_path / "out", where="release v1.0.0")
+    assert list(tmp_path.iterdir()) == []
+    protocol.unpack_model(tar_gz([file_member(f"f{index}", b"x" * 4_000) for index in range(2)]), tmp_path / "out", where="v1")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["f0", "f1"]
+
+
+def with_pax_comments(files: dict[str, bytes], padding: int) -> bytes:
+    """A pax tar.gz whose members' headers each carry ``padding`` bytes of a record tar readers keep (a comment)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as zipped, tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            info.pax_headers = {"comment": "z" * padding}
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def test_pax_headers_count_toward_the_unpacked_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Ten one-byte files whose pax headers hold 3,000 bytes each: their sizes sum to 10 bytes, the archive to 40 KB.
+    monkeypatch.setattr(protocol, "MAX_UNPACKED_BYTES", 30_000)
+    archive = with_pax_comments({f"f{index}": b"x" for index in range(10)}, 3_000)
+    with pytest.raises(InputError, match="unpacks to more than 30000 bytes"):
+        protocol.unpack_model(archive, tmp_path / "out", where="release v1.0.0")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pax_header_larger_than_any_this_project_writes_is_refused_before_it_is_read(tmp_path: Path):
+    # 16 MiB in one pax record, 16 KB compressed (the download bound alone would let 512 MiB of them through,
+    # many GiB unpacked): refused without decompressing it into memory.
+    archive = with_pax_comments({"model.skops": b"x"}, 16 * 1024**2)
+    assert len(archive) < 64 * 1024
+    with pytest.raises(InputError, match="has a member whose headers are larger than 4096 bytes"):
+        protocol.unpack_model(archive, tmp_path / "out", where="release v1.0.0")
+
+
+def test_a_sparse_member_is_refused(tmp_path: Path):
+    # GNU pax sparse 1.0: one stored byte, declared (and, unpacked, written) as 256 MiB.
+    data = b"1\n0\n1\n".ljust(tarfile.BLOCKSIZE, b"\0") + b"x"
+    info = tarfile.TarInfo("model.skops")
+    info.size = len(data)
+    info.pax_headers = {
+        "GNU.sparse.major": "1",
+        "GNU.sparse.minor": "0",
+        "GNU.sparse.name": "model.skops",
+        "GNU.sparse.realsize": str(256 * 1024**2),
+    }
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(InputError, match=r"member 'model\.skops' is not a file or folder"):
+        protocol.unpack_model(gzip.compress(buffer.getvalue()), tmp_path / "out", where="release v1.0.0")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.CONTTYPE, tarfile.GNUTYPE_SPARSE])
 def test_links_and_devices_are_refused(tmp_path: Path, kind: bytes):
     link = tarfile.TarInfo("model.skops")
     link.type, link.linkname = kind, "/etc/passwd"
@@ -115,4 +175,14 @@ def test_a_path_escaping_the_folder_is_refused(tmp_path: Path):
 def test_the_release_marker_names_the_commit():
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert protocol.marked_sha(f"notes\n{protocol.release_marker(sha)}\n") == sha
+    assert protocol.marked_sha(protocol.release_body("# card\n", sha)) == sha
     assert protocol.marked_sha("no marker") is None
+
+
+def test_a_marker_anywhere_but_the_last_line_is_not_the_projects():
+    # A dispatch reason (in the card) naming another commit's marker, then the release's own marker
+    ours, theirs = "1" * 40, "2" * 40
+    body = protocol.release_body(f"Why: released without review: {protocol.release_marker(theirs)}\n", ours)
+    assert protocol.marked_sha(body) == ours
+    assert protocol.marked_sha(f"card\n{protocol.release_marker(theirs)} and more\n") is None
+    assert protocol.marked_sha(f"{protocol.release_marker(theirs)}\nthen someone's text\n") is None

@@ -203,26 +203,38 @@ def comment(
 
 @app.command()
 def release(
+    prepare: Annotated[
+        bool,
+        typer.Option(
+            "--prepare", help="Run every check and pack the archive to publish, writing nothing to GitHub; say whether to attest it."
+        ),
+    ] = False,
     allow_unreviewed: Annotated[
-        bool, typer.Option("--allow-unreviewed", help="Release although no PR comment shows reviewed metrics (needs --reason).")
+        bool,
+        typer.Option("--allow-unreviewed", help="With --prepare: release although no PR comment shows reviewed metrics (needs --reason)."),
     ] = False,
-    reason: Annotated[str, typer.Option(help="Why an unreviewed model may be released (recorded in the model card).")] = "",
-    pack_only: Annotated[
-        bool, typer.Option("--pack-only", help="Only pack the model archive into outputs/release/ (to attest it before releasing).")
-    ] = False,
+    reason: Annotated[str, typer.Option(help="With --prepare: why an unreviewed model may be released (recorded in the model card).")] = "",
 ) -> None:
-    """Release the evaluated model from main: GitHub Release with assets, semver tag, Deployment, champion alias.
+    """Release the evaluated model from main in two steps: `--prepare`, then publish (GitHub Release, tag, Deployment, alias).
 
-    Reads: outputs/train/run.json, outputs/evaluate/*, the GitHub API (GITHUB_REF must be refs/heads/main).
-    Writes: outputs/release/release.json. Idempotent for a commit; all or nothing. Exit 1 when the gates
-    failed, the model differs from the reviewed one, or there are no reviewed metrics (without --allow-unreviewed).
+    `--prepare` reads outputs/train/run.json, outputs/evaluate/*, confs/release.yaml and the GitHub API
+    (GITHUB_REF must be refs/heads/main); it writes outputs/release/model.tar.gz, outputs/release/plan.json
+    and the step output attest=true|false, and nothing on GitHub. Without it, the prepared archive is
+    published (its sha256 must be the plan's) and outputs/release/release.json written. Idempotent for a
+    commit; all or nothing. Exit 1 when the gates failed, the model differs from the reviewed one, or there
+    are no reviewed metrics (without --allow-unreviewed).
     """
     from .jobs import release as job
 
-    if pack_only:
-        typer.echo(_run(job.pack_only))
+    if prepare:
+        plan = _run(lambda settings: job.prepare(settings, allow_unreviewed=allow_unreviewed, reason=reason))
+        doing = f"publish {plan.version}" if plan.publish else f"already released as {plan.version}"
+        typer.echo(f"{doing}; attest: {'yes' if plan.attest else 'no'} ({plan.attest_reason})")
         return
-    outcome = _run(lambda settings: job.run(settings, allow_unreviewed=allow_unreviewed, reason=reason))
+    if allow_unreviewed or reason:
+        typer.echo("error: --allow-unreviewed and --reason go with --prepare (the plan records them)", err=True)
+        raise typer.Exit(2)
+    outcome = _run(job.run)
     typer.echo(f"{outcome.version}: {outcome.release_url}")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .core.specs import ColumnSpec, Features, GatesConfig, Strict
 from .errors import ConfigError
@@ -180,6 +180,25 @@ class DoraConfig(Strict):
     reports_branch: str = "mlops-reports"
 
 
+AttestationPolicy = Literal["auto", "required", "off"]
+
+
+class ReleaseConfig(Strict):
+    """``confs/release.yaml``: whether releases carry a build provenance attestation, and what the champion must have."""
+
+    # auto: where GitHub stores them (public repositories; private ones when private_attestations says so; never on
+    # GitHub Enterprise Server); required: always, and the champion must have one that verifies; off: never.
+    attestation: AttestationPolicy = "auto"
+    # True when the plan stores attestations for private and internal repositories (GitHub Enterprise Cloud).
+    private_attestations: bool = False
+
+    @field_validator("attestation", mode="before")
+    @classmethod
+    def _off_unquoted(cls, value: Any) -> Any:
+        # YAML 1.1 (PyYAML) reads an unquoted `off` as false: that is what the user wrote.
+        return "off" if value is False else value
+
+
 class Environment(Strict):
     """The process environment this project reads, read once (nothing else calls ``os.environ``).
 
@@ -238,6 +257,7 @@ class Settings(Strict):
     tracking: TrackingConfig
     monitor: MonitorConfig = MonitorConfig()
     dora: DoraConfig = DoraConfig()
+    release: ReleaseConfig = ReleaseConfig()
     env: Environment = Environment()
     root: Path = Path(".")
     # Where the YAML files were read from: outputs record a hash of them (see jobs.steps.inputs_stamp).
@@ -278,9 +298,10 @@ SECTIONS: dict[str, type[Strict]] = {
     "tracking": TrackingConfig,
     "monitor": MonitorConfig,
     "dora": DoraConfig,
+    "release": ReleaseConfig,
 }
 # Sections a project may leave out (projects made before the section existed): defaults apply.
-OPTIONAL_SECTIONS = frozenset({"monitor", "dora"})
+OPTIONAL_SECTIONS = frozenset({"monitor", "dora", "release"})
 
 
 def _read_yaml(file: Path, shown: str) -> dict[str, Any]:

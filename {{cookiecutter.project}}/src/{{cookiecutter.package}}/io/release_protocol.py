@@ -3,17 +3,19 @@
 A release is a GitHub Release whose tag is a semver (``v1.2.0``) and which carries exactly the
 assets in ``ASSETS``: the model folder packed as a reproducible ``model.tar.gz``, its sha256 in
 ``sha256sum`` format, the evaluation, the report, the model card and ``release.json`` (a
-:class:`ReleaseRecord`). Its body ends with a hidden marker naming the commit it was built from,
-by which a re-run finds it. It is created as a draft and published only once every asset is
+:class:`ReleaseRecord`). Its body's last line is a hidden marker naming the commit it was built
+from, by which a re-run finds it; a marker anywhere else (inside a reason or a card value that
+someone else wrote) is not the project's and never matches. It is created as a draft and published only once every asset is
 uploaded and checked, so a published release is complete unless someone edits it afterwards;
 the champion is the newest published, complete release.
 
 Everything read back from GitHub may have been written by anyone who can publish a release, so
-reading is bounded (download size, unpacked size, member count) and every malformed piece is an
-``InputError`` naming the release and the asset. The sha256 proves the archive is the one the
-release's own checksum file names (no corruption, no partial upload); it says nothing about who
-wrote it. Build provenance attestations do: when the repository has any for the archive's digest,
-``gh attestation verify`` must accept it.
+reading is bounded (every download, the decompressed archive including its headers, member count)
+and every malformed piece is an ``InputError`` naming the release and the asset. The sha256 proves
+the archive is the one the release's own checksum file names (no corruption, no partial upload); it
+says nothing about who wrote it. Build provenance attestations do: when the repository has any for
+the archive's digest (or when ``confs/release.yaml`` requires one), ``gh attestation verify`` must
+accept it as made by this repository's release workflow on main, from the commit the release names.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 ENVIRONMENT = "production"
 MAIN_REF = "refs/heads/main"
+# The workflow whose run signs the archive's attestation: gh refuses one signed by any other.
+RELEASE_WORKFLOW = ".github/workflows/release.yml"
 MODEL_ARCHIVE = "model.tar.gz"
 CHECKSUM = f"{MODEL_ARCHIVE}.sha256"
 METRICS = "metrics.json"
@@ -55,8 +59,15 @@ ASSETS = (MODEL_ARCHIVE, CHECKSUM, METRICS, REPORT, MODEL_CARD, RELEASE_RECORD)
 # Bounds on what is read back from a release (anyone who can publish one can write it).
 MAX_ARCHIVE_BYTES = 512 * 1024**2  # the compressed model archive, checked before downloading
 MAX_SMALL_ASSET_BYTES = 1024**2  # checksum file and release record
-MAX_UNPACKED_BYTES = 2 * 1024**3  # the sum of the archive's member sizes, checked before extracting
+MAX_UNPACKED_BYTES = 2 * 1024**3  # the decompressed archive: headers (pax records, long names), data and padding
 MAX_MEMBERS = 10_000
+# One member's extended headers (pax records, GNU long names): tarfile reads each into memory whole, so it is
+# bounded before it is read. This packer writes none, or a few hundred bytes. (CPython before 3.11.10 and 3.12.6
+# also parses pax records in time quadratic in their length, CVE-2024-6232: the small bound caps that too.)
+MAX_HEADER_BYTES = 4 * 1024
+# What tarfile reads member data in while extracting (its copy buffer): no more than MAX_HEADER_BYTES, so that
+# only an extended header is ever read in a larger piece.
+_COPY_BUFFER_BYTES = MAX_HEADER_BYTES
 
 _MARKER = re.compile(r"<!-- mlops-release sha=([0-9a-f]{40}) -->")
 _CHECKSUM_LINE = re.compile(r"([0-9a-f]{64}) [ *]?(\S+)\n?")
@@ -67,8 +78,15 @@ def release_marker(sha: str) -> str:
     return f"<!-- mlops-release sha={sha} -->"
 
 
+def release_body(card: str, sha: str) -> str:
+    """The release notes: the model card, then the marker as the last line."""
+    return f"{card.rstrip()}\n\n{release_marker(sha)}\n"
+
+
 def marked_sha(body: str | None) -> str | None:
-    found = _MARKER.search(body or "")
+    """The commit named by the marker on the body's last line (the part this project wrote); None without one."""
+    lines = (body or "").rstrip().splitlines()
+    found = _MARKER.fullmatch(lines[-1].strip()) if lines else None
     return found.group(1) if found else None
 
 
@@ -142,19 +160,65 @@ def pack_model(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def unpack_model(archive: bytes, destination: Path, *, where: str) -> None:
-    """Unpack into a fresh folder, then swap it in; refuses links, devices and anything past the bounds.
+class _Unbounded(Exception):
+    """The decompressed archive went past a bound (raised from inside tarfile's reads, turned into an InputError)."""
 
-    Members are counted and their sizes summed from the headers before anything is extracted,
-    so a tar bomb is refused having written nothing.
+
+class _BoundedStream(io.RawIOBase):
+    """The decompressed tar stream: no seek past ``MAX_UNPACKED_BYTES``, no read larger than ``MAX_HEADER_BYTES``.
+
+    Listing the members reads each one's headers (pax records and long names included) and seeks
+    over its data to the next header; a seek forward decompresses what it skips. So the position of
+    every seek is the size of everything before it, headers, data and padding alike: bounding it
+    bounds what the archive expands to (not only the sizes its headers declare), before the bytes
+    are decompressed. Extraction only goes back over what the listing already passed.
+    """
+
+    def __init__(self, stream: gzip.GzipFile) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > MAX_HEADER_BYTES:  # tarfile reads data in copy-buffer pieces: only a header is larger
+            raise _Unbounded(f"has a member whose headers are larger than {MAX_HEADER_BYTES} bytes")
+        return self._stream.read(size)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = {io.SEEK_SET: offset, io.SEEK_CUR: self._stream.tell() + offset}.get(whence)
+        if target is None:  # tarfile never seeks from the end; the end of a gzip stream is only known by decompressing it all
+            raise io.UnsupportedOperation("seek from the end")
+        if target > MAX_UNPACKED_BYTES:
+            raise _Unbounded(f"unpacks to more than {MAX_UNPACKED_BYTES} bytes")
+        return self._stream.seek(target)
+
+
+def unpack_model(archive: bytes, destination: Path, *, where: str) -> None:
+    """Unpack into a fresh folder, then swap it in; refuses links, devices, sparse files and anything past the bounds.
+
+    Members are listed and checked before anything is extracted, through a stream that refuses
+    to decompress past the bounds, so a tar bomb (large declared sizes, or large pax headers) is
+    refused having written nothing.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=".champion-"))
     try:
         try:
-            with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            with (
+                gzip.GzipFile(fileobj=io.BytesIO(archive), mode="rb") as zipped,
+                tarfile.open(fileobj=_BoundedStream(zipped), mode="r:", copybufsize=_COPY_BUFFER_BYTES) as tar,
+            ):
                 members = _checked_members(tar, where)
                 tar.extractall(staging, members=members, filter="data")  # no absolute paths, no escaping the folder
+        except _Unbounded as error:
+            raise InputError(f"{where}: {MODEL_ARCHIVE} {error}; refusing to unpack it") from None
         except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as error:
             raise InputError(f"{where}: {MODEL_ARCHIVE} is not a safe, readable .tar.gz ({type(error).__name__}: {error})") from error
         if destination.exists():
@@ -165,17 +229,20 @@ def unpack_model(archive: bytes, destination: Path, *, where: str) -> None:
         raise
 
 
+# Regular files and folders only: no links, devices, fifos, contiguous files or sparse files (whose few
+# stored bytes expand to the size their map declares).
+_REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE)
+
+
 def _checked_members(tar: tarfile.TarFile, where: str) -> list[tarfile.TarInfo]:
+    """Every member, checked: its kind and their count (their bytes, headers included, are bounded by the stream)."""
     members: list[tarfile.TarInfo] = []
-    total = 0
     for member in tar:  # headers are read one at a time: a bomb is stopped at its first oversized one
         if len(members) >= MAX_MEMBERS:
             raise InputError(f"{where}: {MODEL_ARCHIVE} has more than {MAX_MEMBERS} members; refusing to unpack it")
-        if not (member.isfile() or member.isdir()):
+        regular = member.type in _REGULAR and member.sparse is None
+        if not (regular or member.isdir()):
             raise InputError(f"{where}: {MODEL_ARCHIVE} member {member.name!r} is not a file or folder; refusing to unpack it")
-        total += member.size
-        if total > MAX_UNPACKED_BYTES:
-            raise InputError(f"{where}: {MODEL_ARCHIVE} unpacks to more than {MAX_UNPACKED_BYTES} bytes; refusing to unpack it")
         members.append(member)
     return members
 
@@ -225,10 +292,10 @@ class Release:
             raise InputError(f"{self.where} has no asset {name}")
         if int(asset.get("size") or 0) > limit:
             raise InputError(f"{self.where}: {name} is {asset['size']} bytes, more than the {limit} this project reads")
-        content = github.download_asset(asset)
-        if len(content) > limit:
-            raise InputError(f"{self.where}: {name} downloaded {len(content)} bytes, more than the {limit} this project reads")
-        return content
+        try:
+            return github.download_asset(asset, max_bytes=limit)
+        except InputError as error:
+            raise InputError(f"{self.where}: {error}") from error
 
 
 def with_assets(github: GitHub, data: dict[str, Any]) -> Release:
@@ -268,10 +335,9 @@ def complete_releases(github: GitHub) -> Iterator[Release]:
 
 
 def release_for_commit(github: GitHub, sha: str) -> Release | None:
-    """The release (draft or published) whose body carries this commit's marker."""
-    marker = release_marker(sha)
+    """The release (draft or published) whose body ends with this commit's marker."""
     for data in github.releases():
-        if marker in (data.get("body") or ""):
+        if marked_sha(data.get("body")) == sha:
             return with_assets(github, data)
     return None
 
@@ -279,21 +345,30 @@ def release_for_commit(github: GitHub, sha: str) -> Release | None:
 # Provenance.
 
 
-def verify_provenance(github: GitHub, env: Environment, archive: Path, digest: str, *, where: str) -> str:
-    """Check the archive's build provenance: returns what was established, raises when it cannot be trusted.
+def verify_provenance(
+    github: GitHub, env: Environment, archive: Path, digest: str, *, where: str, commit: str | None, required: bool
+) -> str:
+    """Check the archive's build provenance: returns what was established, raises ``CheckFailed`` when it cannot be trusted.
 
-    With attestations for the digest in this repository, ``gh attestation verify`` must succeed
-    (gh missing or failing refuses: fail closed). Without any, the checksum is all there is.
+    With attestations for the digest in this repository, ``gh attestation verify`` must accept one
+    as signed by this repository's release workflow, run on main, from ``commit`` (the commit the
+    release names) when known; gh missing or refusing refuses the archive (fail closed). Without
+    any, the checksum is all there is, unless an attestation is ``required``.
     """
     found = github.attestations(digest)
     if not found:
+        if required:
+            raise CheckFailed(
+                f"{where}: {MODEL_ARCHIVE} has no build provenance attestation, and confs/release.yaml requires one "
+                "(attestation: required); refusing it as the champion"
+            )
         logger.info("%s: no attestation for sha256 %s; trusting its checksum alone (integrity, not authorship)", where, digest[:12])
         return "checksum only (no attestation)"
     gh = shutil.which("gh", path=env.path or None)
     if gh is None:
         raise CheckFailed(f"{where}: {MODEL_ARCHIVE} has {len(found)} attestation(s) but gh is not on PATH to verify them; refusing it")
     result = subprocess.run(
-        [gh, "attestation", "verify", str(archive), "--repo", github.context.repository],
+        [gh, *gh_verify_arguments(archive, github.context.repository, host=_gh_host(env), commit=commit)],
         env={"PATH": env.path, "HOME": env.home, "GH_TOKEN": github.context.token, "GH_HOST": _gh_host(env)},
         capture_output=True,
         text=True,
@@ -301,9 +376,33 @@ def verify_provenance(github: GitHub, env: Environment, archive: Path, digest: s
     )
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise CheckFailed(f"{where}: `gh attestation verify` rejected {MODEL_ARCHIVE} ({reason}); refusing it")
-    logger.info("%s: build provenance verified by gh (%d attestation(s))", where, len(found))
-    return "attestation verified"
+        raise CheckFailed(f"{where}: `gh attestation verify` rejected {MODEL_ARCHIVE} ({reason[:300]}); refusing it")
+    built_from = f"commit {commit[:12]}" if commit else "a commit the release does not name"
+    logger.info("%s: build provenance verified by gh: %s on main, from %s", where, RELEASE_WORKFLOW, built_from)
+    return f"attestation verified ({RELEASE_WORKFLOW} on main, {built_from})"
+
+
+def gh_verify_arguments(archive: Path, repository: str, *, host: str, commit: str | None) -> list[str]:
+    """``gh attestation verify`` pinned to what the runbook promises: this repository's release workflow, on main.
+
+    ``--signer-workflow`` names the workflow file whose run signed it (any other workflow of the
+    repository, say one a pull request could change, is refused); ``--source-ref`` the branch it ran
+    on; ``--source-digest`` the commit it was built from, when the release names one. Self-hosted
+    runners are not refused (``--deny-self-hosted-runners``): the ``runs_on`` option may put the
+    release job on one, which the team runs and trusts.
+    """
+    arguments = [
+        "attestation",
+        "verify",
+        str(archive),
+        "--repo",
+        repository,
+        "--signer-workflow",
+        f"{host}/{repository}/{RELEASE_WORKFLOW}",
+        "--source-ref",
+        MAIN_REF,
+    ]
+    return arguments + (["--source-digest", commit] if commit else [])
 
 
 def _gh_host(env: Environment) -> str:

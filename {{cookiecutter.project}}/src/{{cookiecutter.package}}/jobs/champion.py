@@ -2,9 +2,9 @@
 
 With the embedded SQLite tracking store every CI run starts empty, so the champion comes from
 GitHub Releases (``io.release_protocol``): the newest published, complete release, its archive
-checked against its sha256 (and its attestations when it has any) before anything is unpacked,
-unpacked within bounds, and loaded once through the safe loader so that a model that is not a
-skops file of trusted types is refused here. With a remote tracking server the registry alias is
+checked against its sha256 and its attestations (when it has any, or when ``confs/release.yaml``
+requires one) before anything is unpacked, unpacked within bounds, and loaded once through the
+safe loader so that a model that is not a skops file of trusted types is refused here. With a remote tracking server the registry alias is
 the champion and nothing needs fetching.
 """
 
@@ -76,7 +76,15 @@ def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / protocol.MODEL_ARCHIVE
         copy.write_bytes(archive)
-        provenance = protocol.verify_provenance(github, settings.env, copy, actual, where=where)
+        provenance = protocol.verify_provenance(
+            github,
+            settings.env,
+            copy,
+            actual,
+            where=where,
+            commit=protocol.marked_sha(release.data.get("body")),
+            required=settings.release.attestation == "required",
+        )
     destination = settings.path(str(CHAMPION_DIR))
     protocol.unpack_model(archive, destination, where=where)
     try:

@@ -1,12 +1,20 @@
-"""``mlops release``: promote the evaluated model through a tagged GitHub Release, all or nothing.
+"""``mlops release --prepare`` then ``mlops release``: promote the evaluated model through a tagged GitHub Release.
 
-Order (``docs/runbook.md``): every check first (branch, gates, reviewed metrics, previous
-version, tag); then a draft release carrying every asset, listed back and compared; then the
-production Deployment (in progress); then the registry alias (tracking server only); then the
-release is published (GitHub creates the tag) and marked latest; then the deployment succeeds.
-A failure before publication deletes the draft, restores the alias and marks the deployment
-failed: nothing is latest, no tag exists. Idempotent: a re-run completes or replaces its own
-draft (found by the commit marker) and changes nothing once the release is published.
+``--prepare`` runs every check (branch, gates, reviewed metrics, already released?, next
+version, tag) without writing to GitHub, packs the archive the release will carry into
+``outputs/release/model.tar.gz`` and writes the plan (``outputs/release/plan.json``: version,
+commit, the archive's sha256, whether to publish and whether to attest it, and why), with the
+step output ``attest=true|false`` for the workflow's attest step. So an attestation is only ever
+made for the very bytes about to be published, never for a run that fails a check or a commit
+that is already released.
+
+``mlops release`` then publishes exactly the prepared bytes (their sha256 must be the plan's),
+all or nothing (``docs/runbook.md``): a draft release carrying every asset, listed back and
+compared; the production Deployment (in progress); the registry alias (tracking server only);
+publication (GitHub creates the tag) as latest; the deployment's success. A failure before
+publication deletes the draft, restores the alias and marks the deployment failed. Idempotent: a
+re-run completes its own draft (found by the commit marker) when that draft carries the prepared
+archive, replaces it otherwise, and changes nothing once the release is published.
 """
 
 from __future__ import annotations
@@ -19,21 +27,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ..config import Settings
 from ..core.model_card import model_card
+from ..core.provenance import AttestationDecision, attestation_decision
 from ..core.report import find_reviewed
 from ..core.schemas import schema_hash
 from ..core.versioning import Fingerprint, model_digest, next_version
 from ..errors import CheckFailed, InputError
 from ..io import release_protocol as protocol
-from ..io.artifacts import append_step_summary, read_text, to_json, warn, write_all
+from ..io.artifacts import append_step_summary, read_text, remove, set_step_output, to_json, warn, write_all
 from ..io.github import GitHub, GitHubContext, GitHubError, bot_logins
-from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, TRAINING_JSON, steps
+from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, RELEASE_PLAN, TRAINING_JSON, steps
 from ..project import DESCRIPTION, PROJECT_NAME
 
 logger = logging.getLogger(__name__)
+PREPARE = "release --prepare"
 
 
 class ReleaseOutcome(BaseModel):
@@ -47,6 +57,20 @@ class ReleaseOutcome(BaseModel):
     bump: str
     released_by: str
     reason: str
+
+
+class ReleasePlan(BaseModel):
+    """``outputs/release/plan.json``: what ``--prepare`` decided, and what ``mlops release`` must publish."""
+
+    sha: str
+    version: str
+    bump: str
+    released_by: str
+    reason: str  # why this model may be released: the reviewed pull request, or the given reason
+    publish: bool  # False: the commit is released already (``mlops release`` only checks its deployment)
+    archive_sha256: str  # of outputs/release/model.tar.gz, the bytes the release carries ("" when not publishing)
+    attest: bool
+    attest_reason: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +92,7 @@ class Context:
     """What every step of one release run works with."""
 
     settings: Settings
-    github: GitHub | None  # None when only packing
+    github: GitHub
     build: Build
     tracking: Any  # io.tracking, imported late (mlflow costs seconds)
 
@@ -92,9 +116,98 @@ def fingerprint(settings: Settings, training: dict[str, Any]) -> Fingerprint:
     )
 
 
-def run(settings: Settings, *, allow_unreviewed: bool = False, reason: str = "") -> ReleaseOutcome:
+# ``mlops release --prepare``: every check, the archive and the plan; nothing written to GitHub.
+
+
+def prepare(settings: Settings, *, allow_unreviewed: bool = False, reason: str = "") -> ReleasePlan:
+    remove(*(settings.path(str(path)) for path in (RELEASE_PLAN, RELEASE_ARCHIVE, RELEASE_JSON)))
     try:
-        outcome = _release(settings, allow_unreviewed=allow_unreviewed, reason=reason.strip())
+        plan, archive = _prepare(settings, allow_unreviewed=allow_unreviewed, reason=reason.strip())
+    except Exception as error:
+        append_step_summary(f"### ❌ Release failed: {error}\n\nNothing was attested or published.\n", settings.env.github_step_summary)
+        raise
+    outputs: dict[Path, str | bytes] = {settings.path(str(RELEASE_PLAN)): to_json(steps.stamped(plan.model_dump(mode="json"), settings))}
+    if archive is not None:
+        outputs[settings.path(str(RELEASE_ARCHIVE))] = archive
+    write_all(outputs)
+    set_step_output("attest", "true" if plan.attest else "false", settings.env)
+    logger.info("prepared %s; attest: %s (%s)", plan.version, "yes" if plan.attest else "no", plan.attest_reason)
+    return plan
+
+
+def _prepare(settings: Settings, *, allow_unreviewed: bool, reason: str) -> tuple[ReleasePlan, bytes | None]:
+    from ..io import tracking  # mlflow import costs seconds: only here
+
+    _check_ref(settings)
+    if allow_unreviewed and not reason:
+        raise InputError("--allow-unreviewed needs --reason: say why this model may be released without a reviewed PR comment")
+    build = _read_build(settings, tracking.git_sha(settings))
+    with GitHub(GitHubContext.from_env(settings.env)) as github:
+        existing = protocol.release_for_commit(github, build.sha)
+        if existing is not None and not existing.draft and not existing.missing:
+            logger.info("commit %s is already released as %s: nothing to publish or attest", build.sha[:12], existing.tag)
+            return _released_plan(build, existing), None
+        why = _review(settings, github, build, allow_unreviewed=allow_unreviewed, reason=reason)
+        plan = _plan(settings, github, build, why, existing)
+        context = Context(settings=settings, github=github, build=build, tracking=tracking)
+        carried = None
+        if existing is not None and not existing.draft:  # published without every asset: it keeps the archive it has
+            _check_completable(existing, build)
+            carried = _reusable_archive(github, existing)
+        if carried is not None:
+            decision = AttestationDecision(False, f"{existing.tag} was published with this archive earlier: not attested again")
+            archive = carried
+        else:
+            archive = _pack(context)
+            decision = _attestation(settings, github)
+    record = ReleasePlan(
+        sha=build.sha,
+        version=plan.version,
+        bump=plan.bump,
+        released_by=plan.released_by,
+        reason=plan.reason,
+        publish=True,
+        archive_sha256=protocol.sha256(archive),
+        attest=decision.attest,
+        attest_reason=decision.reason,
+    )
+    return record, archive
+
+
+def _released_plan(build: Build, release: protocol.Release) -> ReleasePlan:
+    return ReleasePlan(
+        sha=build.sha,
+        version=release.tag,
+        bump="already released",
+        released_by="",
+        reason="",
+        publish=False,
+        archive_sha256="",
+        attest=False,
+        attest_reason=f"{build.sha[:12]} is already released as {release.tag}: nothing new to attest",
+    )
+
+
+def _attestation(settings: Settings, github: GitHub) -> AttestationDecision:
+    """The policy applied to what GitHub says about this repository (asked only when the policy is not off)."""
+    policy = settings.release
+    if policy.attestation == "off":
+        return attestation_decision("off", visibility="", enterprise_server=False, private_attestations=False)
+    facts = github.repository_facts()
+    return attestation_decision(
+        policy.attestation,
+        visibility=facts.visibility,
+        enterprise_server=facts.enterprise_server,
+        private_attestations=policy.private_attestations,
+    )
+
+
+# ``mlops release``: publish the prepared archive.
+
+
+def run(settings: Settings) -> ReleaseOutcome:
+    try:
+        outcome = _release(settings)
     except Exception as error:
         append_step_summary(f"### ❌ Release failed: {error}\n\nNothing was published.\n", settings.env.github_step_summary)
         raise
@@ -109,43 +222,67 @@ def run(settings: Settings, *, allow_unreviewed: bool = False, reason: str = "")
     return outcome
 
 
-def pack_only(settings: Settings) -> str:
-    """Pack the archive the release will carry into outputs/release/, so that the workflow can attest it first.
-
-    Packing is reproducible: ``mlops release`` packs the same bytes from the same model.
-    """
-    from ..io import tracking
-
-    build = _read_build(settings, tracking.git_sha(settings))
-    archive = _pack(Context(settings=settings, github=None, build=build, tracking=tracking))
-    path = settings.path(str(RELEASE_ARCHIVE))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(archive)
-    logger.info("packed %s (sha256 %s)", RELEASE_ARCHIVE, protocol.sha256(archive)[:12])
-    return str(RELEASE_ARCHIVE)
-
-
-def _release(settings: Settings, *, allow_unreviewed: bool, reason: str) -> ReleaseOutcome:
+def _release(settings: Settings) -> ReleaseOutcome:
     from ..io import tracking  # mlflow import costs seconds: only here
 
-    if settings.env.github_ref != protocol.MAIN_REF:
-        raise CheckFailed(
-            f"releases are made from {protocol.MAIN_REF} only; this run is on {settings.env.github_ref or 'no ref (GITHUB_REF is unset)'}"
-        )
-    if allow_unreviewed and not reason:
-        raise InputError("--allow-unreviewed needs --reason: say why this model may be released without a reviewed PR comment")
+    _check_ref(settings)
+    prepared = _read_plan(settings)
     build = _read_build(settings, tracking.git_sha(settings))
+    if prepared.sha != build.sha:
+        raise InputError(f"{RELEASE_PLAN} was prepared for {prepared.sha[:12]}, this is {build.sha[:12]}: run `mlops {PREPARE}` again")
     with GitHub(GitHubContext.from_env(settings.env)) as github:
         existing = protocol.release_for_commit(github, build.sha)
         if existing is not None and not existing.draft and not existing.missing:
             logger.info("commit %s is already released as %s: nothing to do", build.sha[:12], existing.tag)
             return _already_released(settings, github, existing, build)
-        why = _review(settings, github, build, allow_unreviewed=allow_unreviewed, reason=reason)
-        plan = _plan(settings, github, build, why, existing)
+        if not prepared.publish:
+            raise CheckFailed(
+                f"{RELEASE_PLAN} says {build.sha[:12]} is released as {prepared.version}, but no complete published release of it "
+                f"exists now: run `mlops {PREPARE}` again"
+            )
+        archive = _prepared_archive(settings, prepared)
         context = Context(settings=settings, github=github, build=build, tracking=tracking)
+        plan = _plan(settings, github, build, prepared.reason, existing, released_by=prepared.released_by)
+        if plan.version != prepared.version:
+            raise CheckFailed(
+                f"this release is now {plan.version}, {RELEASE_PLAN} prepared {prepared.version} (another release since?): "
+                f"run `mlops {PREPARE}` again"
+            )
         if existing is not None and not existing.draft:  # published without every asset (an older run, or edited)
-            return _complete_published(context, existing, plan)
-        return _publish_new(context, existing, plan)
+            return _complete_published(context, existing, plan, archive)
+        return _publish_new(context, existing, plan, archive)
+
+
+def _check_ref(settings: Settings) -> None:
+    if settings.env.github_ref != protocol.MAIN_REF:
+        raise CheckFailed(
+            f"releases are made from {protocol.MAIN_REF} only; this run is on {settings.env.github_ref or 'no ref (GITHUB_REF is unset)'}"
+        )
+
+
+def _read_plan(settings: Settings) -> ReleasePlan:
+    record = steps.read_current(settings, RELEASE_PLAN, produced_by=PREPARE)
+    try:
+        return ReleasePlan.model_validate(record)
+    except ValidationError as error:
+        detail = str(error).splitlines()[0]
+        raise InputError(f"{RELEASE_PLAN} is not a release plan ({detail}); run `mlops {PREPARE}` again") from error
+
+
+def _prepared_archive(settings: Settings, prepared: ReleasePlan) -> bytes:
+    """The archive ``--prepare`` packed (and the workflow may have attested): refused unless its sha256 is the plan's."""
+    path = settings.path(str(RELEASE_ARCHIVE))
+    try:
+        archive = path.read_bytes()
+    except FileNotFoundError as error:
+        raise InputError(f"{RELEASE_ARCHIVE}: not found; run `mlops {PREPARE}` first") from error
+    digest = protocol.sha256(archive)
+    if digest != prepared.archive_sha256:
+        raise CheckFailed(
+            f"{RELEASE_ARCHIVE} has sha256 {digest[:12]}…, {RELEASE_PLAN} prepared {prepared.archive_sha256[:12]}…: "
+            "it changed since it was prepared (and perhaps attested); refusing to publish it"
+        )
+    return archive
 
 
 def _read_build(settings: Settings, sha: str) -> Build:
@@ -197,7 +334,10 @@ def _same(left: float, right: float) -> bool:
     return (math.isnan(left) and math.isnan(right)) or math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _plan(settings: Settings, github: GitHub, build: Build, why: str, existing: protocol.Release | None) -> Plan:
+def _plan(
+    settings: Settings, github: GitHub, build: Build, why: str, existing: protocol.Release | None, *, released_by: str | None = None
+) -> Plan:
+    """The version and model card; ``released_by`` as prepared (default: who started this run)."""
     if existing is not None and not existing.draft:
         version, bump = existing.tag, "completing an incomplete release"
     else:
@@ -212,7 +352,7 @@ def _plan(settings: Settings, github: GitHub, build: Build, why: str, existing: 
         tagged = github.tag_sha(version)
         if tagged is not None and tagged != build.sha:
             raise CheckFailed(f"tag {version} already exists on {tagged[:12]}, not on {build.sha[:12]}: delete it or release by hand")
-    released_by = settings.env.github_actor or "unknown"
+    released_by = released_by or settings.env.github_actor or "unknown"
     card = model_card(
         project=PROJECT_NAME,
         description=DESCRIPTION,
@@ -301,15 +441,7 @@ def _upload_missing(github: GitHub, release: protocol.Release, assets: dict[str,
 
 
 def _create_draft(github: GitHub, build: Build, plan: Plan) -> protocol.Release:
-    payload = {
-        "tag_name": plan.version,
-        "target_commitish": build.sha,
-        "name": plan.version,
-        "body": f"{plan.card}\n{protocol.release_marker(build.sha)}\n",
-        "draft": True,
-        "prerelease": False,
-    }
-    data = github.create_draft_release(plan.version, name=plan.version, body=payload["body"], sha=build.sha)
+    data = github.create_draft_release(plan.version, name=plan.version, body=protocol.release_body(plan.card, build.sha), sha=build.sha)
     logger.info("drafted %s (%s)", plan.version, plan.bump)
     return protocol.Release(data, {})
 
@@ -322,31 +454,37 @@ def _delete_draft(github: GitHub, release: protocol.Release) -> None:
         logger.warning("could not delete the draft %s (%s): a re-run completes or replaces it", release.tag, error)
 
 
-def _draft_with_assets(context: Context, existing: protocol.Release | None, plan: Plan) -> tuple[protocol.Release, bytes]:
-    """This commit's draft carrying every asset: an earlier run's draft completed, or replaced, or a new one."""
+def _draft_with_assets(context: Context, existing: protocol.Release | None, plan: Plan, archive: bytes) -> protocol.Release:
+    """This commit's draft carrying every asset and the prepared archive: an earlier run's draft completed, or replaced, or a new one.
+
+    An earlier draft is completed only when it carries the prepared archive (or none yet): the
+    release then publishes the bytes that were prepared, and attested, in this run.
+    """
     settings, github, build = context.settings, context.github, context.build
+    assets = _assets(settings, build, plan, archive)
     if existing is not None:
         try:
             if existing.tag != plan.version:
                 raise CheckFailed(f"it is tagged {existing.tag}, this release is {plan.version}")
-            archive = _reusable_archive(github, existing) or _pack(context)
+            carried = _reusable_archive(github, existing)
+            if carried is not None and carried != archive:
+                raise CheckFailed(f"it carries another {protocol.MODEL_ARCHIVE} than the one prepared ({protocol.sha256(carried)[:12]}…)")
             logger.info("completing the draft %s an earlier run left", existing.tag)
-            return _upload_missing(github, existing, _assets(settings, build, plan, archive)), archive
+            return _upload_missing(github, existing, assets)
         except CheckFailed as error:
             logger.warning("replacing the draft %s an earlier run left: %s", existing.tag, error)
             _delete_draft(github, existing)
-    archive = _pack(context)
     draft = _create_draft(github, build, plan)
     try:
-        return _upload_missing(github, draft, _assets(settings, build, plan, archive)), archive
+        return _upload_missing(github, draft, assets)
     except BaseException:
         _delete_draft(github, draft)
         raise
 
 
-def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan) -> ReleaseOutcome:
+def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan, archive: bytes) -> ReleaseOutcome:
     settings, github, build = context.settings, context.github, context.build
-    draft, archive = _draft_with_assets(context, existing, plan)
+    draft = _draft_with_assets(context, existing, plan, archive)
     digest = protocol.sha256(archive)
     deployment: dict[str, Any] | None = None
     restore_alias: Callable[[], None] | None = None
@@ -371,15 +509,24 @@ def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan
     return _outcome(build, plan, data, digest, deployment["id"])
 
 
-def _complete_published(context: Context, existing: protocol.Release, plan: Plan) -> ReleaseOutcome:
-    """A published release of this commit lacks assets: complete it where GitHub allows (not on immutable releases)."""
-    settings, github, build = context.settings, context.github, context.build
+def _check_completable(existing: protocol.Release, build: Build) -> None:
     if existing.immutable:
         raise CheckFailed(
             f"{existing.where} of {build.sha[:12]} is published, immutable and lacks {', '.join(existing.missing)}: it is never "
             "taken as the champion and cannot be completed; release a new commit"
         )
-    archive = _reusable_archive(github, existing) or _pack(context)
+
+
+def _complete_published(context: Context, existing: protocol.Release, plan: Plan, archive: bytes) -> ReleaseOutcome:
+    """A published release of this commit lacks assets: complete it where GitHub allows (not on immutable releases).
+
+    It keeps the archive it was published with; ``--prepare`` took that one as the prepared archive.
+    """
+    settings, github, build = context.settings, context.github, context.build
+    _check_completable(existing, build)
+    carried = _reusable_archive(github, existing)
+    if carried is not None and carried != archive:
+        raise CheckFailed(f"{existing.where} carries another {protocol.MODEL_ARCHIVE} than the one prepared: run `mlops {PREPARE}` again")
     _upload_missing(github, existing, _assets(settings, build, plan, archive))
     logger.info("completed %s: uploaded %s", existing.tag, ", ".join(existing.missing))
     return _already_released(settings, github, protocol.with_assets(github, existing.data), build, plan=plan)

@@ -3,8 +3,9 @@
 :class:`GitHub` is the shared request layer (``client``: where the token goes, retries, rate
 limits, pagination, every answer checked) with one family of endpoints per module on top:
 ``releases`` (releases, assets, tags), ``git_data`` (branches, git objects, contents, commits),
-``issues`` (issues, pull requests, comments, labels), ``deployments`` and ``actions``
-(workflow dispatch). Callers import from here only.
+``issues`` (issues, pull requests, comments, labels), ``deployments``, ``actions``
+(workflow dispatch) and ``repository`` (its visibility, and whether GitHub is Enterprise Server).
+Callers import from here only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .deployments import Deployments
 from .git_data import MAX_FILE_BYTES, GitData, git_blob_sha
 from .issues import ACTIONS_MAY_NOT_OPEN_PULLS, IssuesAndPulls, PullRequestsNotAllowed
 from .releases import Releases
+from .repository import Repository, RepositoryFacts
 
 __all__ = [
     "ACTIONS_BOT",
@@ -41,6 +43,7 @@ __all__ = [
     "GitHubContext",
     "GitHubError",
     "PullRequestsNotAllowed",
+    "RepositoryFacts",
     "bot_logins",
     "comment_author",
     "commit_author",
@@ -51,7 +54,7 @@ __all__ = [
 ]
 
 
-class GitHub(Releases, GitData, IssuesAndPulls, Deployments, Actions):
+class GitHub(Releases, GitData, IssuesAndPulls, Deployments, Actions, Repository):
     """A small client for the endpoints this project uses: ``with GitHub(GitHubContext.from_env(env)) as github: ...``."""
 
     def __enter__(self) -> GitHub:

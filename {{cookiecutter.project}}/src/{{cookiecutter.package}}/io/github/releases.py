@@ -94,19 +94,22 @@ class Releases(Client):
             "uploaded asset",
         )
 
-    def download_asset(self, asset: dict[str, Any], *, max_bytes: int | None = None) -> bytes:
-        """The asset's bytes, streamed; more than ``max_bytes`` is an ``InputError`` (nothing more is read)."""
+    def download_asset(self, asset: dict[str, Any], *, max_bytes: int) -> bytes:
+        """The asset's bytes, streamed; more than ``max_bytes`` is an ``InputError`` (nothing more is read).
+
+        The cap is required: an asset is written by whoever can edit a release, and read here by every job.
+        """
         name = asset.get("name", "?")
         response = self.request("GET", asset["url"], headers={"Accept": "application/octet-stream"}, ok=(200,), stream=True)
         too_big = f"release asset {name!r} is larger than {max_bytes} bytes: refusing it"
         try:
             declared = response.headers.get("content-length", "")
-            if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes:
                 raise InputError(too_big)
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
+                if size > max_bytes:
                     raise InputError(too_big)
                 chunks.append(chunk)
             return b"".join(chunks)
