@@ -34,7 +34,7 @@ from itertools import pairwise
 from typing import Any
 
 from ..errors import InputError
-from .report import _code, _text, xychart
+from .report import inert, inert_code, link, xychart
 
 REPORT_YEAR = 2023
 REPORT = f"Accelerate State of DevOps {REPORT_YEAR}"
@@ -523,7 +523,7 @@ def markdown(report: dict[str, Any], history: list[dict[str, Any]], *, run_url: 
     lines = [
         "## DORA metrics",
         "",
-        f"{_code(environment)} deployments, {report['window_days']:.0f} days up to {_text(report['until'])} (UTC). "
+        f"{inert_code(environment)} deployments, {report['window_days']:.0f} days up to {inert(report['until'])} (UTC). "
         f"Levels from the {REPORT} report (thresholds beside each).",
         "",
         "| metric | value | level | thresholds | previous window | change | fourkeys |",
@@ -533,21 +533,21 @@ def markdown(report: dict[str, Any], history: list[dict[str, Any]], *, run_url: 
         metric = metrics[name]
         thresholds = "; ".join(f"{level_name} {bound}" for level_name, bound in THRESHOLDS[name])
         fourkeys = metric["fourkeys"]
-        fourkeys_text = format(fourkeys, ".0%") if isinstance(fourkeys, float) else _text(fourkeys or "—")
+        fourkeys_text = format(fourkeys, ".0%") if isinstance(fourkeys, float) else inert(fourkeys or "—")
         before = report["previous"].get(name)
         lines.append(
-            f"| {_text(metric['name'])} | {shown(name, metric['value'])} | {_text(metric['level'])} | {_text(thresholds)} "
+            f"| {inert(metric['name'])} | {shown(name, metric['value'])} | {inert(metric['level'])} | {inert(thresholds)} "
             f"| {shown(name, before)} | {change(name, metric['value'], before)} | {fourkeys_text} |"
         )
     lines.append("")
     for name in ("deployment_frequency", "lead_time", "change_failure_rate", "recovery_time"):
         metric = metrics[name]
         prefix = f"{NOT_ENOUGH}: " if metric["value"] is None else ""
-        lines.append(f"- **{_text(metric['name'])}**: {prefix}{_text(metric['detail'], 300)}")
+        lines.append(f"- **{inert(metric['name'])}**: {prefix}{inert(metric['detail'], 300)}")
     lines += ["", "### ML: data and model", ""]
     data = metrics["data_change_lead_time"]
     data_text = shown("data_change_lead_time", data["value"]) if data["value"] is not None else f"{NOT_ENOUGH}"
-    lines.append(f"- **data-change lead time** (data manifest commit → deployment): {data_text} ({_text(data['detail'])})")
+    lines.append(f"- **data-change lead time** (data manifest commit → deployment): {data_text} ({inert(data['detail'])})")
     lines.append(
         f"- deployments that changed the model: {details['model_changed']}; code only: {details['code_only']}"
         + (f"; not recorded: {details['model_unknown']}" if details["model_unknown"] else "")
@@ -563,10 +563,10 @@ def markdown(report: dict[str, Any], history: list[dict[str, Any]], *, run_url: 
     if trend:
         lines += ["### Trend", "", trend]
     lines += ["<details><summary>Definitions and deviations from fourkeys</summary>", ""]
-    lines += [f"- **{_text(key)}**: {_text(text, 400)}" for key, text in report["definitions"].items()]
+    lines += [f"- **{inert(key)}**: {inert(text, 400)}" for key, text in report["definitions"].items()]
     lines += ["", "Deviations:", ""]
-    lines += [f"- {_text(text, 400)}" for text in report["deviations"]]
+    lines += [f"- {inert(text, 400)}" for text in report["deviations"]]
     lines += ["", "</details>", ""]
     if run_url:
-        lines.append(f"[DORA run]({_text(run_url)})")
+        lines.append(link("DORA run", run_url))
     return "\n".join(lines) + "\n"
