@@ -729,3 +729,32 @@ def test_deployments_and_pull_request_commits_follow_every_page():
     commits = [{"sha": f"{n:040x}", "commit": {}} for n in range(3)]
     handler, seen = paged(commits, "pulls/4/commits")
     assert len(client(handler, []).pull_commits(4)) == 3 and seen[0].url.path.endswith("/pulls/4/commits") and len(seen) == 2
+
+
+def test_a_collaborators_permission_is_asked_only_for_a_login_and_a_stranger_is_none():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/collaborators/eve/permission"):
+            return httpx.Response(404, json={"message": "Not Found"})
+        if request.url.path.endswith("/collaborators/broken/permission"):
+            return httpx.Response(200, json=["not", "an", "object"])
+        return httpx.Response(200, json={"permission": "write", "role_name": "write", "user": {"login": "x"}})
+
+    github = client(handler, [])
+    assert github.collaborator_permission("octo-cat")["permission"] == "write"
+    assert github.collaborator_permission("dependabot[bot]")["permission"] == "write"
+    assert github.collaborator_permission("eve") is None
+    for login in ("../../admin", "a/b", "x" * 40, "-lead", "", "a b"):
+        assert github.collaborator_permission(login) is None
+    assert [request.url.path.rsplit("/", 2)[1] for request in seen] == ["octo-cat", "dependabot[bot]", "eve"]
+    with pytest.raises(GitHubError, match="collaborator permission that is list"):
+        github.collaborator_permission("broken")
+
+
+def test_an_issues_events_follow_every_page():
+    events = [{"event": "labeled", "label": {"name": "incident"}, "actor": {"login": f"u{n}"}} for n in range(5)]
+    handler, seen = paged(events, "issues/7/events")
+    assert [event["actor"]["login"] for event in client(handler, []).issue_events(7)] == [f"u{n}" for n in range(5)]
+    assert len(seen) == 3 and seen[0].url.path.endswith("/issues/7/events")

@@ -3,8 +3,8 @@
 :class:`GitHub` is the shared request layer (``client``: where the token goes, retries, rate
 limits, pagination, every answer checked) with one family of endpoints per module on top:
 ``releases`` (releases, assets, tags), ``git_data`` (branches, git objects, contents, commits),
-``issues`` (issues, pull requests, comments, labels), ``deployments`` and ``actions``
-(workflow dispatch). Callers import from here only.
+``issues`` (issues, their events, pull requests, comments, labels), ``collaborators`` (a person's
+permission), ``deployments`` and ``actions`` (workflow dispatch). Callers import from here only.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .client import (
     is_loopback,
     required_permission,
 )
+from .collaborators import Collaborators
 from .deployments import Deployments
 from .git_data import MAX_FILE_BYTES, GitData, git_blob_sha
 from .issues import IssuesAndPulls
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-class GitHub(Releases, GitData, IssuesAndPulls, Deployments, Actions):
+class GitHub(Releases, GitData, IssuesAndPulls, Collaborators, Deployments, Actions):
     """A small client for the endpoints this project uses: ``with GitHub(GitHubContext.from_env(env)) as github: ...``."""
 
     def __enter__(self) -> GitHub:

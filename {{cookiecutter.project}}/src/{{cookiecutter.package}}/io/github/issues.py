@@ -60,6 +60,10 @@ class IssuesAndPulls(Client):
             if "pull_request" not in issue  # the issues list carries pull requests too
         ]
 
+    def issue_events(self, number: int) -> list[dict[str, Any]]:
+        """An issue's events, oldest first (``labeled`` ones name the label and the actor who added it)."""
+        return list(self.paginate(f"{self.repo_path}/issues/{int(number)}/events"))
+
     def create_issue(self, *, title: str, body: str, labels: Iterable[str] = ()) -> dict[str, Any]:
         payload = {"title": title, "body": body, "labels": list(labels)}
         return as_object(self.request_json("POST", f"{self.repo_path}/issues", json=payload, ok=(201,)), "issue", "number", "html_url")
