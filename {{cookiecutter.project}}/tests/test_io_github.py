@@ -707,7 +707,8 @@ def test_issues_leave_pull_requests_out_and_follow_every_page_with_the_filters()
 
 def test_upsert_issue_updates_the_bots_oldest_marked_issue_and_never_a_persons():
     def issue(number: int, login: str, body: str) -> dict:
-        return {"number": number, "title": "t", "state": "closed", "created_at": "x", "user": {"login": login}, "body": body}
+        opened = "2026-01-01T00:00:00Z"
+        return {"number": number, "title": "t", "state": "closed", "created_at": opened, "user": {"login": login}, "body": body}
 
     marker = "<!-- tracking -->"
     handler, seen = paged(

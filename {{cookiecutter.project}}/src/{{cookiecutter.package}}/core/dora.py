@@ -39,7 +39,7 @@ from itertools import pairwise
 from typing import Any
 
 from ..errors import InputError
-from .report import inert, inert_code, link, xychart
+from .report import chart_value, inert, inert_code, link, xychart
 
 REPORT_YEAR = 2023
 REPORT = f"Accelerate State of DevOps {REPORT_YEAR}"
@@ -564,7 +564,7 @@ def trend_chart(history: list[dict[str, Any]]) -> str:
     labels = [str(entry.get("until", ""))[:10] for entry in runs]
 
     def series(key: str, scale: float) -> list[str]:
-        return [format((entry.get(key) or 0) * scale, ".2f") for entry in runs]
+        return [format((chart_value(entry.get(key)) or 0.0) * scale, ".2f") for entry in runs]
 
     return (
         xychart("Deployments a week per run", labels, '"deployments a week"', "line", series("deployment_frequency", 7))

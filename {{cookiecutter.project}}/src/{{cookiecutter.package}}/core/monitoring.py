@@ -15,7 +15,7 @@ import numpy as np
 
 from .metric_catalog import HIGHER_IS_BETTER
 from .metrics import score
-from .report import _number, inert, inert_code, link, xychart
+from .report import _number, chart_value, inert, inert_code, link, xychart
 
 HISTORY_SHOWN = 20  # runs in the trend chart
 TOP_FEATURES = 10  # columns in the "most drifted" chart
@@ -128,15 +128,16 @@ def history_entry(summary: dict[str, Any]) -> dict[str, Any]:
 
 def trend_chart(history: list[dict[str, Any]]) -> str:
     """The share of drifted columns over the last runs, as a Mermaid line chart."""
-    runs = [entry for entry in history if isinstance(entry.get("share"), int | float)][-HISTORY_SHOWN:]
+    runs = [(entry, share) for entry in history for share in [chart_value(entry.get("share"), high=1.0)] if share is not None]
+    runs = runs[-HISTORY_SHOWN:]
     if len(runs) < 2:
         return ""
     return xychart(
         "Drifted columns (%) per run",
-        [str(entry.get("checked_at", ""))[:10] for entry in runs],
+        [str(entry.get("checked_at", ""))[:10] for entry, _ in runs],
         '"drifted %" 0 --> 100',
         "line",
-        [f"{100 * float(entry['share']):.0f}" for entry in runs],
+        [f"{100 * share:.0f}" for _, share in runs],
     )
 
 

@@ -321,6 +321,18 @@ def mermaid_label(value: object) -> str:
     return "".join(ch for ch in str(value) if ch.isalnum() or ch in " ._-:/")[:40] or "?"
 
 
+def chart_value(value: Any, *, low: float = 0.0, high: float = 1e12) -> float | None:
+    """A number read back from a history (a line anyone with push access to the reports branch may have written),
+    fit for a chart: a real number from ``low`` to ``high``; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if low <= number <= high else None  # NaN fails both comparisons
+
+
 def xychart(title: str, labels: list[str], y_axis: str, kind: str, values: list[str]) -> str:
     """A Mermaid ``xychart-beta`` block (GitHub draws it: no image host); ``y_axis`` as Mermaid reads it."""
     x_axis = ", ".join(f'"{mermaid_label(label)}"' for label in labels)

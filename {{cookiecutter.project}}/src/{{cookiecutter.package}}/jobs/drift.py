@@ -77,7 +77,10 @@ def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
         "due": False,
         "drift_share": monitor.drift.share,
     }
-    files = datasets.matching_files(monitor.current if "://" in monitor.current else settings.path(monitor.current))
+    try:
+        files = datasets.matching_files(monitor.current if datasets.is_uri(monitor.current) else settings.path(monitor.current))
+    except InputError as error:
+        raise InputError(f"confs/monitor.yaml: current: {error}") from error
     found = champion(settings) if files else None
     if not files:
         summary["nothing_to_check"] = f"nothing to check in {monitor.current}: no CSV or Parquet file there yet"
