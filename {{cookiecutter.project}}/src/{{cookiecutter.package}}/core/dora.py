@@ -213,8 +213,11 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError as error:
         raise InputError(f"{str(text)[:40]!r} is not an ISO 8601 time") from error
     if moment.tzinfo is None:
-        raise InputError(f"{text!r} has no UTC offset: times must say which zone they are in")
-    return moment.astimezone(UTC)
+        raise InputError(f"{str(text)[:40]!r} has no UTC offset: times must say which zone they are in")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise InputError(f"{str(text)[:40]!r} is not a time this report can place (past year 9999 in UTC)") from error
 
 
 def parse_window(text: str) -> timedelta:

@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -370,8 +370,9 @@ _KINDS: dict[str, Callable[[Any], bool]] = {
 def _is_time(text: str) -> bool:
     """An ISO 8601 time with a UTC offset, as GitHub writes them (``2026-01-01T00:00:00Z``)."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo is not None
-    except ValueError:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment.tzinfo is not None and moment.astimezone(UTC) is not None
+    except (ValueError, OverflowError):  # not a time, or one past year 9999 in UTC
         return False
 
 
