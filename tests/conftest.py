@@ -117,6 +117,7 @@ SLOW_TESTS = {
         "test_upload_artifact_stand_in_follows_v4_rules",
         "test_local_composite_action_runs_but_self_repository_syntax_does_not_yet",
         "test_timeout_stops_act_and_its_steps",
+        "test_attest_stand_in_under_act_fails_the_job_on_a_private_personal_repository",
     },
     "tests.test_release_cli": {
         "test_release_with_a_tracking_server_moves_the_champion_alias",  # a real mlflow server

@@ -63,7 +63,8 @@ def rows(content: bytes) -> int:
 
 
 def main(project: Path) -> int:
-    with GitHubDouble(owner=OWNER, repo=REPO) as github:
+    # `mlops retrain-pr` opens the PR with GITHUB_TOKEN: the repository allows it (GitHub's default is off).
+    with GitHubDouble(owner=OWNER, repo=REPO, actions_can_create_pull_requests=True) as github:
         data = {name: (project / name).read_bytes() for name in ("data/reference.csv", "data/manifest.json")}
         github.add_commit(MERGED, "2025-06-20T00:00:00Z", "Merge pull request #1 from acme/first-model", branch="main", files=data)
         github.add_workflows_from(project / ".github" / "workflows")

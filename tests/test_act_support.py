@@ -6,13 +6,18 @@ Every run is real: act executes the workflows on this machine, offline, on loopb
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 
 from tests.act_support import (
     ACT_STANDINS,
@@ -26,6 +31,7 @@ from tests.act_support import (
     run_act,
     venv_tool,
 )
+from tests.github_double import GitHubDouble
 
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
 SETUP_UV = "astral-sh/setup-uv@0c5e2b8115b80b4c7c5ddf6ffdd634974642d182"  # any 40-hex ref: the stand-in is matched by it
@@ -556,3 +562,153 @@ def process_alive(pid: int, wait: float = 5.0) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+# --- The attest-build-provenance stand-in: stores the attestation through the API, fails when GitHub refuses ---
+
+ATTEST = "actions/attest-build-provenance@a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32"  # v4.1.0
+ATTEST_ACTION = ACT_STANDINS / "actions" / "attest-build-provenance" / "action.yml"
+ATTESTATIONS_DOCS = "https://docs.github.com/rest/repos/attestations#create-an-attestation"
+EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
+
+
+def run_composite(action: Path, inputs: dict[str, str], github_token: str, env: dict[str, str], cwd: Path) -> tuple[int, str, dict]:
+    """Every step of a composite action as a runner runs it: ``${{ inputs.* }}`` and ``${{ github.token }}`` filled
+    into the step's ``env:``, then ``bash --noprofile --norc -eo pipefail``; returns the exit code, the output and
+    the outputs written to GITHUB_OUTPUT (without act: the stand-in's own logic, fast)."""
+    document = yaml.safe_load(action.read_text(encoding="utf-8"))
+    values = {f"inputs.{name}": spec.get("default", "") for name, spec in document["inputs"].items()} | {"github.token": github_token}
+    values |= {f"inputs.{name}": value for name, value in inputs.items()}
+
+    def resolve(text: str) -> str:
+        return EXPRESSION.sub(lambda found: resolve(str(values[found.group(1)])), text)
+
+    outputs_file = cwd / "github_output"
+    outputs_file.touch()
+    path = os.pathsep.join(entry for entry in os.environ["PATH"].split(os.pathsep) if entry != VENV_BIN)
+    output = ""
+    for step in document["runs"]["steps"]:
+        step_env = {"PATH": path, "HOME": os.environ.get("HOME", "/tmp"), "GITHUB_OUTPUT": str(outputs_file), **env}
+        step_env |= {name: resolve(str(value)) for name, value in (step.get("env") or {}).items()}
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=cwd, env=step_env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        output += done.stdout + done.stderr
+        if done.returncode != 0:
+            return done.returncode, output, {}
+    outputs = dict(line.split("=", 1) for line in outputs_file.read_text().splitlines() if line)
+    return 0, output, outputs
+
+
+def attest_env(gh: GitHubDouble, tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "artifacts").mkdir(exist_ok=True)
+    return {
+        "GITHUB_API_URL": gh.url,
+        "GITHUB_REPOSITORY": gh.full_name,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "RUNNER_TEMP": str(tmp_path),
+        "ACT_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+    }
+
+
+def test_attest_stand_in_stores_the_subjects_attestation_through_the_api(tmp_path):
+    # Given a public repository and a file to attest
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"the model archive")
+    digest = f"sha256:{hashlib.sha256(archive.read_bytes()).hexdigest()}"
+    with GitHubDouble() as gh:
+        # When the stand-in runs with the job's token (attestations: write)
+        token = gh.token_for(permissions={"attestations": "write", "id-token": "write"})
+        code, output, outputs = run_composite(ATTEST_ACTION, {"subject-path": str(archive)}, token, attest_env(gh, tmp_path), tmp_path)
+
+        # Then GitHub stores one attestation of that subject, which the list by digest returns
+        assert code == 0, output
+        (stored,) = gh.attestations
+        assert stored["subjects"] == [{"name": "model.tar.gz", "digest": digest}]
+        assert stored["predicate_type"] == "https://slsa.dev/provenance/v1" and stored["login"] == "github-actions[bot]"
+        assert outputs["attestation-id"] == str(stored["id"])
+        assert outputs["attestation-url"] == f"https://github.com/acme/churn-model/attestations/{stored['id']}"
+        assert json.loads(Path(outputs["bundle-path"]).read_text()) == stored["bundle"]
+        listed = httpx.get(f"{gh.url}/repos/acme/churn-model/attestations/{digest}", headers={"Authorization": f"Bearer {token}"})
+        assert [item["bundle"] for item in listed.json()["attestations"]] == [stored["bundle"]]
+        # And the call is recorded for the tests, as before
+        assert (tmp_path / "artifacts" / "attest-build-provenance.calls").read_text() == f"{archive} {digest}\n"
+
+        # When a subject is given by digest and name instead, Then that name is attested
+        named = {"subject-digest": "sha256:" + "ab" * 32, "subject-name": "image"}
+        assert run_composite(ATTEST_ACTION, named, token, attest_env(gh, tmp_path), tmp_path)[0] == 0
+        assert gh.attestations[-1]["subjects"] == [{"name": "image", "digest": "sha256:" + "ab" * 32}]
+        assert gh.violations == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "permissions", "message"),
+    [
+        (
+            {"visibility": "private"},
+            {"attestations": "write"},
+            "Feature not available for user-owned private repositories. To enable this feature, please make this repository public.",
+        ),
+        (
+            {"visibility": "private", "owner_type": "Organization", "plan": "team"},
+            {"attestations": "write"},
+            "Feature not available for the acme organization. "
+            "To enable this feature, please upgrade the billing plan, or make this repository public.",
+        ),
+        ({}, {"attestations": "read"}, "Resource not accessible by integration"),
+    ],
+)
+def test_attest_stand_in_fails_the_step_with_githubs_message_when_github_refuses(tmp_path, settings, permissions, message):
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"the model archive")
+    with GitHubDouble(**settings) as gh:
+        token = gh.token_for(permissions=permissions)
+        code, output, outputs = run_composite(ATTEST_ACTION, {"subject-path": str(archive)}, token, attest_env(gh, tmp_path), tmp_path)
+        assert code == 1
+        assert f"::error::Failed to persist attestation: {message} - {ATTESTATIONS_DOCS}" in output
+        assert gh.attestations == [] and outputs == {}
+        assert token not in output
+        assert gh.violations == []
+
+
+ATTESTED = f"""
+name: attested
+on: push
+jobs:
+  attest:
+    runs-on: ubuntu-latest
+    permissions:
+      id-token: write
+      attestations: write
+    steps:
+      - uses: {CHECKOUT}
+      - name: Attest
+        uses: {ATTEST}
+        with:
+          subject-path: src/hello.txt
+      - name: After
+        run: echo attested
+"""
+
+
+def test_attest_stand_in_under_act_fails_the_job_on_a_private_personal_repository(tmp_path):
+    # Given the workflow of a private personal repository that attests a file
+    project = make_repo(tmp_path, attested=ATTESTED)
+    with GitHubDouble(owner="acme", repo="throwaway", visibility="private") as gh:
+        # When act runs it with a token that may write attestations
+        result = run_act(
+            project,
+            "push",
+            "attested.yml",
+            {},
+            env={"GITHUB_API_URL": gh.url},
+            secrets={"GITHUB_TOKEN": gh.token_for(permissions={"id-token": "write", "attestations": "write"})},
+            artifacts_dir=tmp_path / "artifacts",
+            timeout=300,
+        )
+        # Then the step fails with GitHub's refusal, as the real action's does, and nothing is stored
+        assert result.failed_steps() == ["attest: Attest"], result.log[-3000:]
+        assert "attest: After" not in result.succeeded_steps()
+        assert "Failed to persist attestation: Feature not available for user-owned private repositories." in result.log
+        assert gh.attestations == [] and gh.violations == []

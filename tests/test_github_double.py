@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -74,8 +75,9 @@ def test_release_with_tag_and_assets_round_trips_through_upload_url_and_redirect
     release = created.json()
     assert release["html_url"] == "https://github.com/acme/churn-model/releases/tag/v1.0.0"
     assert release["url"].startswith(gh.url)
-    # Uploads go to another path prefix than the API, as uploads.github.com is another host than api.github.com.
-    assert release["upload_url"] == f"{gh.url}/uploads/repos/acme/churn-model/releases/{release['id']}/assets{{?name,label}}"
+    # Uploads go to another origin than the API, as uploads.github.com is another host than api.github.com.
+    assert release["upload_url"] == f"{gh.uploads_url}/repos/acme/churn-model/releases/{release['id']}/assets{{?name,label}}"
+    assert len({urlsplit(gh.url).netloc, urlsplit(gh.uploads_url).netloc, urlsplit(gh.storage_url).netloc}) == 3
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", release["created_at"])
 
     model_bytes = bytes(range(256)) * 4
@@ -85,7 +87,7 @@ def test_release_with_tag_and_assets_round_trips_through_upload_url_and_redirect
     assert (asset["name"], asset["label"], asset["size"], asset["state"]) == ("model.pkl", "Model", len(model_bytes), "uploaded")
     assert asset["url"] == f"{gh.url}/repos/acme/churn-model/releases/assets/{asset['id']}"
     assert gh.calls[-1].content_type == "application/octet-stream"
-    assert gh.calls[-1].json is None
+    assert (gh.calls[-1].json, gh.calls[-1].host, gh.calls[-1].path) == (None, "uploads", f"{REPO}/releases/{release['id']}/assets")
     report = upload(api, release, b"# Report\n", "text/markdown", name="report.md")
     assert report.status_code == 201
     duplicate = upload(api, release, b"x", name="model.pkl")
@@ -190,6 +192,7 @@ def test_concurrent_comments_all_land_with_distinct_ids(gh: GitHubDouble, api: h
 
 
 def test_pulls_create_filter_update_and_find_by_commit(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.actions_can_create_pull_requests = True  # `api` is GITHUB_TOKEN: the repository lets it open pull requests
     gh.add_ref("refs/heads/feat", HEAD_SHA)
     created = api.post(f"{REPO}/pulls", json={"title": "Train v2", "head": "feat", "base": "main", "body": "why"})
     assert created.status_code == 201
@@ -645,6 +648,7 @@ def test_every_route_declares_the_permission_it_needs() -> None:
         "pull-requests",
         "deployments",
         "attestations",
+        "administration",
     }
     for (method, _), needs in _NEEDS.items():
         if not isinstance(needs, str):
@@ -1066,6 +1070,7 @@ def test_commits_are_checked_and_say_who_made_them(gh: GitHubDouble, api: httpx.
 
 
 def test_the_commit_list_shows_who_pushed_each_commit_on_a_branch(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.actions_can_create_pull_requests = True
     main = gh.refs["refs/heads/main"]
     ours = commit_on(api, main, {"data/snapshot.csv": "a,b\n"}, "Retraining snapshot")
     assert api.post(f"{REPO}/git/refs", json={"ref": "refs/heads/mlops/retrain", "sha": ours}).status_code == 201
@@ -1117,6 +1122,7 @@ def test_contents_serve_files_base64_and_leave_large_ones_to_the_blob_api(gh: Gi
 
 
 def test_pull_requests_need_commits_ahead_and_remember_who_closed_them(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.actions_can_create_pull_requests = True
     main = gh.refs["refs/heads/main"]
     gh.add_ref("refs/heads/behind", main)
     empty = api.post(f"{REPO}/pulls", json={"title": "t", "head": "behind", "base": "main"})
@@ -1249,3 +1255,498 @@ def test_git_writes_and_dispatches_need_their_permissions(gh: GitHubDouble) -> N
         assert dispatcher.post(f"{REPO}/actions/workflows/pr.yml/dispatches", json={"ref": "main"}).status_code == 204
         assert_not_accessible(dispatcher.get(f"{REPO}/contents/README.md"), "repos/contents#get-repository-content")
     assert len(gh.dispatches) == 1 and gh.refs["refs/heads/main"] == main
+
+
+# Repository settings: visibility, owner, plan, Actions' workflow permissions
+
+
+PULLS_DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
+WORKFLOW_PERMISSIONS = f"{REPO}/actions/permissions/workflow"
+
+
+def test_visibility_and_owner_show_in_the_repository_as_github_shows_them() -> None:
+    with GitHubDouble() as gh, client(gh, gh.token) as api:  # the defaults: a new personal public repository
+        shown = api.get(REPO).json()
+        assert (shown["private"], shown["visibility"], shown["owner"]["type"]) == (False, "public", "User")
+        assert "organization" not in shown
+        assert gh.violations == []
+    with GitHubDouble(visibility="private", owner_type="Organization", plan="team") as gh, client(gh, gh.token) as api:
+        shown = api.get(REPO).json()
+        assert (shown["private"], shown["visibility"], shown["owner"]["type"]) == (True, "private", "Organization")
+        assert shown["organization"]["login"] == "acme"
+        assert gh.violations == []
+    with GitHubDouble(visibility="internal", owner_type="Organization", plan="enterprise_cloud") as gh, client(gh, gh.token) as api:
+        shown = api.get(REPO).json()
+        assert (shown["private"], shown["visibility"]) == (True, "internal")  # internal: private to outsiders
+        assert gh.violations == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "complaint"),
+    [
+        ({"visibility": "internal"}, "internal repositories belong to organizations"),
+        ({"visibility": "secret"}, "visibility='secret'"),
+        ({"owner_type": "Enterprise"}, "owner_type='Enterprise'"),
+        ({"plan": "team"}, "organization's plan"),
+        ({"plan": "enterprise_cloud"}, "organization's plan"),
+        ({"owner_type": "Organization", "plan": "pro"}, "personal account's plan"),
+        ({"default_workflow_permissions": "admin"}, "default_workflow_permissions='admin'"),
+    ],
+)
+def test_settings_github_does_not_offer_are_refused(settings: dict, complaint: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        GitHubDouble(**settings)
+
+
+def test_anonymous_calls_are_401_on_a_public_repository_and_404_on_a_private_one() -> None:
+    with GitHubDouble() as public:
+        assert httpx.get(f"{public.url}{REPO}", timeout=5.0).status_code == 401
+    with GitHubDouble(visibility="private") as private:
+        hidden = httpx.get(f"{private.url}{REPO}/releases", timeout=5.0)
+        assert (hidden.status_code, hidden.json()["message"]) == (404, "Not Found")
+        assert private.violations == []
+
+
+def test_github_token_cannot_open_pull_requests_until_the_repository_allows_it(gh: GitHubDouble, api: httpx.Client) -> None:
+    assert gh.actions_can_create_pull_requests is False  # GitHub's default
+    for branch in ("feat", "by-person", "by-app", "later"):
+        gh.add_ref(f"refs/heads/{branch}", hashlib.sha1(branch.encode()).hexdigest())
+    refused = api.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "feat", "base": "main"})
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "message": "GitHub Actions is not permitted to create or approve pull requests.",
+        "documentation_url": PULLS_DOCS,
+        "status": "403",
+    }
+    with client(gh, gh.token_for(permissions={"contents": "write", "pull-requests": "write"})) as job:
+        assert job.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "feat", "base": "main"}).status_code == 403
+    with client(gh, gh.token_for(permissions={"contents": "write"})) as without:  # the permission is checked first
+        assert_not_accessible(
+            without.post(f"{REPO}/pulls", json={"title": "t", "head": "feat", "base": "main"}), "pulls/pulls#create-a-pull-request"
+        )
+    assert gh.pulls == []
+
+    # A person's token and another app's installation are not GitHub Actions.
+    with client(gh, gh.token_for(login="alice")) as alice, client(gh, gh.token_for(login="my-app[bot]")) as app:
+        assert alice.post(f"{REPO}/pulls", json={"title": "By hand", "head": "by-person", "base": "main"}).status_code == 201
+        assert app.post(f"{REPO}/pulls", json={"title": "By app", "head": "by-app", "base": "main"}).status_code == 201
+
+    gh.actions_can_create_pull_requests = True  # ticked later: the next request sees it
+    assert api.post(f"{REPO}/pulls", json={"title": "Now", "head": "later", "base": "main"}).status_code == 201
+    assert [(pull["head"]["ref"], pull["user"]["login"]) for pull in gh.pulls] == [
+        ("by-person", "alice"),
+        ("by-app", "my-app[bot]"),
+        ("later", "github-actions[bot]"),
+    ]
+
+
+def test_workflow_permissions_need_administration_which_no_workflow_job_can_be_given(gh: GitHubDouble, api: httpx.Client) -> None:
+    assert_not_accessible(api.get(WORKFLOW_PERMISSIONS), "actions/permissions#get-default-workflow-permissions-for-a-repository")
+    with client(gh, gh.token_for(permissions="write-all")) as everything:  # write-all covers GITHUB_TOKEN's permissions only
+        assert everything.get(WORKFLOW_PERMISSIONS).status_code == 403
+    with pytest.raises(ValueError, match="Unexpected value 'administration'"):
+        gh.token_for(permissions={"administration": "read"})  # GitHub refuses such a workflow file
+
+    with client(gh, gh.token_for(login="octocat", permissions="write-all")) as admin:
+        shown = admin.get(WORKFLOW_PERMISSIONS)
+        assert shown.json() == {"default_workflow_permissions": "write", "can_approve_pull_request_reviews": False}
+        assert admin.put(WORKFLOW_PERMISSIONS, json={"can_approve_pull_request_reviews": True}).status_code == 204
+    assert gh.actions_can_create_pull_requests is True
+    with client(gh, gh.token_for(login="reader", permissions={"administration": "read"})) as reader:
+        assert reader.get(WORKFLOW_PERMISSIONS).json()["can_approve_pull_request_reviews"] is True
+        assert_not_accessible(
+            reader.put(WORKFLOW_PERMISSIONS, json={"can_approve_pull_request_reviews": False}),
+            "actions/permissions#set-default-workflow-permissions-for-a-repository",
+        )
+    gh.add_ref("refs/heads/feat", HEAD_SHA)
+    assert api.post(f"{REPO}/pulls", json={"title": "Retrain", "head": "feat", "base": "main"}).status_code == 201
+
+    with client(gh, gh.token_for(login="my-app[bot]", permissions={"administration": "write"})) as app:
+        invalid = app.put(WORKFLOW_PERMISSIONS, json={"default_workflow_permissions": "admin"})
+        assert invalid.status_code == 422
+        assert app.put(WORKFLOW_PERMISSIONS, json={"default_workflow_permissions": "read"}).status_code == 204
+    assert gh.default_workflow_permissions == "read"
+    # The double refuses "admin"; the checker flags the request, and the 422 the description does not list for it.
+    problems = take_violations(gh)
+    assert len(problems) == 2
+    assert "'admin' is not one of ['read', 'write']" in problems[0] and "status 422 is not documented" in problems[1]
+
+
+def test_a_restricted_default_gives_a_job_without_a_permissions_block_read_access_to_contents_only() -> None:
+    with GitHubDouble(default_workflow_permissions="read") as gh, client(gh, gh.token) as api:
+        assert api.get(f"{REPO}/releases").status_code == 200
+        assert_not_accessible(api.post(f"{REPO}/releases", json={"tag_name": "v1"}), "releases/releases#create-a-release")
+        assert_not_accessible(api.get(f"{REPO}/issues"), "issues/issues#list-repository-issues")
+        with client(gh, gh.token_for()) as job:  # any job without a block
+            assert job.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 403
+        with client(gh, gh.token_for(permissions={"contents": "write"})) as granted:  # a block overrides the default
+            assert granted.post(f"{REPO}/releases", json={"tag_name": "v1"}).status_code == 201
+        assert gh.violations == []
+
+
+# Artifact attestations: storing them
+
+
+def sigstore_bundle(*subjects: tuple[str, bytes], predicate_type: str = "https://slsa.dev/provenance/v1") -> dict:
+    """A bundle shaped as actions/attest posts it: an in-toto statement, base64 in a DSSE envelope (unsigned here)."""
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": name, "digest": {"sha256": hashlib.sha256(content).hexdigest()}} for name, content in subjects],
+        "predicateType": predicate_type,
+        "predicate": {"buildDefinition": {}, "runDetails": {}},
+    }
+    payload = base64.b64encode(json.dumps(statement).encode()).decode()
+    return {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"certificate": {"rawBytes": "MIIB"}, "tlogEntries": []},
+        "dsseEnvelope": {"payload": payload, "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "MEUC"}]},
+    }
+
+
+def digest_of(content: bytes) -> str:
+    return f"sha256:{hashlib.sha256(content).hexdigest()}"
+
+
+def test_posted_attestations_are_listed_under_each_subject_digest(gh: GitHubDouble, api: httpx.Client) -> None:
+    bundle = sigstore_bundle(("model.tar.gz", b"model"), ("report.md", b"report"))
+    created = api.post(f"{REPO}/attestations", json={"bundle": bundle})
+    assert created.status_code == 201
+    first_id = created.json()["id"]
+    assert isinstance(first_id, int) and created.json() == {"id": first_id}
+    again = api.post(f"{REPO}/attestations", json={"bundle": sigstore_bundle(("model.tar.gz", b"model"))}).json()["id"]
+    assert again != first_id
+
+    model = api.get(f"{REPO}/attestations/{digest_of(b'model')}").json()["attestations"]
+    assert [item["bundle"] for item in model] == [bundle, sigstore_bundle(("model.tar.gz", b"model"))]
+    assert model[0]["repository_id"] == api.get(REPO).json()["id"]
+    assert len(api.get(f"{REPO}/attestations/{digest_of(b'report')}").json()["attestations"]) == 1
+    assert api.get(f"{REPO}/attestations/{digest_of(b'other')}").status_code == 404
+
+    [first, second] = gh.attestations
+    assert first["id"] == first_id and second["id"] == again
+    assert first["subjects"] == [
+        {"name": "model.tar.gz", "digest": digest_of(b"model")},
+        {"name": "report.md", "digest": digest_of(b"report")},
+    ]
+    assert (first["predicate_type"], first["login"], first["bundle"]) == ("https://slsa.dev/provenance/v1", "github-actions[bot]", bundle)
+
+    with client(gh, gh.token_for(permissions={"attestations": "read", "id-token": "write"})) as reader:
+        refused = reader.post(f"{REPO}/attestations", json={"bundle": bundle})
+        assert_not_accessible(refused, "repos/attestations#create-an-attestation")
+    assert len(gh.attestations) == 2
+
+
+USER_PRIVATE = "Feature not available for user-owned private repositories. To enable this feature, please make this repository public."
+ORG_PRIVATE = (
+    "Feature not available for the acme organization. "
+    "To enable this feature, please upgrade the billing plan, or make this repository public."
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ({}, None),  # public, personal, free: attestations on every current plan
+        ({"owner_type": "Organization"}, None),
+        ({"visibility": "private"}, USER_PRIVATE),
+        ({"visibility": "private", "plan": "pro"}, USER_PRIVATE),  # no personal plan has them for private repositories
+        ({"visibility": "private", "owner_type": "Organization"}, ORG_PRIVATE),
+        ({"visibility": "private", "owner_type": "Organization", "plan": "team"}, ORG_PRIVATE),
+        ({"visibility": "private", "owner_type": "Organization", "plan": "enterprise_cloud"}, None),
+        ({"visibility": "internal", "owner_type": "Organization", "plan": "enterprise_cloud"}, None),
+    ],
+)
+def test_attestations_need_a_public_repository_or_enterprise_cloud(settings: dict, refusal: str | None) -> None:
+    with GitHubDouble(**settings) as gh, client(gh, gh.token) as api:
+        answer = api.post(f"{REPO}/attestations", json={"bundle": sigstore_bundle(("model.tar.gz", b"model"))})
+        if refusal is None:
+            assert answer.status_code == 201
+            assert [attestation["subjects"][0]["digest"] for attestation in gh.attestations] == [digest_of(b"model")]
+        else:
+            assert answer.status_code == 422
+            docs = "https://docs.github.com/rest/repos/attestations#create-an-attestation"
+            assert answer.json() == {"message": refusal, "documentation_url": docs, "status": "422"}
+            # The plan is checked before the bundle is read: a broken one gets the same answer.
+            assert api.post(f"{REPO}/attestations", json={"bundle": {"mediaType": "x"}}).json()["message"] == refusal
+            assert gh.attestations == []
+            assert api.get(f"{REPO}/attestations/{digest_of(b'model')}").status_code == 404
+        assert gh.violations == []
+
+
+def test_a_bundle_without_an_in_toto_statement_is_refused(gh: GitHubDouble, api: httpx.Client) -> None:
+    good = sigstore_bundle(("model.tar.gz", b"model"))
+    envelope = good["dsseEnvelope"]
+
+    def encoded(statement: dict) -> str:
+        return base64.b64encode(json.dumps(statement).encode()).decode()
+
+    broken = [
+        {**good, "mediaType": "application/json"},
+        {**good, "dsseEnvelope": {**envelope, "payloadType": "text/plain"}},
+        {**good, "dsseEnvelope": {**envelope, "payload": "not base64!"}},
+        {**good, "dsseEnvelope": {**envelope, "payload": encoded({"_type": "something else", "subject": []})}},
+        {**good, "dsseEnvelope": {**envelope, "payload": encoded({"_type": "https://in-toto.io/Statement/v1", "subject": []})}},
+        {
+            **good,
+            "dsseEnvelope": {
+                **envelope,
+                "payload": encoded({"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "m", "digest": {"sha1": "ab" * 20}}]}),
+            },
+        },
+    ]
+    for bundle in broken:
+        answer = api.post(f"{REPO}/attestations", json={"bundle": bundle})
+        assert answer.status_code == 400, bundle
+        assert answer.json()["message"].startswith("Invalid bundle: ")
+    missing = api.post(f"{REPO}/attestations", json={})
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [{"resource": "Attestation", "code": "missing_field", "field": "bundle"}]
+    assert [problem.split(": ", 1)[1] for problem in take_violations(gh)] == ["request body: $: 'bundle' is a required property"]
+    assert gh.attestations == []
+
+
+# Hosts: uploads on their own origin (github.com), one host with /api/v3 and /api/uploads (GitHub Enterprise Server)
+
+
+def test_uploads_are_served_by_their_own_origin_only_and_need_a_token(gh: GitHubDouble, api: httpx.Client) -> None:
+    release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+    on_api = api.post(f"{REPO}/releases/{release['id']}/assets", params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "a/b"})
+    assert on_api.status_code == 404
+    [problem] = take_violations(gh)
+    assert "this operation is served by the uploads host (the release's upload_url), not by this one" in problem
+    on_uploads = api.get(f"{gh.uploads_url}{REPO}")  # the uploads host serves uploads, nothing else
+    assert on_uploads.status_code == 404
+    [problem] = take_violations(gh)
+    assert "this operation is served by the API's host, not by this one" in problem
+
+    target = upload_target(release)
+    anonymous = httpx.post(target, params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "application/octet-stream"})
+    assert (anonymous.status_code, anonymous.json()["message"]) == (401, "Requires authentication")
+    wrong = httpx.post(target, params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "a/b", "Authorization": "Bearer ghs_x"})
+    assert (wrong.status_code, wrong.json()["message"]) == (401, "Bad credentials")
+    assert gh.releases[0]["assets"] == []
+
+    gh.fail_next("POST", r"/assets$", status=502)  # faults reach the uploads host too
+    assert upload(api, release, b"1", name="a.bin").status_code == 502
+    assert upload(api, release, b"1", name="a.bin").status_code == 201
+    assert [(call.host, call.status) for call in gh.calls if call.method == "POST" and call.path.endswith("/assets")] == [
+        ("api", 404),
+        ("uploads", 401),
+        ("uploads", 401),
+        ("uploads", 502),
+        ("uploads", 201),
+    ]
+    assert gh.calls[-1].login == "github-actions[bot]"
+
+
+def test_an_anonymous_upload_to_a_private_repository_is_404() -> None:
+    with GitHubDouble(visibility="private") as gh, client(gh, gh.token) as api:
+        release = api.post(f"{REPO}/releases", json={"tag_name": "v1"}).json()
+        anonymous = httpx.post(upload_target(release), params={"name": "a.bin"}, content=b"1", headers={"Content-Type": "a/b"})
+        assert (anonymous.status_code, anonymous.json()["message"]) == (404, "Not Found")
+        assert upload(api, release, b"1", name="a.bin").status_code == 201
+        assert gh.violations == []
+
+
+def test_enterprise_server_serves_api_and_uploads_under_its_prefixes_on_one_host_without_attestations() -> None:
+    with GitHubDouble(flavour="ghes") as gh, client(gh, gh.token) as api:
+        origin = gh.url.removesuffix("/api/v3")
+        assert gh.url.endswith("/api/v3") and gh.uploads_url == f"{origin}/api/uploads"
+        shown = api.get(f"{gh.url}{REPO}").json()
+        assert shown["url"] == f"{gh.url}{REPO}" and shown["html_url"] == f"{origin}/acme/churn-model"
+        assert shown["clone_url"] == f"{origin}/acme/churn-model.git"
+
+        release = api.post(f"{gh.url}{REPO}/releases", json={"tag_name": "v1"}).json()
+        assert release["upload_url"] == f"{origin}/api/uploads/repos/acme/churn-model/releases/{release['id']}/assets{{?name,label}}"
+        assert release["html_url"] == f"{origin}/acme/churn-model/releases/tag/v1"
+        asset = upload(api, release, b"model", name="model.bin").json()
+        assert asset["url"] == f"{gh.url}{REPO}/releases/assets/{asset['id']}"
+        downloaded = api.get(asset["url"], headers={"Accept": "application/octet-stream"}, follow_redirects=True)
+        assert downloaded.content == b"model"
+
+        for number in range(3):
+            api.post(f"{gh.url}{REPO}/issues", json={"title": f"issue {number}"})
+        page = api.get(f"{gh.url}{REPO}/issues", params={"per_page": 1})
+        assert page.links["next"]["url"] == f"{gh.url}{REPO}/issues?per_page=1&page=2"
+        assert len(api.get(page.links["next"]["url"]).json()) == 1
+
+        gh.push_commit("main", {"confs/model.yaml": b"a: 1\n"})
+        content = api.get(f"{gh.url}{REPO}/contents/confs/model.yaml").json()
+        assert content["download_url"] == f"{origin}/acme/churn-model/raw/main/confs/model.yaml"
+
+        # No attestations on GHES: 404 before any permission is looked at
+        with client(gh, gh.token_for(permissions={})) as bare:
+            assert bare.get(f"{gh.url}{REPO}/attestations/sha256:{'ab' * 32}").status_code == 404
+        bundle = {"bundle": {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}}
+        assert api.post(f"{gh.url}{REPO}/attestations", json=bundle).status_code == 404
+        assert gh.attestations == []
+        assert gh.violations == []
+
+        assert {call.host for call in gh.calls} == {"api", "storage"}
+        assert all(call.path.startswith(("/api/v3/", "/api/uploads/")) for call in gh.calls if call.host == "api")
+
+        # The github.com paths are nothing on GHES, nor is an upload under the API's prefix
+        assert api.get(f"{origin}{REPO}").status_code == 404
+        assert upload(api, {"upload_url": f"{gh.url}{REPO}/releases/{release['id']}/assets"}, b"x", name="x").status_code == 404
+        problems = take_violations(gh)
+        assert len(problems) == 2
+        assert "not under /api/v3 or /api/uploads" in problems[0] and "served by the uploads host" in problems[1]
+
+
+def test_the_flavour_is_github_com_or_enterprise_server() -> None:
+    with pytest.raises(ValueError, match="flavour='gitlab'"):
+        GitHubDouble(flavour="gitlab")
+    assert GitHubDouble().flavour == "github.com"
+
+
+# Who may say what: collaborators, members, author associations, issue events
+
+
+def permission_of(api: httpx.Client, login: str) -> tuple[int, dict]:
+    answer = api.get(f"{REPO}/collaborators/{login}/permission")
+    return answer.status_code, answer.json()
+
+
+def test_author_association_follows_the_authors_standing_in_the_repository(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_collaborator("bob")
+    gh.push_commit("main", {"data/fix.csv": b"1\n"}, "carol")  # carol has a commit on the default branch
+    gh.push_commit("feature", {"data/other.csv": b"1\n"}, "frank")  # frank only on another branch
+    numbers = {login: gh.add_issue(f"by {login}", user=login)["number"] for login in ("acme", "bob", "carol", "frank", "dave")}
+    gh.add_comment(numbers["dave"], "me too", login="bob")
+    api.post(f"{REPO}/issues/{numbers['dave']}/comments", json={"body": "bot"})
+    pull = gh.add_pull(head_ref="bobs", user="bob")
+
+    shown = {issue["user"]["login"]: issue["author_association"] for issue in api.get(f"{REPO}/issues", params={"state": "all"}).json()}
+    assert shown == {"acme": "OWNER", "bob": "COLLABORATOR", "carol": "CONTRIBUTOR", "frank": "NONE", "dave": "NONE"}
+    comments = api.get(f"{REPO}/issues/{numbers['dave']}/comments").json()
+    assert [(c["user"]["login"], c["author_association"]) for c in comments] == [("bob", "COLLABORATOR"), ("github-actions[bot]", "NONE")]
+    assert api.get(f"{REPO}/pulls/{pull['number']}").json()["author_association"] == "COLLABORATOR"
+
+    gh.add_collaborator("dave")  # computed when shown: dave's earlier issue now says so too
+    assert api.get(f"{REPO}/issues/{numbers['dave']}").json()["author_association"] == "COLLABORATOR"
+
+
+def test_organization_members_show_as_members_whatever_else_they_are() -> None:
+    with GitHubDouble(owner_type="Organization", plan="team") as gh, client(gh, gh.token) as api:
+        gh.add_member("erin")
+        gh.add_member("olga", role="owner")
+        gh.add_member("mia")
+        gh.add_collaborator("mia", "maintain")
+        gh.add_collaborator("otto", "triage")  # an outside collaborator
+        for login in ("erin", "olga", "mia", "otto", "nobody"):
+            gh.add_issue(f"by {login}", user=login)
+        shown = {issue["user"]["login"]: issue["author_association"] for issue in api.get(f"{REPO}/issues").json()}
+        assert shown == {"erin": "MEMBER", "olga": "MEMBER", "mia": "MEMBER", "otto": "COLLABORATOR", "nobody": "NONE"}
+        assert gh.violations == []
+
+
+def test_the_permission_endpoint_maps_roles_to_base_permissions() -> None:
+    with GitHubDouble(visibility="private", owner_type="Organization", plan="team") as gh, client(gh, gh.token) as api:
+        for role in ("read", "triage", "write", "maintain", "admin"):
+            gh.add_collaborator(f"{role}-person", role)
+        gh.add_member("erin")
+        gh.add_member("olga", role="owner")
+        gh.add_user("zed")
+        expected = {
+            "read-person": ("read", "read"),
+            "triage-person": ("read", "triage"),  # triage maps to read
+            "write-person": ("write", "write"),
+            "maintain-person": ("write", "maintain"),  # maintain maps to write
+            "admin-person": ("admin", "admin"),
+            "erin": ("read", "read"),  # the organization's base permission
+            "olga": ("admin", "admin"),  # an organization owner
+            "zed": ("none", ""),  # an account without access to the private repository
+        }
+        for login, (permission, role_name) in expected.items():
+            status, body = permission_of(api, login)
+            assert (status, body["permission"], body["role_name"], body["user"]["login"]) == (200, permission, role_name, login)
+            assert body["user"]["role_name"] == role_name
+        assert permission_of(api, "maintain-person")[1]["user"]["permissions"] == {
+            "pull": True,
+            "triage": True,
+            "push": True,
+            "maintain": True,
+            "admin": False,
+        }
+        assert permission_of(api, "never-seen")[0] == 404  # an account the double does not know
+        assert permission_of(api, "acme")[0] == 404  # the organization is not a user
+        assert gh.violations == []
+
+
+def test_the_permission_endpoint_on_a_personal_public_repository_and_who_may_ask(gh: GitHubDouble, api: httpx.Client) -> None:
+    gh.add_collaborator("bob")
+    gh.add_user("zed")
+    assert [permission_of(api, login)[1]["permission"] for login in ("acme", "bob", "zed")] == ["admin", "write", "read"]
+    assert permission_of(api, "zed")[1]["role_name"] == "read"  # anyone reads a public repository
+    with client(gh, gh.token_for(permissions={})) as metadata_only:  # an app's token needs metadata only
+        assert permission_of(metadata_only, "bob")[0] == 200
+    with client(gh, gh.token_for(login="zed")) as outsider:  # a person needs push access
+        status, body = permission_of(outsider, "bob")
+        assert (status, body["message"]) == (403, "Must have push access to view collaborator permission.")
+    with client(gh, gh.token_for(login="bob")) as collaborator, client(gh, gh.token_for(login="acme")) as owner:
+        assert permission_of(collaborator, "zed")[0] == permission_of(owner, "zed")[0] == 200
+
+    with pytest.raises(ValueError, match="one role, write"):
+        gh.add_collaborator("carol", "admin")
+    with pytest.raises(ValueError, match="only an organization has members"):
+        gh.add_member("carol")
+    with pytest.raises(ValueError, match="cannot be a collaborator"):
+        gh.add_collaborator("acme")
+    with pytest.raises(ValueError, match="cannot be a collaborator"):
+        gh.add_collaborator("renovate[bot]")
+    with pytest.raises(ValueError, match="role='owner'"):
+        GitHubDouble(owner_type="Organization").add_collaborator("carol", "owner")
+
+
+def labelled(events: list[dict]) -> list[tuple[str, str, str]]:
+    return [(event["event"], event["label"]["name"], event["actor"]["login"]) for event in events]
+
+
+def test_issue_events_record_who_labelled_what_and_when(gh: GitHubDouble, api: httpx.Client) -> None:
+    opened = api.post(f"{REPO}/issues", json={"title": "Drift", "labels": ["drift", "monitoring"]}).json()
+    number = opened["number"]
+    gh.label_issue(number, "incident", by="alice", at="2025-07-01T09:00:00Z")
+    with client(gh, gh.token_for(login="bob")) as bob:
+        assert bob.post(f"{REPO}/issues/{number}/labels", json={"labels": ["Incident", "triaged"]}).status_code == 200
+    assert api.patch(f"{REPO}/issues/{number}", json={"labels": ["incident", "triaged"]}).status_code == 200
+    gh.unlabel_issue(number, "incident", by="alice")
+
+    events = api.get(f"{REPO}/issues/{number}/events").json()
+    assert labelled(events) == [
+        ("labeled", "drift", "github-actions[bot]"),
+        ("labeled", "monitoring", "github-actions[bot]"),
+        ("labeled", "incident", "alice"),
+        ("labeled", "triaged", "bob"),  # "Incident" was there already, whatever its case
+        ("unlabeled", "drift", "github-actions[bot]"),
+        ("unlabeled", "monitoring", "github-actions[bot]"),
+        ("unlabeled", "incident", "alice"),
+    ]
+    assert events[2]["created_at"] == "2025-07-01T09:00:00Z" and events[2]["label"]["color"] == "ededed"
+    assert events[0]["actor"]["type"] == "Bot" and events[2]["actor"]["type"] == "User"
+    assert len({event["id"] for event in events}) == 7 and all(event["commit_id"] is None for event in events)
+    assert gh.issue_events(number) == events
+    assert [label["name"] for label in api.get(f"{REPO}/issues/{number}").json()["labels"]] == ["triaged"]
+
+    seeded = gh.add_issue("Outage", labels=["incident"], user="carol", created_at="2025-06-01T00:00:00Z")
+    assert [(e["event"], e["label"]["name"], e["actor"]["login"], e["created_at"]) for e in gh.issue_events(seeded["number"])] == [
+        ("labeled", "incident", "carol", "2025-06-01T00:00:00Z")
+    ]
+    assert api.get(f"{REPO}/issues/999/events").status_code == 404
+    with pytest.raises(ValueError, match="no label 'drift'"):
+        gh.unlabel_issue(number, "drift")
+    with pytest.raises(ValueError, match="no issue or pull request #999"):
+        gh.label_issue(999, "x")
+
+
+def test_issue_events_paginate_and_follow_the_issue_or_pull_request_permissions(gh: GitHubDouble, api: httpx.Client) -> None:
+    pull = gh.add_pull(head_ref="feat")
+    for index in range(35):
+        gh.label_issue(pull["number"], f"label-{index}", by="alice")
+    first = api.get(f"{REPO}/issues/{pull['number']}/events")
+    assert len(first.json()) == 30 and set(first.links) == {"next", "last"}
+    rest = api.get(first.links["next"]["url"]).json()
+    assert [event["label"]["name"] for event in rest] == [f"label-{index}" for index in range(30, 35)]
+    with client(gh, gh.token_for(permissions={"pull-requests": "read"})) as pulls_reader:
+        assert pulls_reader.get(f"{REPO}/issues/{pull['number']}/events").status_code == 200
+    with client(gh, gh.token_for(permissions={"contents": "read"})) as neither:
+        assert_not_accessible(neither.get(f"{REPO}/issues/{pull['number']}/events"), "issues/events#list-issue-events")

@@ -29,7 +29,9 @@ def project(synced_project) -> Path:
 
 
 def seeded(github: GitHubDouble, project: Path) -> None:
-    """main holds the project's data and manifest, and the project's workflows exist."""
+    """main holds the project's data and manifest, the project's workflows exist, and the repository lets
+    GITHUB_TOKEN open pull requests (GitHub's default is off: the story needs the setting ticked)."""
+    github.actions_can_create_pull_requests = True
     files = {name: (project / name).read_bytes() for name in ("data/reference.csv", "data/manifest.json")}
     github.add_commit(SHA, "2025-06-20T00:00:00Z", "The demo project", branch="main", files=files)
     github.add_workflows_from(project / ".github" / "workflows")

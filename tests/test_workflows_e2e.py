@@ -117,13 +117,17 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     # And the archive the release carries is the one the workflow attested (packed twice, same bytes)
     attested = (tmp_path / "run3" / "attest-build-provenance.calls").read_text().split()
     assert attested == ["outputs/release/model.tar.gz", f"sha256:{checksum}"]
+    (attestation,) = github.attestations  # stored through the API, as the real action stores it
+    assert attestation["subjects"] == [{"name": "model.tar.gz", "digest": f"sha256:{checksum}"}]
 
     # When the release workflow is re-run for the same commit, Then nothing new is created
+    # (but a new attestation of the same archive: the attest step runs in every run, as on GitHub)
     before = len(github.calls)
     rerun = act(baked, github, "push", "release.yml", push_event(head), tmp_path / "run4")
     assert rerun.returncode == 0, rerun.log[-6000:]
-    new_calls = github.calls[before:]
+    new_calls = [call for call in github.calls[before:] if not call.path.endswith("/attestations")]
     assert not [call for call in new_calls if call.method in {"POST", "PATCH", "DELETE"}], [f"{c.method} {c.path}" for c in new_calls]
+    assert [item["subjects"] for item in github.attestations] == [attestation["subjects"]] * 2
     assert len(github.releases) == 1 and len(github.deployments) == 1
 
     # When the next PR changes the model config, Then it is compared against the released champion
@@ -175,7 +179,8 @@ def test_a_dispatched_unreviewed_release_on_an_immutable_repository(baked: Path,
         before = len(github.calls)
         rerun = act(baked, github, "workflow_dispatch", "release.yml", payload, tmp_path / "run2")
         assert rerun.returncode == 0, rerun.log[-6000:]
-        assert not [call for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
+        writes = [call for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
+        assert [call.path for call in writes] == [f"/repos/{OWNER}/{REPO}/attestations"]  # each run attests its archive
         assert github.violations == []
 
 
@@ -204,7 +209,8 @@ def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked
     monitor_yml = baked / ".github" / "workflows" / "monitor.yml"
     triggers = yaml.safe_load(monitor_yml.read_text())[True]  # YAML 1.1 reads the key `on` as true
     schedule = {"schedule": triggers["schedule"][0]["cron"]}
-    with GitHubDouble(owner=OWNER, repo=REPO) as github:
+    # The retraining PR is opened with GITHUB_TOKEN: the repository must allow it (off by default on GitHub).
+    with GitHubDouble(owner=OWNER, repo=REPO, actions_can_create_pull_requests=True) as github:
         github.add_workflows_from(baked / ".github" / "workflows")
         first = dispatch_event(allow_unreviewed=True, reason="first model")
         release = act(baked, github, "workflow_dispatch", "release.yml", first, tmp_path / "r")

@@ -8,6 +8,10 @@ the keys); ``GitHubDouble.fork_token()`` is a fork pull request's read-only toke
 Git data is stored as git stores it (``git_objects.py``); ``GitHubDouble.push_commit`` and
 ``GitHubDouble.close_pull`` stand for a person pushing to a branch and closing a pull request, and
 ``GitHubDouble.add_workflows_from`` learns which workflows can be dispatched (``GitHubDouble.dispatches``).
+Repository settings are constructor arguments (``visibility``, ``owner_type``, ``plan``,
+``actions_can_create_pull_requests``, ``default_workflow_permissions``, ``flavour="ghes"``); uploads live on their
+own origin (``GitHubDouble.uploads_url``); ``GitHubDouble.attestations`` records stored attestations;
+``add_collaborator``/``add_member``/``label_issue`` say who may say what.
 """
 
 from .openapi import OpenAPISubset, check

@@ -81,7 +81,14 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"),
     ("get", "/repos/{owner}/{repo}/compare/{basehead}"),
     ("get", "/repos/{owner}/{repo}/attestations/{subject_digest}"),
+    ("post", "/repos/{owner}/{repo}/attestations"),
     ("post", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"),
+    # Who may say what: collaborators' permissions, issue events
+    ("get", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
+    ("get", "/repos/{owner}/{repo}/issues/{issue_number}/events"),
+    # Repository settings: Actions workflow permissions
+    ("get", "/repos/{owner}/{repo}/actions/permissions/workflow"),
+    ("put", "/repos/{owner}/{repo}/actions/permissions/workflow"),
 )
 
 # Keys that only document or illustrate: dropped wherever they appear outside a schema's properties.

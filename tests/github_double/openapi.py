@@ -33,8 +33,9 @@ from jsonschema.exceptions import ValidationError, best_match
 SUBSET_PATH = Path(__file__).with_name("openapi_subset.json")
 # Where the converted document lives in the registry; it never leaves this process.
 DOCUMENT_URI = "https://github-double.invalid/openapi_subset.json"
-# GitHub serves release asset uploads from another host; the double serves them under this prefix.
-UPLOADS_PREFIX = "/uploads"
+# GitHub serves release asset uploads from another host (uploads.github.com; HOSTNAME/api/uploads on Enterprise
+# Server): the description marks those operations with this server. They match only paths sent to the double's
+# uploads host, the others only paths sent to its API (``uploads`` below), whatever prefix each host strips first.
 UPLOADS_SERVER = "https://uploads.github.com"
 
 # Statuses that GitHub's REST docs say any endpoint can answer ("Troubleshooting the REST API",
@@ -121,7 +122,7 @@ class Operation:
     pointer: str  # JSON pointer to the operation object in the document
     pattern: re.Pattern[str]
     literal_length: int  # characters outside {params}: the more, the more specific the template
-    uploads: bool  # served by uploads.github.com: matched under UPLOADS_PREFIX
+    uploads: bool  # served by uploads.github.com, not by the API's host
 
     @property
     def key(self) -> tuple[str, str]:
@@ -198,7 +199,7 @@ class OpenAPISubset:
                     method=method.upper(),
                     template=template,
                     pointer=_pointer("paths", template, method),
-                    pattern=self._path_pattern((UPLOADS_PREFIX if uploads else "") + template, parameters),
+                    pattern=self._path_pattern(template, parameters),
                     literal_length=len(re.sub(r"\{[^}]*\}", "", template)),
                     uploads=uploads,
                 )
@@ -222,21 +223,24 @@ class OpenAPISubset:
 
     # Matching
 
-    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        """The operation serving ``method path`` (path without query, still percent-encoded) and its path parameters."""
+    def match(self, method: str, path: str, *, uploads: bool = False) -> tuple[Operation, dict[str, str]] | None:
+        """The operation serving ``method path`` (path without query, still percent-encoded, relative to the host's
+        API root) and its path parameters: among the uploads host's operations when ``uploads``, else the API's."""
         candidates = [
             (operation, found.groupdict())
             for operation in self.operations
-            if operation.method == method.upper() and (found := operation.pattern.fullmatch(path))
+            if operation.uploads == uploads and operation.method == method.upper() and (found := operation.pattern.fullmatch(path))
         ]
         if not candidates:
             return None
         # A literal segment beats a parameter: /releases/latest is not /releases/{release_id}.
         return max(candidates, key=lambda candidate: candidate[0].literal_length)
 
-    def templates_for(self, path: str) -> list[str]:
-        """Every documented template matching path, whatever the method (to tell 'wrong method' from 'no such path')."""
-        return sorted({operation.template for operation in self.operations if operation.pattern.fullmatch(path)})
+    def templates_for(self, path: str, *, uploads: bool = False) -> list[str]:
+        """Every documented template of the host matching path, whatever the method (to tell 'wrong method' from 'no such path')."""
+        return sorted(
+            {operation.template for operation in self.operations if operation.uploads == uploads and operation.pattern.fullmatch(path)}
+        )
 
     # Checking
 
@@ -248,11 +252,19 @@ class OpenAPISubset:
         request_json: Any,
         status: int,
         response_json: Any,
+        *,
+        uploads: bool = False,
     ) -> list[str]:
-        """What in this call does not match GitHub's description (empty when everything does)."""
-        found = self.match(method, path)
+        """What in this call does not match GitHub's description (empty when everything does).
+
+        ``uploads``: the call reached the uploads host (``path`` relative to its root), not the API's.
+        """
+        found = self.match(method, path, uploads=uploads)
         if found is None:
-            templates = self.templates_for(path)
+            if self.match(method, path, uploads=not uploads) is not None:
+                where = "the API's host" if uploads else "the uploads host (the release's upload_url)"
+                return [f"{method} {path}: this operation is served by {where}, not by this one"]
+            templates = self.templates_for(path, uploads=uploads)
             if templates:
                 return [f"{method} {path}: method {method} is not documented for {', '.join(templates)}"]
             return [f"{method} {path}: no operation in the OpenAPI subset matches this path"]
@@ -342,6 +354,8 @@ def default_subset() -> OpenAPISubset:
     return OpenAPISubset.load()
 
 
-def check(method: str, path: str, query: Mapping[str, str] | None, request_json: Any, status: int, response_json: Any) -> list[str]:
+def check(
+    method: str, path: str, query: Mapping[str, str] | None, request_json: Any, status: int, response_json: Any, *, uploads: bool = False
+) -> list[str]:
     """Problems with one call, checked against the committed subset (see :meth:`OpenAPISubset.check`)."""
-    return default_subset().check(method, path, query, request_json, status, response_json)
+    return default_subset().check(method, path, query, request_json, status, response_json, uploads=uploads)

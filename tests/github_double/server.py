@@ -17,6 +17,41 @@ match lands in :attr:`GitHubDouble.violations`, which a test asserts empty.
 
 Where a client could go wrong, it is as strict as GitHub:
 
+- Repository settings, as constructor arguments; the defaults are a new personal public repository on github.com.
+  ``visibility`` (``public``, ``private``, or ``internal`` in an Enterprise Cloud organization) and ``owner_type``
+  (``User``, ``Organization``) show in ``GET /repos/{owner}/{repo}`` (``private``, ``visibility``, ``owner.type``,
+  ``organization``); ``plan`` (``free``, ``pro`` for a person, ``team`` or ``enterprise_cloud`` for an
+  organization) decides what the repository may use. ``actions_can_create_pull_requests`` is "Allow GitHub Actions
+  to create and approve pull requests", off by default as on github.com: GITHUB_TOKEN (``github-actions[bot]``)
+  opening a pull request then gets 403 ``GitHub Actions is not permitted to create or approve pull requests.``; a
+  person's token or another app's is not affected. ``GET``/``PUT .../actions/permissions/workflow`` show and change
+  it (``can_approve_pull_request_reviews``) with ``default_workflow_permissions``; they need ``administration``,
+  which no workflow job's token can hold (:data:`APP_ONLY_PERMISSIONS`), so only a person's or an app's token
+  (``token_for(login="octocat", permissions="write-all")``) reaches them. Tests may also set the attributes.
+  Anonymous calls get 401 ``Requires authentication`` on a public repository and 404 on a private or internal one
+  (GitHub hides what a caller cannot see).
+- Artifact attestations: ``POST .../attestations`` (what actions/attest-build-provenance calls, ``attestations:
+  write``) stores a Sigstore bundle under the sha256 digests of its in-toto statement's subjects (the DSSE
+  envelope's base64 payload), which ``GET .../attestations/{subject_digest}`` then lists; answers 201 ``{"id": N}``
+  and records it in :attr:`GitHubDouble.attestations`. As documented ("available for public repositories on all
+  current plans; private or internal ones need GitHub Enterprise Cloud"), a private or internal repository
+  without ``plan="enterprise_cloud"`` gets 422 with GitHub's own message (user-owned: ``Feature not available for
+  user-owned private repositories. ...``; organization-owned: ``Feature not available for the <org>
+  organization. ...``), before the bundle is read. :meth:`GitHubDouble.add_attestation` seeds one instead.
+- Who may say what (to count only trusted people's incidents): :meth:`GitHubDouble.add_collaborator` (GitHub's
+  roles read, triage, write, maintain, admin; write only on a personal repository, which has one collaborator
+  role) and :meth:`GitHubDouble.add_member` (the owning organization's members read its repositories, its owners
+  administer them). Issues, pull requests and comments carry ``author_association`` as GitHub computes it: OWNER,
+  MEMBER, COLLABORATOR, CONTRIBUTOR (a commit on the default branch), else NONE.
+  ``GET .../collaborators/{username}/permission`` answers ``permission`` (admin, write, read, none: maintain maps
+  to write, triage to read, as documented), ``role_name`` and ``user``; someone with no role reads a public
+  repository (``read``) and nothing of a private one (``none``); an account the double does not know (see
+  :meth:`GitHubDouble.add_user`) is 404; a person asking needs push access (403 ``Must have push access to view
+  collaborator permission.``), an app's token only metadata. ``GET .../issues/{issue_number}/events`` lists
+  ``labeled``/``unlabeled`` events (actor, label, time), oldest first and paginated: recorded when labels come
+  with a new issue, through ``POST .../labels`` or a ``PATCH`` of the labels, and when a person labels one
+  (:meth:`GitHubDouble.label_issue`, :meth:`GitHubDouble.unlabel_issue`); seeded issues' labels count as added
+  by their author when opened.
 - Identities and permissions. :attr:`GitHubDouble.token` is GITHUB_TOKEN with every permission;
   :meth:`GitHubDouble.token_for` makes a token for any login with the permissions of a workflow job's
   ``permissions:`` block, :meth:`GitHubDouble.fork_token` a fork pull request's read-only one. Every route
@@ -52,12 +87,31 @@ Where a client could go wrong, it is as strict as GitHub:
   a person closing a pull request at a given time; a person's token (``token_for(login=...)``) does the
   same through the API.
 
-github.com has three hosts (api, uploads, objects); the double has two listeners on 127.0.0.1:
+github.com has three hosts (api.github.com, uploads.github.com, objects.githubusercontent.com); the double has a
+listener on 127.0.0.1 for each, each its own origin (its own port):
 
-- the API (``gh.url``), which also serves asset uploads under ``/uploads`` (uploads.github.com on GitHub);
-- storage (``gh.storage_url``): where asset downloads redirect to and ``browser_download_url`` points,
-  on another port so that, as on GitHub, the redirect leaves the API's origin and a client must not
-  carry the token there (a storage request with an ``Authorization`` header is a violation).
+- the API (``gh.url``, what ``GITHUB_API_URL`` is set to), which does not serve uploads (404, and a violation
+  saying where they go);
+- uploads (``gh.uploads_url``): ``POST /repos/{owner}/{repo}/releases/{release_id}/assets``, the one operation
+  the description serves from uploads.github.com, and only that; releases' ``upload_url`` points there
+  (``{uploads_url}/repos/{owner}/{repo}/releases/{id}/assets{?name,label}``). It authenticates as the API
+  does: without a token, 401 ``Requires authentication`` (404 on a private repository), as GitHub answers
+  a write without credentials (its docs list 401 for every operation that needs them; uploads.github.com has
+  also been seen answering 404 "Not Found" to an unauthenticated upload, piotrmurach/github#343, which a
+  client must treat the same). A client that sends the token only to origins it knows must learn this one
+  from ``upload_url`` or be told ``gh.uploads_url``;
+- storage (``gh.storage_url``): where asset downloads redirect to and ``browser_download_url`` points, so that,
+  as on GitHub, the redirect leaves the API's origin and a client must not carry the token there (a storage
+  request with an ``Authorization`` header is a violation).
+
+``flavour="ghes"`` is GitHub Enterprise Server instead: one host serves the API under ``/api/v3`` (``gh.url`` is
+``http://127.0.0.1:PORT/api/v3``) and uploads under ``/api/uploads`` (``gh.uploads_url``, the API's origin),
+``html_url`` and the like point at the host itself, anything outside the two prefixes is 404 (and a violation),
+and artifact attestations do not exist (404: GHES's descriptions have no attestations endpoints). Storage keeps
+a listener of its own in both flavours (GHES may serve downloads from its own host or a media subdomain; a client
+must cope with either, so the double keeps the stricter case). Every call on every listener is recorded in
+``gh.calls`` (``Call.host`` says which; ``Call.path`` is as sent, GHES prefix included) and checked against the
+description (the api.github.com one also for GHES: the operations the double serves are the same).
 
 Deliberate simplifications, each where GitHub would need a real git repository or more state than a test
 needs: unless ``known_commits_only``, any 40-hex sha names a commit (tests pass shas of projects the double
@@ -71,6 +125,22 @@ an immutable release's tag are its own (GitHub's were not found). In the git rou
 stands for an empty root commit (unless ``known_commits_only``); commits map to GitHub accounts through
 noreply addresses only; commit signatures are never verified; workflows are known for the whole repository,
 not per ref; there is no ``GET git/trees``; submodule and symlink entries cannot be created in a tree.
+
+Simplifications of the repository settings: anonymous reads of a public repository, which GitHub serves (60 an
+hour), answer 401 here (the project's client always sends a token); ``default_workflow_permissions`` defaults to
+``write`` so that :attr:`GitHubDouble.token` (a job without a ``permissions:`` block) can write as the tests
+expect, while GitHub's default for repositories created since February 2023 is ``read`` (pass it to get that: the
+token then reads contents and packages only); a setting changed later applies to tokens issued from then on,
+as GitHub's applies to jobs started from then on; a person's token has the permissions ``token_for`` gives it,
+whatever the person's role in the repository (only the permission endpoint looks at the caller's role); the
+organization-level setting that can force the repository's off is not modelled.
+
+Simplifications of attestations and people: attestation bundles are never verified (no Sigstore offline), only
+their statement is read, and a bundle without one gets 400 in the double's words. Issue events are label events
+only (no closed, assigned, referenced ...), their ``performed_via_github_app`` always null. FIRST_TIMER and
+FIRST_TIME_CONTRIBUTOR associations, teams, custom roles and enterprise members are not modelled, and the
+organization's base permission is fixed at read. A private repository's answer for someone without a role
+(``none``, ``role_name`` ``""``) follows apps' answers seen in public code: GitHub's docs are silent on it.
 """
 
 from __future__ import annotations
@@ -107,6 +177,10 @@ from .openapi import OpenAPISubset, default_subset
 API_VERSION = "2022-11-28"
 DOCS = "https://docs.github.com/rest"
 WEB = "https://github.com"
+FLAVOURS = ("github.com", "ghes")
+# GitHub Enterprise Server serves the REST API and asset uploads under these prefixes of its one host.
+GHES_API_PREFIX = "/api/v3"
+GHES_UPLOADS_PREFIX = "/api/uploads"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # GITHUB_TOKEN in Actions is an installation token of the github-actions app: this bot, 1000 requests an hour.
 ACTIONS_BOT = "github-actions[bot]"
@@ -145,15 +219,37 @@ PERMISSIONS = (
     "security-events",
     "statuses",
 )
+# Permissions a GitHub App installation or a fine-grained token can hold but GITHUB_TOKEN never can: a workflow's
+# `permissions:` block naming one is not a valid workflow ("Unexpected value 'administration'", reported by many
+# users who tried), so no job's token has it. Repository settings (Actions permissions among them) need it.
+APP_ONLY_PERMISSIONS = ("administration",)
+APP_PERMISSIONS = (*PERMISSIONS, *APP_ONLY_PERMISSIONS)
 LEVELS = ("none", "read", "write")
 # A pull request from a fork gets a read-only GITHUB_TOKEN: the "Maximum access for pull requests from public
 # forked repositories" column of docs.github.com/actions/reference/github_token-reference (read, id-token none).
 FORK_PERMISSIONS = {permission: "read" for permission in PERMISSIONS if permission != "id-token"}
+# A job without a `permissions:` block when the repository's default is "read" (restricted): the "Default access
+# (restricted)" column of the same reference page. GitHub's default for repositories created since February 2023.
+RESTRICTED_PERMISSIONS = {"contents": "read", "packages": "read"}
 METADATA_READ = "metadata:read"  # a route every token may call (GET /repos/{owner}/{repo})
 ISSUE_OR_PULL = "issues-or-pull-requests"  # issues:…, or pull-requests:… when the issue is a pull request
 # What GitHub answers an installation token (GITHUB_TOKEN, a GitHub App) lacking a permission: 403 with this
 # message and the operation's docs page (e.g. actions/create-github-app-token#258, renovatebot/github-action#595).
 ACCESS_DENIED_MESSAGE = "Resource not accessible by integration"
+# What GitHub answers GITHUB_TOKEN creating a pull request while "Allow GitHub Actions to create and approve pull
+# requests" is off (403; peter-evans/create-pull-request#1175 and #3979, googleapis/release-please-action#767).
+ACTIONS_MAY_NOT_CREATE_PULLS_MESSAGE = "GitHub Actions is not permitted to create or approve pull requests."
+VISIBILITIES = ("public", "private", "internal")
+# A repository's roles, weakest first ("Repository roles for an organization"); the permission endpoint's legacy
+# `permission` maps maintain to write and triage to read. Personal repositories have one collaborator role: write.
+ROLES = ("read", "triage", "write", "maintain", "admin")
+ROLE_PERMISSION = {"read": "read", "triage": "read", "write": "write", "maintain": "write", "admin": "admin"}
+ORGANIZATION_ROLES = ("member", "owner")
+# What an organization's members get on its repositories without another grant: the default base permission.
+ORGANIZATION_BASE_ROLE = "read"
+PUSH_ACCESS_MESSAGE = "Must have push access to view collaborator permission."  # 403 to a person (yegor256/rultor#1407)
+OWNER_TYPES = ("User", "Organization")
+PLANS = ("free", "pro", "team", "enterprise_cloud")
 # Body limits, from GitHub's 422 answers: 65536 characters for issues, pull requests and comments
 # (danger/danger#424, trstringer/manual-approval#89, easybuilders/easybuild-easyconfigs#24647), 125000 for
 # release notes (ncipollo/release-action#493, angular/dev-infra#174).
@@ -180,6 +276,7 @@ class Call:
     content_type: str | None  # the request's Content-Type
     response_json: Any | None = None
     login: str | None = None  # who the token acts as; None when it authenticated no one (or on the storage host)
+    host: str = "api"  # which origin served it: "api", "uploads" (the API's own host on GHES: "api") or "storage"
 
 
 @dataclass
@@ -230,7 +327,12 @@ class _Identity:
     """Who a token acts as, and what its permissions allow (a workflow job's ``permissions:`` block, normalised)."""
 
     login: str
-    permissions: Mapping[str, str]  # every key of PERMISSIONS → none/read/write
+    permissions: Mapping[str, str]  # every key of PERMISSIONS (APP_PERMISSIONS but for GITHUB_TOKEN) → none/read/write
+
+    @property
+    def is_github_token(self) -> bool:
+        """GITHUB_TOKEN: the github-actions app's installation token that every workflow job gets."""
+        return self.login == ACTIONS_BOT
 
     def allows(self, permission: str, level: str) -> bool:
         if permission == "metadata":
@@ -412,6 +514,19 @@ class _Label:
 
 
 @dataclass
+class _IssueEvent:
+    """What happened to an issue or pull request, as its events list shows it (labeled and unlabeled here)."""
+
+    id: int
+    issue_number: int
+    event: str
+    actor: str
+    created_at: str
+    label_name: str
+    label_color: str
+
+
+@dataclass
 class _Workflow:
     """A workflow file of the repository, as far as dispatching it goes."""
 
@@ -434,6 +549,12 @@ class _Dispatch:
 
 
 _HandlerFunction = Callable[["GitHubDouble", _Request], _Reply]
+# Operations GitHub Enterprise Server lacks (404 there): artifact attestations are a github.com feature (GHES's own
+# descriptions, e.g. ghes-3.19.json in @octokit/openapi, have no attestations paths).
+GITHUB_COM_ONLY = {
+    ("GET", "/repos/{owner}/{repo}/attestations/{subject_digest}"),
+    ("POST", "/repos/{owner}/{repo}/attestations"),
+}
 # What a token must hold for an operation: a (permission, level) pair, or one of the markers below.
 _Needs = tuple[str, str] | tuple[tuple[str, str], ...] | str
 _ROUTES: dict[tuple[str, str], _HandlerFunction] = {}
@@ -450,7 +571,7 @@ def _route(method: str, template: str, *, needs: _Needs) -> Callable[[_HandlerFu
     """
     if isinstance(needs, tuple):
         for permission, level in needs if isinstance(needs[0], tuple) else (needs,):
-            if permission not in PERMISSIONS or level not in ("read", "write"):
+            if permission not in APP_PERMISSIONS or level not in ("read", "write"):
                 raise ValueError(f"{method} {template}: unknown permission {needs!r}")
     elif needs not in (METADATA_READ, ISSUE_OR_PULL):
         raise ValueError(f"{method} {template}: unknown permission marker {needs!r}")
@@ -477,11 +598,32 @@ class GitHubDouble:
         clock: Callable[[], datetime] | None = None,
         immutable_releases: bool = False,
         known_commits_only: bool = False,
+        visibility: str = "public",
+        owner_type: str = "User",
+        plan: str = "free",
+        actions_can_create_pull_requests: bool = False,
+        default_workflow_permissions: str = "write",
+        flavour: str = "github.com",
     ) -> None:
+        if flavour not in FLAVOURS:
+            raise ValueError(f"flavour={flavour!r}: expected one of {', '.join(FLAVOURS)}")
+        # github.com (API, uploads and storage on three origins) or GitHub Enterprise Server (API under /api/v3 and
+        # uploads under /api/uploads of one host; no artifact attestations).
+        self.flavour = flavour
         self.owner = owner
         self.repo = repo
         self.default_branch = default_branch
         self.rate_limit = rate_limit
+        _check_settings(visibility, owner_type, plan, default_workflow_permissions)
+        # The repository as its settings make it (see "Repository settings" in the module docstring).
+        self.visibility = visibility
+        self.owner_type = owner_type
+        self.plan = plan
+        # "Allow GitHub Actions to create and approve pull requests" (Settings > Actions > General): off by default.
+        # Tests may flip it at any time; GITHUB_TOKEN's next pull request sees the new value.
+        self.actions_can_create_pull_requests = actions_can_create_pull_requests
+        # "Workflow permissions": what a job without a `permissions:` block gets (tokens issued from then on).
+        self.default_workflow_permissions = default_workflow_permissions
         # The repository setting "Enable release immutability": releases published while it is on stay immutable.
         self.immutable_releases = immutable_releases
         # Off, any 40-hex sha names a commit (tests pass real shas of a baked project the double never saw);
@@ -517,9 +659,14 @@ class GitHubDouble:
         self._deployments: dict[int, _Deployment] = {}
         self._commit_statuses: dict[str, dict[str, str]] = {}  # sha → context → latest state
         self._attestations: dict[str, list[dict[str, Any]]] = {}  # "sha256:<hex>" → attestations of that subject
+        self._posted_attestations: list[dict[str, Any]] = []  # what POST .../attestations stored, oldest first
+        self._collaborators: dict[str, str] = {}  # login in lower case → role (ROLES)
+        self._members: dict[str, str] = {}  # the owning organization's members: login in lower case → member/owner
+        self._users: set[str] = set()  # logins known to exist (GitHub accounts), in lower case
+        self._issue_events: list[_IssueEvent] = []
         self._tags_of_immutable_releases: set[str] = set()  # never reusable, even once the release is deleted
-        # GITHUB_TOKEN as a workflow without a `permissions:` block gets it in a permissive repository: all write.
-        self.token = self._issue_token(ACTIONS_BOT, _normalise_permissions(None), token)
+        # GITHUB_TOKEN as a workflow without a `permissions:` block gets it: all write under the permissive default.
+        self.token = self._issue_token(ACTIONS_BOT, self._default_job_permissions(), token)
         initial = hashlib.sha1(f"{owner}/{repo} initial commit".encode()).hexdigest()
         self.add_commit(initial, self._created_at, "Initial commit", branch=default_branch, parents=[])
 
@@ -533,10 +680,10 @@ class GitHubDouble:
         self.stop()
 
     def start(self) -> None:
-        """Listen on two free loopback ports (API and storage) in daemon threads."""
+        """Listen on free loopback ports in daemon threads: API, uploads and storage (GHES: API, storage)."""
         if self._servers:
             raise RuntimeError("GitHubDouble is already running")
-        for role in ("api", "storage"):
+        for role in ("api", "uploads", "storage") if self.flavour == "github.com" else ("api", "storage"):
             server = _Server(self, role)
             # A short poll interval: shutdown() waits for the serve loop to notice, and tests wait for shutdown().
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"github-double-{role}")
@@ -558,8 +705,22 @@ class GitHubDouble:
 
     @property
     def url(self) -> str:
-        """The API's base URL: what ``GITHUB_API_URL`` is set to."""
-        return self._base_url("api")
+        """The API's base URL: what ``GITHUB_API_URL`` is set to (``http://127.0.0.1:PORT/api/v3`` on GHES)."""
+        return self._base_url("api") + (GHES_API_PREFIX if self.flavour == "ghes" else "")
+
+    @property
+    def uploads_url(self) -> str:
+        """Where release assets are uploaded: its own origin on github.com (uploads.github.com there), the API's
+        host under ``/api/uploads`` on GHES. ``upload_url`` in releases starts with it; a client that may send the
+        token only to origins it was told of must be told of this one (or trust the ``upload_url`` the API gave)."""
+        if self.flavour == "ghes":
+            return self._base_url("api") + GHES_UPLOADS_PREFIX
+        return self._base_url("uploads")
+
+    @property
+    def web_url(self) -> str:
+        """Where ``html_url`` points: https://github.com, or the GHES host itself."""
+        return WEB if self.flavour == "github.com" else self._base_url("api")
 
     @property
     def storage_url(self) -> str:
@@ -592,11 +753,25 @@ class GitHubDouble:
         ``deployments``, ...: :data:`PERMISSIONS`) to ``none``/``read``/``write``. As in a workflow, a key left
         out means ``none`` and ``{}`` leaves only metadata (reading the repository); ``"read-all"`` and
         ``"write-all"`` work as there; unknown keys are ignored (a workflow may name permissions this double
-        has no use for). ``None`` means all write, like :attr:`token`. A login ending in ``[bot]`` is a Bot,
-        any other a User. A call the token's permissions do not cover answers 403 ``Resource not accessible
-        by integration``, as GitHub answers GITHUB_TOKEN and GitHub Apps.
+        has no use for). ``None`` means what a job without a block gets, like :attr:`token` (all write unless
+        ``default_workflow_permissions="read"``). A login ending in ``[bot]`` is a Bot, any other a User. A call the
+        token's permissions do not cover answers 403 ``Resource not accessible by integration``, as GitHub answers
+        GITHUB_TOKEN and GitHub Apps.
+
+        The default login is GITHUB_TOKEN's (``github-actions[bot]``), which can never hold ``administration``
+        (:data:`APP_ONLY_PERMISSIONS`): naming it raises ValueError, as GitHub rejects such a workflow file. Any
+        other login (a person's fine-grained token, another app's installation) may hold it, and ``"read-all"`` or
+        ``"write-all"`` include it there. Only GITHUB_TOKEN is subject to ``actions_can_create_pull_requests``.
         """
-        return self._issue_token(login, _normalise_permissions(permissions))
+        if permissions is None and login == ACTIONS_BOT:
+            return self._issue_token(login, self._default_job_permissions())
+        return self._issue_token(login, _normalise_permissions(permissions, github_token=login == ACTIONS_BOT))
+
+    def _default_job_permissions(self) -> dict[str, str]:
+        """A job without a ``permissions:`` block: all write (permissive), or contents and packages read (restricted)."""
+        if self.default_workflow_permissions == "write":
+            return _normalise_permissions(None)
+        return _normalise_permissions(RESTRICTED_PERMISSIONS)
 
     def fork_token(self, *, login: str = ACTIONS_BOT) -> str:
         """The GITHUB_TOKEN of a workflow run for a pull request from a fork: read-only (:data:`FORK_PERMISSIONS`)."""
@@ -610,6 +785,7 @@ class GitHubDouble:
             if token in self._tokens:
                 raise ValueError("token already issued")
             self._tokens[token] = _Identity(login, permissions)
+            self._users.add(login.lower())
         return token
 
     # Seeding and fault injection
@@ -843,8 +1019,6 @@ class GitHubDouble:
             self._next_number += 1
             created = _iso(created_at) if isinstance(created_at, datetime) else created_at or self._now()
             closed = _iso(closed_at) if isinstance(closed_at, datetime) else closed_at
-            for name in labels or []:
-                self._label_named(name, create=True)
             issue = _Issue(
                 number=number,
                 id=next(self._ids["issue"]),
@@ -853,13 +1027,14 @@ class GitHubDouble:
                 user=user,
                 state="closed" if closed else "open",
                 state_reason="completed" if closed else None,
-                labels=list(labels or []),
+                labels=[],
                 created_at=created,
                 updated_at=closed or created,
                 closed_at=closed,
                 closed_by=user if closed else None,
             )
             self._issues[number] = issue
+            self._set_labels(issue, list(labels or []), user, created)  # labelled by its author as it was opened
             return self._issue_json(issue)
 
     def add_comment(
@@ -876,6 +1051,71 @@ class GitHubDouble:
             )
             self._comments[comment.id] = comment
             return self._comment_json(comment)
+
+    # People: collaborators, organization members, labels a person adds
+
+    def add_user(self, login: str) -> None:
+        """Make ``login`` a GitHub account the double knows (it knows every login it has issued a token for or seen
+        author something, and collaborators and members); ``collaborators/{username}/permission`` is 404 for others."""
+        if not login or "/" in login:
+            raise ValueError(f"{login!r} is not a GitHub login")
+        with self._lock:
+            self._users.add(login.lower())
+
+    def add_collaborator(self, login: str, role: str = "write") -> None:
+        """``login`` becomes a collaborator with ``role`` (:data:`ROLES`), invitation accepted.
+
+        A personal repository has one collaborator role, which can push: ``write`` only (GitHub's API takes a
+        permission for organizations' repositories only). Their issues and comments show ``COLLABORATOR``.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role={role!r}: expected one of {', '.join(ROLES)}")
+        if self.owner_type == "User" and role != "write":
+            raise ValueError(f"a personal repository's collaborators have one role, write (not {role!r}): use owner_type='Organization'")
+        if login.lower() == self.owner.lower() or login.endswith("[bot]"):
+            raise ValueError(f"{login!r} cannot be a collaborator: the owner owns the repository, apps are installed")
+        self.add_user(login)
+        with self._lock:
+            self._collaborators[login.lower()] = role
+
+    def add_member(self, login: str, role: str = "member") -> None:
+        """``login`` joins the organization that owns the repository (``member`` or ``owner``).
+
+        Members read its repositories (the default base permission, :data:`ORGANIZATION_BASE_ROLE`), owners
+        administer them; both show ``MEMBER`` on issues and comments.
+        """
+        if self.owner_type != "Organization":
+            raise ValueError("only an organization has members: use owner_type='Organization'")
+        if role not in ORGANIZATION_ROLES:
+            raise ValueError(f"role={role!r}: expected one of {', '.join(ORGANIZATION_ROLES)}")
+        self.add_user(login)
+        with self._lock:
+            self._members[login.lower()] = role
+
+    def label_issue(self, number: int, label: str, *, by: str = "octocat", at: str | datetime | None = None) -> None:
+        """A person (``by``) adds ``label`` to issue or pull request ``number`` at ``at`` (default: now), as in the web
+        UI: the label is created when missing and a ``labeled`` event records who added it."""
+        with self._lock:
+            issue = self._issue_for_seeding(number)
+            when = _iso(at) if isinstance(at, datetime) else at or self._now()
+            self._set_labels(issue, [*issue.labels, label], by, when)
+            issue.updated_at = max(issue.updated_at, when)
+
+    def unlabel_issue(self, number: int, label: str, *, by: str = "octocat", at: str | datetime | None = None) -> None:
+        """A person (``by``) removes ``label`` from issue or pull request ``number`` (an ``unlabeled`` event)."""
+        with self._lock:
+            issue = self._issue_for_seeding(number)
+            when = _iso(at) if isinstance(at, datetime) else at or self._now()
+            if label.lower() not in {name.lower() for name in issue.labels}:
+                raise ValueError(f"#{number} has no label {label!r}")
+            self._set_labels(issue, [name for name in issue.labels if name.lower() != label.lower()], by, when)
+            issue.updated_at = max(issue.updated_at, when)
+
+    def _issue_for_seeding(self, number: int) -> _Issue:
+        issue = self._issues.get(number)
+        if issue is None:
+            raise ValueError(f"no issue or pull request #{number}: seed it first (add_issue, add_pull)")
+        return issue
 
     def add_commit_status(self, sha: str, context: str, state: str = "success") -> None:
         """Seed a commit status (as CI reports them), which deployments check: see ``required_contexts``."""
@@ -903,6 +1143,19 @@ class GitHubDouble:
                     "predicate_type": predicate_type,
                 }
             )
+
+    @property
+    def attestations(self) -> list[dict[str, Any]]:
+        """What ``POST /repos/{owner}/{repo}/attestations`` stored, oldest first (seeded ones are not listed): each
+        with its ``id``, ``subjects`` (``name``, ``digest`` as ``sha256:<hex>``), ``predicate_type``, the ``bundle``
+        as posted, the ``login`` that posted it and ``created_at``."""
+        with self._lock:
+            return copy.deepcopy(self._posted_attestations)
+
+    def issue_events(self, number: int) -> list[dict[str, Any]]:
+        """The events of issue or pull request ``number``, oldest first, as ``GET .../issues/{number}/events`` lists them."""
+        with self._lock:
+            return [self._issue_event_json(event) for event in self._issue_events if event.issue_number == number]
 
     def fail_next(
         self,
@@ -1049,8 +1302,18 @@ class GitHubDouble:
         content_type = headers.get("Content-Type")
         if role == "storage":
             reply = self._serve_storage(method, path, headers)
-            self._record(Call(method, path, query, None, reply.status, content_type), [])
+            self._record(Call(method, path, query, None, reply.status, content_type, host="storage"), [])
             return reply
+        found = self._api_path(role, path)
+        if found is None:  # GHES: outside /api/v3 and /api/uploads (the web UI's paths, which the double lacks)
+            reply = _Reply(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
+            reply.headers = {**self._common_headers(headers), **reply.headers}
+            problem = (
+                f"{method} {path}: not under {GHES_API_PREFIX} or {GHES_UPLOADS_PREFIX}, where GitHub Enterprise Server serves its API"
+            )
+            self._record(Call(method, path, query, _json_or_none(body), 404, content_type, copy.deepcopy(reply.body), host=role), [problem])
+            return reply
+        api_path, uploads = found
 
         problems: list[str] = []
         request_json: Any = None
@@ -1060,15 +1323,25 @@ class GitHubDouble:
             request_json = _json_or_none(body)
             reply = self._fault_reply(fault)
         else:
-            reply, request_json, problems, login = self._serve_api(method, path, query, headers, body)
+            reply, request_json, problems, login = self._serve_api(method, api_path, path, query, headers, body, uploads=uploads)
             if fault is not None:
                 reply = self._fault_reply(fault)
         reply.headers = {**self._common_headers(headers), **reply.headers}
         if fault is not None:
             reply.headers = _override_headers(reply.headers, fault.headers)
-        problems += self._openapi.check(method, path, query, request_json, reply.status, reply.body)
-        self._record(Call(method, path, query, request_json, reply.status, content_type, copy.deepcopy(reply.body), login), problems)
+        problems += self._openapi.check(method, api_path, query, request_json, reply.status, reply.body, uploads=uploads)
+        call = Call(method, path, query, request_json, reply.status, content_type, copy.deepcopy(reply.body), login, host=role)
+        self._record(call, problems)
         return reply
+
+    def _api_path(self, role: str, path: str) -> tuple[str, bool] | None:
+        """The path below the host's API root, and whether it reached the uploads host; None outside both on GHES."""
+        if self.flavour == "github.com":
+            return path, role == "uploads"
+        for prefix, uploads in ((GHES_API_PREFIX, False), (GHES_UPLOADS_PREFIX, True)):
+            if path.startswith(prefix + "/"):
+                return path[len(prefix) :], uploads
+        return None
 
     def _record(self, call: Call, problems: list[str]) -> None:
         with self._lock:
@@ -1076,15 +1349,16 @@ class GitHubDouble:
             self.violations.extend(problems)
 
     def _serve_api(
-        self, method: str, path: str, query: dict[str, str], headers: Message, body: bytes
+        self, method: str, path: str, sent_path: str, query: dict[str, str], headers: Message, body: bytes, *, uploads: bool
     ) -> tuple[_Reply, Any, list[str], str | None]:
+        """``path`` is below the host's API root (what the description's templates match), ``sent_path`` as sent."""
         problems: list[str] = []
         request_json: Any = None
         login: str | None = None
         try:
             identity = self._authenticate(headers)
             login = identity.login
-            found = self._openapi.match(method, path)
+            found = self._openapi.match(method, path, uploads=uploads)
             if found is None:
                 raise _not_found()  # GitHub answers 404, not 405, to a known path with another method
             operation, raw_params = found
@@ -1097,9 +1371,11 @@ class GitHubDouble:
                 except ValueError as error:
                     problems.append(f"{method} {path}: request body is not valid JSON")
                     raise GitHubApiError(400, "Problems parsing JSON", documentation_url=DOCS) from error
+            if self.flavour == "ghes" and operation.key in GITHUB_COM_ONLY:
+                raise _not_found()  # not an endpoint of GitHub Enterprise Server: no permission to check
             request = _Request(
                 method,
-                path,
+                sent_path,
                 params,
                 query,
                 request_json,
@@ -1121,6 +1397,8 @@ class GitHubDouble:
     def _authenticate(self, headers: Message) -> _Identity:
         with self._lock:
             credentials = re.fullmatch(r"(?i)(?:bearer|token)\s+(\S+)\s*", headers.get("Authorization", ""))
+            if credentials is None and self.visibility != "public":
+                raise _not_found()  # what the caller may not see does not exist for them (GitHub's 404, not 401)
             if credentials is None:
                 raise GitHubApiError(401, "Requires authentication", documentation_url=DOCS)
             presented = credentials.group(1).encode()
@@ -1220,7 +1498,7 @@ class GitHubDouble:
 
     @property
     def _repo_web(self) -> str:
-        return f"{WEB}/{self.owner}/{self.repo}"
+        return f"{self.web_url}/{self.owner}/{self.repo}"
 
     def _user_id(self, login: str) -> int:
         if login == ACTIONS_BOT:
@@ -1236,19 +1514,19 @@ class GitHubDouble:
         return f"{self._user_id(login)}+{login}@users.noreply.github.com"
 
     def _user_json(self, login: str) -> dict[str, Any]:
-        """A user as GitHub shows one: a ``[bot]`` login is an app's Bot, the owner an Organization, anyone else a User.
+        """A user as GitHub shows one: a ``[bot]`` login is an app's Bot, the owner its ``owner_type``, anyone else a User.
 
         Ids derive from the login, so the same login has the same id in every call and every test.
         """
         user_id = self._user_id(login)
         if login == ACTIONS_BOT:
-            kind, node, html = "Bot", "MDM6Qm90NDE4OTgyODI=", f"{WEB}/apps/github-actions"
+            kind, node, html = "Bot", "MDM6Qm90NDE4OTgyODI=", f"{self.web_url}/apps/github-actions"
         elif login.endswith("[bot]"):
-            kind, node, html = "Bot", self._node_id("BOT", user_id), f"{WEB}/apps/{login.removesuffix('[bot]')}"
-        elif login == self.owner:
-            kind, node, html = "Organization", self._node_id("O", user_id), f"{WEB}/{login}"
+            kind, node, html = "Bot", self._node_id("BOT", user_id), f"{self.web_url}/apps/{login.removesuffix('[bot]')}"
+        elif login == self.owner and self.owner_type == "Organization":
+            kind, node, html = "Organization", self._node_id("O", user_id), f"{self.web_url}/{login}"
         else:
-            kind, node, html = "User", self._node_id("U", user_id), f"{WEB}/{login}"
+            kind, node, html = "User", self._node_id("U", user_id), f"{self.web_url}/{login}"
         api = f"{self.url}/users/{quote(login)}"
         return {
             "login": login,
@@ -1276,12 +1554,12 @@ class GitHubDouble:
         """The repository: every field of ``full-repository`` (a superset of ``repository``)."""
         api, web = self._repo_api, self._repo_web
         open_issues = sum(1 for issue in self._issues.values() if issue.state == "open")
-        return {
+        shown = {
             "id": self._repo_id,
             "node_id": self._node_id("R", self._repo_id),
             "name": self.repo,
             "full_name": self.full_name,
-            "private": True,
+            "private": self.visibility != "public",  # internal repositories are private to outsiders: true
             "owner": self._user_json(self.owner),
             "html_url": web,
             "description": None,
@@ -1304,7 +1582,7 @@ class GitHubDouble:
             "git_commits_url": f"{api}/git/commits{{/sha}}",
             "git_refs_url": f"{api}/git/refs{{/sha}}",
             "git_tags_url": f"{api}/git/tags{{/sha}}",
-            "git_url": f"git://github.com/{self.full_name}.git",
+            "git_url": f"git://{urlsplit(web).netloc}/{self.full_name}.git",
             "issue_comment_url": f"{api}/issues/comments{{/number}}",
             "issue_events_url": f"{api}/issues/events{{/number}}",
             "issues_url": f"{api}/issues{{/number}}",
@@ -1316,7 +1594,7 @@ class GitHubDouble:
             "notifications_url": f"{api}/notifications{{?since,all,participating}}",
             "pulls_url": f"{api}/pulls{{/number}}",
             "releases_url": f"{api}/releases{{/id}}",
-            "ssh_url": f"git@github.com:{self.full_name}.git",
+            "ssh_url": f"git@{urlsplit(web).hostname}:{self.full_name}.git",
             "stargazers_url": f"{api}/stargazers",
             "statuses_url": f"{api}/statuses/{{sha}}",
             "subscribers_url": f"{api}/subscribers",
@@ -1346,7 +1624,7 @@ class GitHubDouble:
             "has_discussions": False,
             "archived": False,
             "disabled": False,
-            "visibility": "private",
+            "visibility": self.visibility,
             "pushed_at": self._created_at,
             "created_at": self._created_at,
             "updated_at": self._created_at,
@@ -1358,7 +1636,6 @@ class GitHubDouble:
             "delete_branch_on_merge": False,
             "allow_forking": False,
             "web_commit_signoff_required": False,
-            "organization": self._user_json(self.owner),
             "network_count": 0,
             "subscribers_count": 1,
             "license": None,
@@ -1366,6 +1643,9 @@ class GitHubDouble:
             "open_issues": open_issues,
             "watchers": 0,
         }
+        if self.owner_type == "Organization":
+            shown["organization"] = self._user_json(self.owner)  # present only on organizations' repositories
+        return shown
 
     def _ref_json(self, ref: str) -> dict[str, Any]:
         sha = self._refs[ref]
@@ -1401,7 +1681,7 @@ class GitHubDouble:
         return {
             "url": api,
             "assets_url": f"{api}/assets",
-            "upload_url": f"{self.url}/uploads/repos/{self.owner}/{self.repo}/releases/{release.id}/assets{{?name,label}}",
+            "upload_url": f"{self.uploads_url}/repos/{self.owner}/{self.repo}/releases/{release.id}/assets{{?name,label}}",
             "html_url": f"{self._repo_web}/releases/tag/{quote(tag_path)}",
             "id": release.id,
             "author": self._user_json(release.author),
@@ -1461,7 +1741,7 @@ class GitHubDouble:
             "updated_at": issue.updated_at,
             "closed_at": issue.closed_at,
             "closed_by": self._user_json(issue.closed_by) if issue.closed_by else None,
-            "author_association": _association(issue.user),
+            "author_association": self._association(issue.user),
             "active_lock_reason": None,
             "body": issue.body,
             "reactions": self._reactions_json(f"{api}/reactions"),
@@ -1539,7 +1819,7 @@ class GitHubDouble:
                 "commits": {"href": f"{api}/commits"},
                 "statuses": {"href": f"{self._repo_api}/statuses/{pull.head_sha}"},
             },
-            "author_association": _association(issue.user),
+            "author_association": self._association(issue.user),
             "auto_merge": None,
             "active_lock_reason": None,
         }
@@ -1576,7 +1856,7 @@ class GitHubDouble:
             "user": self._user_json(comment.user),
             "created_at": comment.created_at,
             "updated_at": comment.updated_at,
-            "author_association": _association(comment.user),
+            "author_association": self._association(comment.user),
             "body": comment.body,
             "reactions": self._reactions_json(f"{api}/reactions"),
             "performed_via_github_app": None,
@@ -1698,7 +1978,7 @@ class GitHubDouble:
             "url": api,
             "git_url": git,
             "html_url": html,
-            "download_url": None if kind == "dir" else f"https://raw.githubusercontent.com/{self.full_name}/{quote(ref)}/{quote(path)}",
+            "download_url": None if kind == "dir" else self._raw_url(ref, path),
             "_links": {"self": api, "git": git, "html": html},
         }
         if kind == "symlink":
@@ -1710,6 +1990,12 @@ class GitHubDouble:
             else:
                 shown.update(content=_base64_lines(content), encoding="base64")
         return shown
+
+    def _raw_url(self, ref: str, path: str) -> str:
+        """A file's raw download: raw.githubusercontent.com on github.com, the host's ``/raw/`` path on GHES."""
+        if self.flavour == "github.com":
+            return f"https://raw.githubusercontent.com/{self.full_name}/{quote(ref)}/{quote(path)}"
+        return f"{self._repo_web}/raw/{quote(ref)}/{quote(path)}"
 
     # Helpers for handlers: git objects and refs
 
@@ -1772,6 +2058,70 @@ class GitHubDouble:
                 if issue.pull and issue.state == "open" and issue.pull.head_ref == branch:
                     issue.pull.head_sha = sha
 
+    def _set_labels(self, issue: _Issue, names: list[str], actor: str, when: str) -> None:
+        """The issue's labels become ``names`` (created when missing, duplicates whatever their case dropped), and each
+        one added or removed is a ``labeled``/``unlabeled`` event by ``actor``, as GitHub records them."""
+        wanted: dict[str, _Label] = {}
+        for name in names:
+            label = self._label_named(name, create=True)
+            assert label is not None
+            wanted.setdefault(label.name.lower(), label)
+        before = {name.lower(): name for name in issue.labels}
+        for key, name in before.items():
+            if key not in wanted:
+                self._record_issue_event(issue, "unlabeled", actor, when, self._label_named(name, create=True))
+        for key, label in wanted.items():
+            if key not in before:
+                self._record_issue_event(issue, "labeled", actor, when, label)
+        issue.labels = [label.name for label in wanted.values()]
+
+    def _record_issue_event(self, issue: _Issue, event: str, actor: str, when: str, label: _Label | None) -> None:
+        assert label is not None
+        self._issue_events.append(_IssueEvent(next(self._ids["issue_event"]), issue.number, event, actor, when, label.name, label.color))
+
+    def _association(self, login: str) -> str:
+        """``author_association`` as GitHub computes it, strongest first: OWNER (the repository's owner), MEMBER (of
+        the owning organization), COLLABORATOR, CONTRIBUTOR (has a commit on the default branch), else NONE.
+
+        FIRST_TIMER and FIRST_TIME_CONTRIBUTOR (someone whose first pull request is open) and MANNEQUIN are not
+        modelled: those people show NONE. Computed when shown, as GitHub shows the current association.
+        """
+        key = login.lower()
+        if key == self.owner.lower():
+            return "OWNER"
+        if key in self._members:
+            return "MEMBER"
+        if key in self._collaborators:
+            return "COLLABORATOR"
+        tip = self._refs.get(f"refs/heads/{self.default_branch}")
+        if tip and any((_login_of_email(self._commits[sha].author.email) or "").lower() == key for sha in self._ancestors(tip)):
+            return "CONTRIBUTOR"
+        return "NONE"
+
+    def _role_of(self, login: str) -> str | None:
+        """The strongest role ``login`` holds in the repository (:data:`ROLES`), None without one."""
+        key = login.lower()
+        if key == self.owner.lower():
+            return "admin" if self.owner_type == "User" else None
+        roles = [self._collaborators.get(key)]
+        if key in self._members:
+            roles.append("admin" if self._members[key] == "owner" else ORGANIZATION_BASE_ROLE)
+        held = [role for role in roles if role is not None]
+        return max(held, key=ROLES.index) if held else None
+
+    def _is_known_user(self, login: str) -> bool:
+        """Whether ``login`` is a GitHub account as far as the double knows: one it was told of, issued a token for,
+        or saw open, comment, label or commit something."""
+        key = login.lower()
+        if key in self._users or key in self._collaborators or key in self._members:
+            return True
+        if self.owner_type == "User" and key == self.owner.lower():
+            return True
+        authors = {issue.user for issue in self._issues.values()} | {comment.user for comment in self._comments.values()}
+        authors |= {event.actor for event in self._issue_events}
+        authors |= {_login_of_email(commit.author.email) or "" for commit in self._commits.values()}
+        return key in {author.lower() for author in authors}
+
     def _label_named(self, name: str, *, create: bool) -> _Label | None:
         """The label called ``name`` (whatever its case), created with GitHub's default colour when asked to."""
         label = self._labels.get(name.lower())
@@ -1791,8 +2141,8 @@ class GitHubDouble:
         last = max(math.ceil(len(items) / per_page), 1)
         links = []
 
-        def link(number: int, rel: str) -> str:
-            return f'<{self.url}{request.path}?{urlencode({**request.query, "page": str(number)})}>; rel="{rel}"'
+        def link(number: int, rel: str) -> str:  # request.path is as sent: below the origin, prefix included
+            return f'<{self._base_url("api")}{request.path}?{urlencode({**request.query, "page": str(number)})}>; rel="{rel}"'
 
         if page > 1:
             links.append(link(page - 1, "prev"))
@@ -2194,12 +2544,9 @@ class GitHubDouble:
         given = request.json.get("labels") if isinstance(request.json, dict) else request.json
         if not isinstance(given, list) or not all(isinstance(label, (str, dict)) for label in given):
             raise _validation_failed("Label", "invalid", "labels")
-        for name in _label_names(given):
-            label = self._label_named(name, create=True)  # GitHub creates labels the repository lacks
-            assert label is not None
-            if label.name.lower() not in {existing.lower() for existing in issue.labels}:
-                issue.labels.append(label.name)
-        issue.updated_at = self._now()
+        now = self._now()
+        self._set_labels(issue, [*issue.labels, *_label_names(given)], request.identity.login, now)  # adds, never removes
+        issue.updated_at = now
         return _Reply(200, [self._label_json(name) for name in issue.labels])
 
     # Endpoints: workflow dispatch
@@ -2466,13 +2813,14 @@ class GitHubDouble:
             user=request.identity.login,
             state="open",
             state_reason=None,
-            labels=_label_names(body.get("labels") or []),
+            labels=[],
             created_at=now,
             updated_at=now,
             closed_at=None,
         )
         self._next_number += 1
         self._issues[issue.number] = issue
+        self._set_labels(issue, _label_names(body.get("labels") or []), request.identity.login, now)
         return self._created(self._issue_json(issue))
 
     @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}", needs=ISSUE_OR_PULL)
@@ -2495,7 +2843,7 @@ class GitHubDouble:
         if "body" in body:
             issue.body = body["body"]
         if "labels" in body:
-            issue.labels = _label_names(body["labels"] or [])
+            self._set_labels(issue, _label_names(body["labels"] or []), request.identity.login, now)
         self._set_state(issue, body.get("state"), body.get("state_reason"), now, request.identity.login)
         issue.updated_at = now
         return _Reply(200, self._issue_json(issue))
@@ -2587,6 +2935,9 @@ class GitHubDouble:
 
     @_route("POST", "/repos/{owner}/{repo}/pulls", needs=("pull-requests", "write"))
     def _create_pull(self, request: _Request) -> _Reply:
+        if request.identity.is_github_token and not self.actions_can_create_pull_requests:
+            # The repository setting, checked once the token's permissions pass, before the body is looked at.
+            raise GitHubApiError(403, ACTIONS_MAY_NOT_CREATE_PULLS_MESSAGE, documentation_url=request.documentation_url)
         body = request.fields(
             "PullRequest",
             required={"title": str, "head": str, "base": str},
@@ -2942,6 +3293,140 @@ class GitHubDouble:
             queue += self._commits[current].parents
         return list(seen)
 
+    # Endpoints: attestations (storing them)
+
+    def _refuse_attestations_by_plan(self, request: _Request) -> None:
+        """Artifact attestations need a public repository, or Enterprise Cloud for a private or internal one.
+
+        422 with GitHub's messages (user-owned: actions/attest issues and many workflow logs; organization-owned:
+        a probe with ``gh api`` quoted in a public report, ``{"message": ..., "status": "422"}``), checked before the
+        bundle is looked at, as that report observed.
+        """
+        if self.visibility == "public" or self.plan == "enterprise_cloud":
+            return
+        if self.owner_type == "Organization":
+            message = (
+                f"Feature not available for the {self.owner} organization. "
+                "To enable this feature, please upgrade the billing plan, or make this repository public."
+            )
+        else:
+            message = "Feature not available for user-owned private repositories. "
+            message += "To enable this feature, please make this repository public."
+        raise GitHubApiError(422, message, documentation_url=request.documentation_url)
+
+    @_route("POST", "/repos/{owner}/{repo}/attestations", needs=("attestations", "write"))
+    def _create_attestation(self, request: _Request) -> _Reply:
+        self._refuse_attestations_by_plan(request)
+        body = request.fields("Attestation", required={"bundle": dict})
+        subjects, predicate_type = _attestation_statement(body["bundle"], request.documentation_url)
+        attestation_id = next(self._ids["attestation"])
+        self._posted_attestations.append(
+            {
+                "id": attestation_id,
+                "subjects": subjects,
+                "predicate_type": predicate_type,
+                "bundle": copy.deepcopy(body["bundle"]),
+                "login": request.identity.login,
+                "created_at": self._now(),
+            }
+        )
+        for digest in dict.fromkeys(subject["digest"] for subject in subjects):
+            self._attestations.setdefault(digest, []).append(
+                {
+                    "bundle": copy.deepcopy(body["bundle"]),
+                    "repository_id": self._repo_id,
+                    "bundle_url": "",
+                    "initiator": "github-actions" if request.identity.is_github_token else "user",
+                    "predicate_type": predicate_type,
+                }
+            )
+        return _Reply(201, {"id": attestation_id})
+
+    # Endpoints: collaborators and issue events (who may say what)
+
+    def _collaborator_json(self, login: str, role: str | None) -> dict[str, Any]:
+        shown = self._user_json(login)
+        rank = ROLES.index(role) if role else -1
+        shown["permissions"] = {
+            "pull": rank >= 0,
+            "triage": rank >= ROLES.index("triage"),
+            "push": rank >= ROLES.index("write"),
+            "maintain": rank >= ROLES.index("maintain"),
+            "admin": rank >= ROLES.index("admin"),
+        }
+        shown["role_name"] = role or ""
+        return shown
+
+    @_route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", needs=METADATA_READ)
+    def _get_collaborator_permission(self, request: _Request) -> _Reply:
+        """The user's base permission (admin, write, read, none: maintain counts as write, triage as read) and role.
+
+        An app's token (metadata) may ask; a person must have push access (403 otherwise). Someone with no role
+        reads a public repository (``read``, as recorded from github.com) and nothing of a private one (``none``,
+        role ``""``, as apps show); a login that is no account the double knows, or the owning organization, is 404.
+        """
+        caller = request.identity.login
+        if not caller.endswith("[bot]") and ROLES.index(self._role_of(caller) or "read") < ROLES.index("write"):
+            raise GitHubApiError(403, PUSH_ACCESS_MESSAGE, documentation_url=request.documentation_url)
+        username = request.params["username"]
+        if not self._is_known_user(username) or (self.owner_type == "Organization" and username.lower() == self.owner.lower()):
+            raise _not_found()
+        role = self._role_of(username)
+        if role is None and self.visibility == "public" and not username.endswith("[bot]"):
+            role = "read"  # anyone reads a public repository
+        permission = ROLE_PERMISSION[role] if role else "none"
+        shown = {"permission": permission, "role_name": role or "", "user": self._collaborator_json(username, role)}
+        return _Reply(200, shown)
+
+    def _issue_event_json(self, event: _IssueEvent) -> dict[str, Any]:
+        return {
+            "id": event.id,
+            "node_id": self._node_id("LE" if event.event == "labeled" else "UNLE", event.id),
+            "url": f"{self._repo_api}/issues/events/{event.id}",
+            "actor": self._user_json(event.actor),
+            "event": event.event,
+            "commit_id": None,
+            "commit_url": None,
+            "created_at": event.created_at,
+            "performed_via_github_app": None,
+            "label": {"name": event.label_name, "color": event.label_color},
+        }
+
+    @_route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events", needs=ISSUE_OR_PULL)
+    def _list_issue_events(self, request: _Request) -> _Reply:
+        issue = self._issue_or_404(request.number("issue_number"))
+        self._require_issue_access(request, issue, "read")
+        found = [event for event in self._issue_events if event.issue_number == issue.number]  # oldest first
+        return self._paginate(request, found, self._issue_event_json)
+
+    # Endpoints: repository settings (Actions > General > Workflow permissions)
+
+    def _workflow_permissions_json(self) -> dict[str, Any]:
+        # The one checkbox "Allow GitHub Actions to create and approve pull requests" is this field in the API.
+        return {
+            "default_workflow_permissions": self.default_workflow_permissions,
+            "can_approve_pull_request_reviews": self.actions_can_create_pull_requests,
+        }
+
+    @_route("GET", "/repos/{owner}/{repo}/actions/permissions/workflow", needs=("administration", "read"))
+    def _get_workflow_permissions(self, request: _Request) -> _Reply:
+        return _Reply(200, self._workflow_permissions_json())
+
+    @_route("PUT", "/repos/{owner}/{repo}/actions/permissions/workflow", needs=("administration", "write"))
+    def _set_workflow_permissions(self, request: _Request) -> _Reply:
+        body = request.fields(
+            "WorkflowPermissions", optional={"default_workflow_permissions": str, "can_approve_pull_request_reviews": bool}
+        )
+        if body.get("default_workflow_permissions", "read") not in ("read", "write"):
+            # GitHub's schema check answers 422 "Invalid request." with the reason; this wording is the double's.
+            message = f"Invalid request.\n\n{body['default_workflow_permissions']!r} is not one of read, write."
+            raise GitHubApiError(422, message, documentation_url=request.documentation_url)
+        if "default_workflow_permissions" in body:
+            self.default_workflow_permissions = body["default_workflow_permissions"]
+        if "can_approve_pull_request_reviews" in body:
+            self.actions_can_create_pull_requests = body["can_approve_pull_request_reviews"]
+        return _Reply(204)
+
 
 RELEASE_FIELDS = {
     "tag_name": str,
@@ -2963,11 +3448,70 @@ _ID_STARTS = {
     "workflow_run": 9_000_000_001,
     "deployment": 1_500_000_001,
     "deployment_status": 3_200_000_001,
+    "attestation": 4_000_001,
+    "issue_event": 12_000_000_001,
 }
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_settings(visibility: str, owner_type: str, plan: str, default_workflow_permissions: str) -> None:
+    """The combinations GitHub offers: Pro is a personal account's plan, Team and Enterprise Cloud an organization's;
+    internal repositories exist only in organizations of an enterprise (Enterprise Cloud on github.com)."""
+    for name, value, allowed in (
+        ("visibility", visibility, VISIBILITIES),
+        ("owner_type", owner_type, OWNER_TYPES),
+        ("plan", plan, PLANS),
+        ("default_workflow_permissions", default_workflow_permissions, ("read", "write")),
+    ):
+        if value not in allowed:
+            raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    if owner_type == "User" and plan in ("team", "enterprise_cloud"):
+        raise ValueError(f"plan={plan!r} is an organization's plan: pass owner_type='Organization'")
+    if owner_type == "Organization" and plan == "pro":
+        raise ValueError("plan='pro' is a personal account's plan: organizations have free, team or enterprise_cloud")
+    if visibility == "internal" and owner_type != "Organization":
+        raise ValueError("internal repositories belong to organizations: pass owner_type='Organization'")
+
+
+def _attestation_statement(bundle: dict[str, Any], documentation_url: str) -> tuple[list[dict[str, str]], str]:
+    """The subjects (name, ``sha256:<hex>``) and predicate type of a Sigstore bundle's in-toto statement.
+
+    The statement is the DSSE envelope's base64 ``payload`` (``payloadType`` ``application/vnd.in-toto+json``), as
+    actions/attest builds it. The signature and certificates are not checked (the double has no Sigstore); a bundle
+    that does not carry such a statement is refused with 400 in the double's own words.
+    """
+
+    def refuse(reason: str) -> GitHubApiError:
+        return GitHubApiError(400, f"Invalid bundle: {reason}", documentation_url=documentation_url)
+
+    media_type = bundle.get("mediaType")
+    if not isinstance(media_type, str) or not media_type.startswith("application/vnd.dev.sigstore.bundle"):
+        raise refuse("mediaType is not a Sigstore bundle's")
+    envelope = bundle.get("dsseEnvelope")
+    if not isinstance(envelope, dict) or envelope.get("payloadType") != "application/vnd.in-toto+json":
+        raise refuse("dsseEnvelope must carry an in-toto statement (payloadType application/vnd.in-toto+json)")
+    try:
+        statement = json.loads(base64.b64decode(str(envelope.get("payload", "")), validate=True))
+    except ValueError as error:
+        raise refuse("dsseEnvelope.payload is not base64 JSON") from error
+    if not isinstance(statement, dict) or not str(statement.get("_type", "")).startswith("https://in-toto.io/Statement/"):
+        raise refuse("the payload is not an in-toto statement")
+    raw_subjects = statement.get("subject")
+    subjects = []
+    for subject in raw_subjects if isinstance(raw_subjects, list) else []:
+        digest = subject.get("digest", {}).get("sha256") if isinstance(subject, dict) and isinstance(subject.get("digest"), dict) else None
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise refuse("every subject needs a sha256 digest")
+        subjects.append({"name": str(subject.get("name", "")), "digest": f"sha256:{digest}"})
+    if not subjects:
+        raise refuse("the statement has no subject")
+    predicate_type = statement.get("predicateType")
+    if not isinstance(predicate_type, str) or not predicate_type:
+        raise refuse("the statement has no predicateType")
+    return subjects, predicate_type
 
 
 def _require_sha(sha: str) -> None:
@@ -2988,18 +3532,28 @@ def _check_comment_length(text: str) -> None:
         raise _validation_failed("IssueComment", "unprocessable", "data", f"Body is too long (maximum is {MAX_ISSUE_BODY} characters)")
 
 
-def _normalise_permissions(permissions: Mapping[str, str] | str | None) -> dict[str, str]:
-    """A workflow job's ``permissions:`` value → every permission's level; ``None`` is all write."""
-    if permissions is None or permissions == "write-all":
+def _normalise_permissions(permissions: Mapping[str, str] | str | None, *, github_token: bool = True) -> dict[str, str]:
+    """A workflow job's ``permissions:`` value → every permission's level; ``None`` is all of GITHUB_TOKEN's write.
+
+    GITHUB_TOKEN (``github_token``) has :data:`PERMISSIONS` only: a block naming one of :data:`APP_ONLY_PERMISSIONS`
+    is refused, as GitHub refuses the workflow file. Other identities (a person's token, an app's) may also hold
+    those, and ``"read-all"``/``"write-all"`` give them those too.
+    """
+    keys = PERMISSIONS if github_token else APP_PERMISSIONS
+    if permissions is None:
         return dict.fromkeys(PERMISSIONS, "write")
+    if permissions == "write-all":
+        return dict.fromkeys(keys, "write")
     if permissions == "read-all":
-        return dict.fromkeys(PERMISSIONS, "read")
+        return dict.fromkeys(keys, "read")
     if isinstance(permissions, str):
         raise ValueError(f"{permissions!r}: permissions are a mapping, 'read-all' or 'write-all'")
-    normalised = dict.fromkeys(PERMISSIONS, "none")
+    normalised = dict.fromkeys(keys, "none")
     for permission, level in permissions.items():
         if level not in LEVELS:
             raise ValueError(f"{permission}: {level!r} is not one of {', '.join(LEVELS)}")
+        if github_token and permission in APP_ONLY_PERMISSIONS:
+            raise ValueError(f"Unexpected value {permission!r}: a workflow's permissions: block cannot grant GITHUB_TOKEN {permission}")
         if permission in normalised:  # others (a newer permission, a typo) a workflow may name: ignored, as documented
             normalised[permission] = level
     return normalised
@@ -3007,10 +3561,6 @@ def _normalise_permissions(permissions: Mapping[str, str] | str | None) -> dict[
 
 def _int_or(raw: str | None, default: int) -> int:
     return int(raw) if raw is not None and re.fullmatch(r"-?[0-9]+", raw) else default
-
-
-def _association(login: str) -> str:
-    return "NONE" if login.endswith("[bot]") else "MEMBER"
 
 
 def _label_names(labels: Iterable[Any]) -> list[str]:
