@@ -10,8 +10,10 @@ Window: 30 days up to 2026-06-30 (``--until 2026-06-30``: the day included, so u
 - m2 (06-15 00:00): d3 fails (06-15 01:00); d4 of m2 succeeds 06-15 06:00: 6 h; code only.
 - d5 redeploys m1 on 06-16 00:00: a rollback (nothing new shipped), so d4 counts as failed.
 - Incident "scores off" names m1 as root cause: opened 06-12 00:00, closed 06-12 12:00 → recovery from d2
-  (06-10 22:00): 38 h. Incident "slow" is still open. A person's issue labelled incident before the horizon
-  is not read.
+  (06-10 22:00): 38 h; a collaborator opened it. Incident "slow" is still open; a passer-by opened it and a
+  collaborator labelled it again. A person's issue labelled incident before the horizon is not read.
+- A passer-by's incident (opened 06-16, closed 06-26) names s1 as its root cause: only its author labelled it,
+  who has no triage access, so it is listed and not counted (counted, d1 would fail and recovery would change).
 
 Expected, current window: lead time median of 48, 36, 24, 6 h = 30 h; 4 deployments (d1, d2, d4, d5);
 attempts 5 (and d3); failures d2 (root cause), d3 (failed), d4 (rolled back) = 3 → 60 %; fourkeys' rate
@@ -28,6 +30,8 @@ from tests.github_double import GitHubDouble
 UNTIL = "2026-06-30"
 WINDOW = "30d"
 C0, P1, P2, S1, M1, M2 = (f"{digit}" * 40 for digit in "012345")
+# An incident a passer-by opened through the issue form, naming s1 as its root cause: not counted (no triage access).
+IGNORED_TITLE = "everything is down @octocat [details](https://evil.example)"
 EXPECTED: dict[str, Any] = {
     "lead_time_hours": 30.0,
     "deployments": 4,
@@ -64,8 +68,14 @@ def seed(github: GitHubDouble, manifest: bytes = b'{"files": []}\n') -> None:
                           payload={"version": "v1.1.1", "model_changed": False})  # fmt: skip
     github.add_deployment(M1, success("2026-06-15T23:55:00Z", "2026-06-16T00:00:00Z"), created_at="2026-06-15T23:50:00Z",
                           payload={"version": "v1.1.0", "rollback": True}, description="rollback to v1.1.0")  # fmt: skip
+    github.add_collaborator("maintainer")
+    github.add_user("passer-by")
     github.add_issue("scores off", f"What happened: scores off\n\nroot cause: {M1[:7]}\n", labels=["incident"],
-                     created_at="2026-06-12T00:00:00Z", closed_at="2026-06-12T12:00:00Z")  # fmt: skip
-    github.add_issue("slow", "No root cause yet", labels=["incident"], created_at="2026-06-20T00:00:00Z")
+                     user="maintainer", created_at="2026-06-12T00:00:00Z", closed_at="2026-06-12T12:00:00Z")  # fmt: skip
+    slow = github.add_issue("slow", "No root cause yet", labels=["incident"], user="passer-by", created_at="2026-06-20T00:00:00Z")
+    github.unlabel_issue(slow["number"], "incident", by="maintainer", at="2026-06-20T01:00:00Z")
+    github.label_issue(slow["number"], "incident", by="maintainer", at="2026-06-20T01:00:01Z")
+    github.add_issue(IGNORED_TITLE, f"root cause: {S1[:7]}", labels=["incident"], user="passer-by",
+                     created_at="2026-06-16T00:00:00Z", closed_at="2026-06-26T00:00:00Z")  # fmt: skip
     github.add_issue("ancient", "root cause: 0000000", labels=["incident"], created_at="2025-01-01T00:00:00Z",
                      closed_at="2025-01-02T00:00:00Z")  # fmt: skip

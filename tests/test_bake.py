@@ -69,6 +69,9 @@ COMMON_FILES = {
     "tests/test_monitor_config.py",
     "tests/test_production_data.py",
     "tests/test_drift.py",
+    "tests/test_inert_text.py",
+    "tests/test_dora_incidents.py",
+    "tests/test_bad_input.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
@@ -103,6 +106,7 @@ COMMON_FILES = {
         "io/github/__init__.py",
         "io/github/actions.py",
         "io/github/client.py",
+        "io/github/collaborators.py",
         "io/github/deployments.py",
         "io/github/git_data.py",
         "io/github/issues.py",

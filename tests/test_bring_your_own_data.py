@@ -9,6 +9,7 @@ the inferred confs must then carry the PR loop and the project's own tests with 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -116,6 +117,29 @@ def test_regression_table_without_a_date_bakes_with_a_random_split(baked):
     assert "description" not in data["features"]["numeric"] + data["features"]["categorical"]
     gates = yaml.safe_load((project / "confs" / "gates.yaml").read_text())
     assert gates["beat_baseline"] == {"r2": 0.1} and gates["minimums"] == {} and gates["maximums"] == {}
+
+
+@pytest.mark.slow  # a bake of its own, with the project installed
+def test_a_column_name_that_would_write_config_of_its_own_fails_the_bake_in_one_line(tmp_path: Path):
+    # Given a table whose column name carries a line break and a key of its own (path: replaced by a URL)
+    name = "x\npath: https://evil.example/data.csv"
+    with (tmp_path / "table.csv").open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["age", name, "label"])
+        writer.writerows([index % 50, "abc"[index % 3], "yn"[index % 2]] for index in range(60))
+    # When it is baked as data_path
+    result = subprocess.run(
+        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "data_path=table.csv", "target=label"],
+        cwd=tmp_path,
+        env=bake_env(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    # Then the bake fails with one line naming the column, and no project (no first commit) is left
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and "column 'x\\npath: https://evil.example/data.csv': its name holds the control character U+000A" in errors[0]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["table.csv"]
 
 
 def test_inferred_confs_pass_validation(baked):

@@ -73,10 +73,16 @@ def test_dora_on_a_seeded_month_reports_the_hand_worked_metrics_and_keeps_one_tr
     assert report["previous"]["deployment_frequency"] == pytest.approx(expected["previous_deployments"] / 30)
     assert (report["details"]["model_changed"], report["details"]["code_only"], report["details"]["model_unknown"]) == (1, 1, 2)
     assert len(report["details"]["open_incidents"]) == 1
+    # The passer-by's incident is listed, not counted, and shown inert (no mention, no link)
+    (ignored,) = report["details"]["ignored_incidents"]
+    assert ignored["title"] == dora_history.IGNORED_TITLE and ignored["author"] == "passer-by"
+    assert "label added by passer-by without triage access" in ignored["why"]
     # One issue of ours, updated by the second run; the person's stays as it was.
     ours = [issue for issue in dora_issues(github) if issue["user"]["login"] == "github-actions[bot]"]
     assert len(ours) == 1 and ours[0]["body"].startswith(MARKER)
     assert "2026-07-01" in ours[0]["body"] and "### Trend" in ours[0]["body"]
+    assert f"- #{ignored['number']} everything is down" in ours[0]["body"]
+    assert "@octocat" not in ours[0]["body"] and "https://evil" not in ours[0]["body"] and "[details]" not in ours[0]["body"]
     assert report["tracking_issue"]["number"] == ours[0]["number"] and not report["tracking_issue"]["created"]
     assert f"#{ours[0]['number']}" in second.stdout or ours[0]["html_url"] in second.stdout
     theirs = [issue for issue in dora_issues(github) if issue["user"]["login"] == "someone"]

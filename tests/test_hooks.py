@@ -21,6 +21,8 @@ from tests.conftest import CHOICES, OPTIONS, TEMPLATE, tool
         pytest.param(["package=json"], "package 'json' would shadow an existing module", id="package-stdlib"),
         pytest.param(["package=mlflow"], "package 'mlflow' would shadow an existing module", id="package-dependency"),
         pytest.param(["github_owner=-acme"], "github_owner '-acme' is not a valid GitHub user", id="owner-leading-dash"),
+        # GitHub's limit is 39 characters (test_valid_answers_pass_the_hook bakes one of exactly 39).
+        pytest.param([f"github_owner={'a' * 40}"], f"github_owner '{'a' * 40}' is not a valid GitHub user", id="owner-40-characters"),
         pytest.param(["runs_on=ubuntu latest"], "runs_on 'ubuntu latest' is not a runner label", id="runner-with-space"),
         pytest.param(["monitor_schedule=weekly"], "monitor_schedule 'weekly' is not a cron schedule", id="schedule-not-cron"),
         pytest.param(["monitor_schedule=0 6 * *"], "expected five fields", id="schedule-four-fields"),
@@ -58,7 +60,8 @@ def test_bad_answers_are_rejected_with_one_line(tmp_path: Path, answers: list[st
 
 
 def test_valid_answers_pass_the_hook(cookies):
-    result = cookies.bake(extra_context={"project": "a1-b2", "package": "a1_b2", "github_owner": "my-org", "runs_on": "self-hosted"})
+    owner = "my-org-" + "x" * 32  # 39 characters: GitHub's longest user or organisation name
+    result = cookies.bake(extra_context={"project": "a1-b2", "package": "a1_b2", "github_owner": owner, "runs_on": "self-hosted"})
     assert result.exit_code == 0, result.exception
 
 

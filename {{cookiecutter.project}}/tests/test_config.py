@@ -125,6 +125,11 @@ def test_a_fairness_gate_without_a_sensitive_attribute_is_named(workspace: Path)
 def test_dora_yaml_is_optional_spells_out_the_defaults_and_checks_its_names(workspace: Path):
     shipped = load_settings(workspace / "confs").dora
     assert (shipped.environment, shipped.incident_label, shipped.tracking_label) == ("production", "incident", "dora")
+    assert shipped.incident_authors == "triage"  # the issue form lets anyone open an incident
+    edit_yaml(workspace / "confs" / "dora.yaml", "incident_authors: triage", "incident_authors: everyone")
+    with pytest.raises(ConfigError, match=r"^confs/dora\.yaml: incident_authors: .*'triage' or 'anyone'"):
+        load_settings(workspace / "confs")
+    edit_yaml(workspace / "confs" / "dora.yaml", "incident_authors: everyone", "incident_authors: triage")
     edit_yaml(workspace / "confs" / "dora.yaml", "incident_label: incident", "incident_lable: incident")
     with pytest.raises(ConfigError, match=r"^confs/dora\.yaml: incident_lable: unknown key \(did you mean `incident_label`\?\)$"):
         load_settings(workspace / "confs")

@@ -234,3 +234,86 @@ def test_trend_chart_needs_two_runs_and_escapes_labels():
     assert chart.count("xychart-beta") == 2
     assert '"]\n' not in chart.split("x-axis")[1].split("\n")[0][:-1]
     assert "line [1.00, 0.00]" in chart and "line [2.00, 0.00]" in chart
+
+
+# Incidents from anyone: the issue form labels them, so only those declared by someone with triage access count.
+
+
+def test_an_incident_nobody_with_triage_access_declared_moves_no_metric_and_is_listed():
+    until = at("2026-06-01T00:00:00+00:00")
+    deployments = (deployment(1, A, "2026-05-05T00:00:00+00:00"), deployment(2, B, "2026-05-10T00:00:00+00:00"))
+    counted = dora.Incident(1, "bad scores", at("2026-05-11T00:00:00Z"), at("2026-05-11T04:00:00Z"), author="maintainer")
+    # Given an incident from someone without triage access, naming a shipped commit and taking 20 days to close
+    spam = dora.Incident(
+        2,
+        "@octocat [x](https://evil) <!-- mlops -->",
+        at("2026-05-12T00:00:00Z"),
+        at("2026-06-01T00:00:00Z"),
+        root_cause=B[:7],
+        author="eve",
+        ignored="author none, label added by eve without triage access",
+    )
+    report = dora.compute(dora.Events(deployments=deployments, incidents=(counted, spam), until=until, window=timedelta(days=30)))
+    # Then neither the failure rate nor the recovery time moves
+    assert report["metrics"]["change_failure_rate"]["value"] == 0
+    assert report["metrics"]["recovery_time"]["value"] == 4 * HOUR and report["metrics"]["recovery_time"]["count"] == 1
+    # And it is listed, its title and author shown inert
+    assert report["details"]["ignored_incidents"] == [
+        {"number": 2, "title": spam.title, "author": "eve", "why": "author none, label added by eve without triage access"}
+    ]
+    markdown = dora.markdown(report, [])
+    line = next(line for line in markdown.splitlines() if line.startswith("- #2 "))
+    assert "@octocat" not in line and "[x](" not in line and "https://evil" not in line and "<!--" not in line
+    assert "Incidents not counted (1)" in markdown
+
+
+def test_ignored_incidents_outside_the_window_are_not_listed():
+    until = at("2026-06-01T00:00:00+00:00")
+    old = dora.Incident(3, "old", at("2026-03-01T00:00:00Z"), at("2026-03-02T00:00:00Z"), ignored="x")
+    later = dora.Incident(4, "later", at("2026-06-02T00:00:00Z"), None, ignored="x")
+    open_one = dora.Incident(5, "open", at("2026-04-01T00:00:00Z"), None, ignored="x")
+    report = dora.compute(dora.Events(deployments=(), incidents=(old, later, open_one), until=until, window=timedelta(days=30)))
+    assert [incident["number"] for incident in report["details"]["ignored_incidents"]] == [5]
+
+
+def labeled(label: str, login: str) -> dict:
+    return {"event": "labeled", "label": {"name": label}, "actor": {"login": login}}
+
+
+def test_the_labeller_is_whoever_last_added_the_label():
+    events = [
+        labeled("incident", "eve"),
+        {"event": "unlabeled", "label": {"name": "incident"}, "actor": {"login": "maintainer"}},
+        labeled("bug", "mallory"),
+        labeled("Incident", "maintainer"),  # GitHub's label names do not depend on case
+        {"event": "labeled", "label": None, "actor": {"login": "x"}},
+        "not an event",
+    ]
+    assert dora.last_labeller(events, "incident") == "maintainer"
+    assert dora.last_labeller(events[:3], "incident") == "eve"
+    assert dora.last_labeller([labeled("bug", "eve")], "incident") is None
+    assert dora.last_labeller([{"event": "labeled", "label": {"name": "incident"}, "actor": None}], "incident") is None
+
+
+def permission(role: str, **flags: bool) -> dict:
+    base = {"admin": False, "maintain": False, "push": False, "triage": False, "pull": True}
+    return {"permission": role, "role_name": role, "user": {"login": "x", "permissions": {**base, **flags}}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        pytest.param(permission("read", triage=True) | {"role_name": "triage"}, True, id="triage"),
+        pytest.param(permission("write", triage=True, push=True), True, id="write"),
+        pytest.param(permission("admin", admin=True), True, id="admin-flag-alone"),
+        pytest.param(permission("read"), False, id="read"),
+        # A custom role is named as its creator likes: its base role's flags decide.
+        pytest.param(permission("read") | {"role_name": "maintainer"}, False, id="custom-role-named-like-maintain"),
+        pytest.param({"permission": "write", "role_name": "write", "user": None}, True, id="no-flags-write"),
+        pytest.param({"permission": "read", "role_name": "triage", "user": None}, False, id="no-flags-read"),
+        pytest.param({"permission": "none", "role_name": "none", "user": {"permissions": {"triage": "yes"}}}, False, id="flag-not-bool"),
+        pytest.param(None, False, id="not-a-collaborator"),
+    ],
+)
+def test_triage_access_is_read_from_the_base_roles_flags(answer, expected: bool):
+    assert dora.can_triage(answer) is expected

@@ -6,15 +6,17 @@ import json
 import os
 import shutil
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package }}.cli import app
 from {{ cookiecutter.package }}.config import load_settings
 from {{ cookiecutter.package }}.io.datasets import read_table
-from {{ cookiecutter.package }}.jobs import CHAMPION_DIR, CHAMPION_JSON, DRIFT_JSON, DRIFT_MD, PROFILE_FILE, TRAINING_JSON, steps
+from {{ cookiecutter.package }}.jobs import CHAMPION_DIR, CHAMPION_JSON, DRIFT_HTML, DRIFT_JSON, DRIFT_MD, PROFILE_FILE, TRAINING_JSON, steps
 
 from tests.conftest import PROJECT_SETTINGS, data_file, feature_column, write_table
 
@@ -28,8 +30,6 @@ def mlops(*args: str, env: dict[str, str] | None = None):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model trained once on the workspace data, with its profile: the champion of every test here."""
-    import yaml
-
     from {{ cookiecutter.package }}.jobs import manifest
 
     from tests.conftest import PROJECT, SMALL_ROWS, TEST_GATES
@@ -236,3 +236,55 @@ def test_drift_history_refuses_a_summary_drift_did_not_write_before_asking_githu
 def test_drift_history_needs_the_drift_outputs(workspace: Path):
     result = mlops("drift-history", env=NO_GITHUB)
     assert result.exit_code == 2 and "run `mlops drift` first" in result.stderr
+
+
+class _Scripts(HTMLParser):
+    """The contents of every <script> element, as a browser splits them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contents: list[str] = []
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self._inside = True
+            self.contents.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._inside = False
+
+    def handle_data(self, data):
+        if self._inside:
+            self.contents[-1] += data
+
+
+def test_category_values_cannot_write_markup_into_the_html_report(workspace: Path, trained: Path):
+    # Given a category value that would end evidently's inline script, and one that would change how it is parsed
+    name, spec = feature_column(lambda spec: spec.dtype == "category" and bool(spec.allowed), "categorical")
+    script, comment = "</script><script>alert(1)</script>", "<!--<script>"
+    path = workspace / "confs" / "data.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["columns"][name]["allowed"] = [*spec.allowed, script, comment]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert mlops("manifest").exit_code == 0
+    crown(workspace, trained)
+
+    def spoil(frame):
+        frame.loc[::3, name] = script
+        frame.loc[1::3, name] = comment
+        return frame
+
+    production(workspace, spoil)
+    # When the monitor writes evidently's report
+    assert mlops("drift").exit_code == 0
+    html = (workspace / DRIFT_HTML).read_text(encoding="utf-8")
+    # Then neither value is in it as markup: every script ends where evidently ended it, and none is the value's
+    assert script not in html and comment not in html
+    scripts = _Scripts()
+    scripts.feed(html)
+    assert html.lower().count("</script") == len(scripts.contents)
+    assert not any(content.strip().startswith("alert(1)") or "<!--" in content for content in scripts.contents)
+    # And the values are still shown, with a look-alike of "<"
+    assert "\\uff1c/script>\\uff1cscript>alert(1)" in html or "＜/script>＜script>alert(1)" in html

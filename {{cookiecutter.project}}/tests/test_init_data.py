@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from pathlib import Path
@@ -14,8 +15,12 @@ from typer.testing import CliRunner
 
 from {{ cookiecutter.package }}.cli import app
 from {{ cookiecutter.package }}.config import load_settings
+from {{ cookiecutter.package }}.core.inference import MAX_COLUMNS, MAX_NAME_CHARS
 from {{ cookiecutter.package }}.core.schemas import schema_hash
 from {{ cookiecutter.package }}.core.specs import ColumnSpec
+from {{ cookiecutter.package }}.jobs.init_data import Choices, draft_contract, render_data_yaml
+
+from tests.conftest import edit_yaml
 
 ROWS = 400
 
@@ -251,9 +256,7 @@ def test_a_missing_file_is_a_one_line_error(project: Path):
 
 
 def test_written_confs_load_and_the_data_validates(project: Path, tmp_path: Path):
-    (project / "confs").mkdir()
-    for name in ("model.yaml", "tracking.yaml"):
-        (project / "confs" / name).write_text((Path(__file__).resolve().parents[1] / "confs" / name).read_text())
+    copy_confs(project, "model.yaml", "tracking.yaml")
     source = write_csv(visits(), tmp_path / "visits.csv")
     assert mlops("init-data", str(source), "--target", "relapsed", "--sensitive", "sex").exit_code == 0
     settings = load_settings(project / "confs")
@@ -263,9 +266,7 @@ def test_written_confs_load_and_the_data_validates(project: Path, tmp_path: Path
 
 
 def test_a_noisy_missing_token_fails_validation_unless_declared(project: Path, tmp_path: Path):
-    (project / "confs").mkdir()
-    for name in ("model.yaml", "tracking.yaml"):
-        (project / "confs" / name).write_text((Path(__file__).resolve().parents[1] / "confs" / name).read_text())
+    copy_confs(project, "model.yaml", "tracking.yaml")
     write_csv(flats(), project / "data" / "flats.csv")
     assert mlops("init-data", "data/flats.csv", "--target", "price").exit_code == 0
     # Given an export that later writes "n/a" into a numeric column, re-pinned
@@ -280,10 +281,113 @@ def test_a_noisy_missing_token_fails_validation_unless_declared(project: Path, t
     assert [failure["column"] for failure in failures] == ["area_m2"] and failures[0]["examples"] == ["'n/a'"]
     # And once missing_values declares it, the cell is missing and the nullable column passes
     data = project / "confs" / "data.yaml"
-    data.write_text(
-        data.read_text()
-        .replace('missing_values: [""]', 'missing_values: ["", "n/a"]')
-        .replace('"area_m2": {dtype: float,', '"area_m2": {dtype: float, nullable: true,')
-    )
+    edit_yaml(data, "missing_values: ['']", "missing_values: ['', n/a]")
+    edit_yaml(data, "area_m2: {dtype: float,", "area_m2: {dtype: float, nullable: true,")
     assert mlops("manifest").exit_code == 0
     assert mlops("validate").exit_code == 0
+
+
+# Names and labels come from whoever made the table (through `data_path`, into the bake's first commit):
+# what the config reads back must be what the table said, and nothing else.
+
+HOSTILE_NAMES = [
+    "#hash",
+    "a: b",
+    '"double"',
+    "'single'",
+    "größe 年齢 🙂",
+    "- dash",
+    "{brace",
+    "[x](https://evil)",
+    "&anchor *alias !tag %pct @octocat",
+    "yes",
+    "null",
+    "1e3",
+    "x" * MAX_NAME_CHARS,
+]
+HOSTILE_LABELS = ["#x", "a: b", "- z", "{", "'q'", '"q"', "yes", "~", "null", "<!-- mlops -->"]
+TARGET = "outcome: #1"
+POSITIVE = "{bad}: 'yes'"
+
+
+def hostile(rows: int = ROWS, seed: int = 7) -> pd.DataFrame:
+    """Every other column categorical with awkward labels, the others numbers; a target with awkward labels."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            name: rng.choice(HOSTILE_LABELS, rows) if index % 2 else rng.normal(10 * index, 3, rows).round(2)
+            for index, name in enumerate(HOSTILE_NAMES)
+        }
+    )
+    frame[TARGET] = np.where(rng.random(rows) < 0.3, POSITIVE, "ok")
+    return frame
+
+
+def copy_confs(project: Path, *names: str) -> None:
+    (project / "confs").mkdir(exist_ok=True)
+    for name in names:
+        (project / "confs" / name).write_text((Path(__file__).resolve().parents[1] / "confs" / name).read_text())
+
+
+def test_hostile_names_and_labels_read_back_as_they_are(project: Path, tmp_path: Path):
+    # Given a table whose names and labels are YAML syntax, markdown, unicode and as long as allowed
+    copy_confs(project, "model.yaml", "tracking.yaml")
+    source = write_csv(hostile(), tmp_path / "odd: name #1.csv")
+    # When init-data drafts the contract
+    result = mlops("init-data", str(source), "--target", TARGET)
+    assert result.exit_code == 0, result.output
+    # Then the settings read back exactly the names, labels and roles the table has
+    data = load_settings(project / "confs").data
+    assert data.path == "data/odd: name #1.csv" and data.manifest == "data/manifest.json"
+    assert list(data.columns) == [*HOSTILE_NAMES, TARGET]
+    assert (data.target, data.positive_class) == (TARGET, POSITIVE)
+    assert data.features.numeric == HOSTILE_NAMES[0::2] and data.features.categorical == HOSTILE_NAMES[1::2]
+    for name in HOSTILE_NAMES[1::2]:
+        assert data.columns[name].allowed == sorted(HOSTILE_LABELS), name
+    assert data.columns[TARGET].allowed == sorted([POSITIVE, "ok"])
+    # And no comment carries text from the table: comments are the project's own lines
+    text = (project / "confs" / "data.yaml").read_text()
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    for value in [*HOSTILE_NAMES, *HOSTILE_LABELS, TARGET, POSITIVE, "odd: name"]:
+        assert not any(value in comment for comment in comments), value
+    # And the data validates against the contract drafted from it
+    assert mlops("validate").exit_code == 0
+
+
+def test_whatever_a_draft_holds_its_yaml_reads_back_as_that(project: Path):
+    # Given a draft whose names were not checked (the emitter alone must keep them values)
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0] * 10, "y": ["p", "n"] * 20})
+    draft = draft_contract(frame.astype(str), "data/t.csv", "t.csv", "y", Choices())
+    evil = "x\npath: https://evil\n# \u2028y: {z: [1]}\r\n\x1b[0m"
+    draft.columns = {evil: draft.columns["a"], "y": draft.columns["y"]}
+    draft.numeric, draft.location = [evil], "data/t.csv\npath: https://evil"
+    # Then the YAML reads back as that draft, not as keys of its own
+    data = yaml.safe_load(render_data_yaml(draft))
+    assert data["path"] == "data/t.csv\npath: https://evil"
+    assert list(data["columns"]) == [evil, "y"] and data["features"]["numeric"] == [evil]
+
+
+@pytest.mark.parametrize(
+    ("names", "labels", "fragments"),
+    [
+        pytest.param(["x\npath: https://evil", "y"], ["p", "n"], ["column 'x\\npath: https://evil': its name", "U+000A"], id="newline"),
+        pytest.param(["ok\r", "y"], ["p", "n"], ["column 'ok\\r'", "U+000D"], id="carriage-return"),
+        pytest.param(["\x1b[31mred", "y"], ["p", "n"], ["U+001B"], id="escape-sequence"),
+        pytest.param(["a\u2028b", "y"], ["p", "n"], ["U+2028"], id="line-separator"),
+        pytest.param(["invoice\u202efdp.exe", "y"], ["p", "n"], ["U+202E"], id="bidi-override"),
+        pytest.param(["x", "y"], ["p", "n\nq"], ["column 'y': its label 'n\\nq'", "U+000A"], id="label-newline"),
+        pytest.param(["x" * (MAX_NAME_CHARS + 1), "y"], ["p", "n"], [f"{MAX_NAME_CHARS + 1} characters long", "at most"], id="long-name"),
+        pytest.param(["x", "y"], ["p", "n" * (MAX_NAME_CHARS + 1)], ["its label", "characters long"], id="long-label"),
+        pytest.param([f"c{index}" for index in range(MAX_COLUMNS)] + ["y"], ["p", "n"], [f"{MAX_COLUMNS + 1} columns"], id="columns"),
+    ],
+)
+def test_names_and_labels_that_cannot_stand_in_a_contract_are_refused(
+    project: Path, tmp_path: Path, names: list[str], labels: list[str], fragments: list[str]
+):
+    rows = 40
+    frame = pd.DataFrame({name: np.arange(rows) % 7 for name in names[:-1]})
+    frame[names[-1]] = [labels[index % 2] for index in range(rows)]
+    source = tmp_path / "table.csv"
+    frame.to_csv(source, index=False, quoting=csv.QUOTE_ALL)  # quoted: a bare \r would end the row for any CSV reader
+    assert_one_line_error(mlops("init-data", str(source), "--target", names[-1]), 2, *fragments)
+    assert not (project / "confs").exists() and not (project / "data").exists()

@@ -724,7 +724,8 @@ def test_issues_leave_pull_requests_out_and_follow_every_page_with_the_filters()
 
 def test_upsert_issue_updates_the_bots_oldest_marked_issue_and_never_a_persons():
     def issue(number: int, login: str, body: str) -> dict:
-        return {"number": number, "title": "t", "state": "closed", "created_at": "x", "user": {"login": login}, "body": body}
+        opened = "2026-01-01T00:00:00Z"
+        return {"number": number, "title": "t", "state": "closed", "created_at": opened, "user": {"login": login}, "body": body}
 
     marker = "<!-- tracking -->"
     handler, seen = paged(
@@ -773,3 +774,32 @@ def test_a_repository_answer_without_a_known_visibility_is_a_github_error():
     github = client(lambda request: httpx.Response(200, json={"private": None, "visibility": "secret"}), [])
     with pytest.raises(GitHubError, match="answered visibility 'secret': expected public, private or internal"):
         github.repository_facts()
+
+
+def test_a_collaborators_permission_is_asked_only_for_a_login_and_a_stranger_is_none():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/collaborators/eve/permission"):
+            return httpx.Response(404, json={"message": "Not Found"})
+        if request.url.path.endswith("/collaborators/broken/permission"):
+            return httpx.Response(200, json=["not", "an", "object"])
+        return httpx.Response(200, json={"permission": "write", "role_name": "write", "user": {"login": "x"}})
+
+    github = client(handler, [])
+    assert github.collaborator_permission("octo-cat")["permission"] == "write"
+    assert github.collaborator_permission("dependabot[bot]")["permission"] == "write"
+    assert github.collaborator_permission("eve") is None
+    for login in ("../../admin", "a/b", "x" * 40, "-lead", "", "a b"):
+        assert github.collaborator_permission(login) is None
+    assert [request.url.path.rsplit("/", 2)[1] for request in seen] == ["octo-cat", "dependabot[bot]", "eve"]
+    with pytest.raises(GitHubError, match="collaborator permission that is list"):
+        github.collaborator_permission("broken")
+
+
+def test_an_issues_events_follow_every_page():
+    events = [{"event": "labeled", "label": {"name": "incident"}, "actor": {"login": f"u{n}"}} for n in range(5)]
+    handler, seen = paged(events, "issues/7/events")
+    assert [event["actor"]["login"] for event in client(handler, []).issue_events(7)] == [f"u{n}" for n in range(5)]
+    assert len(seen) == 3 and seen[0].url.path.endswith("/issues/7/events")

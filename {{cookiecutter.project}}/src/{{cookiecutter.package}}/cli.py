@@ -55,7 +55,7 @@ def _guarded(work: Callable[[], T]) -> T:
     except MlopsError as error:
         if State.debug:
             raise
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {' '.join(str(error).split())}", err=True)  # one line, whatever a value in it held
         raise typer.Exit(error.exit_code) from None
     except Exception as error:  # a bug, not bad input: say so and how to see more
         if State.debug:

@@ -174,6 +174,9 @@ class DoraConfig(Strict):
     environment: str = "production"
     # Issues with this label are incidents; a `root cause: <sha>` line in the body names the change that caused it.
     incident_label: str = "incident"
+    # Whose incidents count: `triage` (an issue opened by the owner, a member or a collaborator, or labelled by someone
+    # with at least triage access) or `anyone` (every labelled issue; the issue form lets anyone open one).
+    incident_authors: Literal["triage", "anyone"] = "triage"
     # The one tracking issue the weekly report updates carries this label.
     tracking_label: str = "dora"
     # The history of every run is kept on this branch (the monitoring leg's reports branch by default).

@@ -20,6 +20,11 @@ and ``DEVIATIONS`` say so, and the report prints both.
   not counted;
 - data-change lead time (ML): a commit changing the data manifest → the deployment that shipped it;
   model vs code: whether each deployment's release changed the model (its payload says).
+
+Incidents: the incident issue form labels an issue from anyone, so by default (``incident_authors:
+triage`` in ``confs/dora.yaml``) an incident counts only when GitHub says its author is the owner, a
+member or a collaborator (``author_association``), or when whoever last added the label has at least
+triage access (:func:`last_labeller`, :func:`can_triage`); the others are listed, not counted.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from itertools import pairwise
 from typing import Any
 
 from ..errors import InputError
-from .report import _code, _text, xychart
+from .report import chart_value, inert, inert_code, link, xychart
 
 REPORT_YEAR = 2023
 REPORT = f"Accelerate State of DevOps {REPORT_YEAR}"
@@ -46,6 +51,7 @@ FAILED_STATES = frozenset({"failure", "error"})
 # GitHub sets inactive on a deployment a newer one replaced: it does not undo that it went out.
 INACTIVE = "inactive"
 HISTORY_SHOWN = 20
+IGNORED_SHOWN = 20  # incidents not counted, listed by number in the report
 
 # The report's clusters, made contiguous (each upper bound is the next level's lower one). The
 # 2023 report gives ranges that overlap (its low and medium share a frequency and a lead time):
@@ -139,6 +145,43 @@ class Incident:
     closed_at: datetime | None
     root_cause: str | None = None
     url: str = ""
+    author: str = ""
+    ignored: str = ""  # why it is not counted (who declared it); "" when it counts
+
+
+# GitHub's author_association of an issue whose author may declare an incident (the others need a labeller with triage).
+TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+# The base roles of GET /repos/{owner}/{repo}/collaborators/{login}/permission's `user.permissions` that include triage.
+TRIAGE_OR_MORE = ("triage", "push", "maintain", "admin")
+
+
+def last_labeller(events: Iterable[Any], label: str) -> str | None:
+    """Who last added ``label`` to an issue, from its events as GitHub lists them (oldest first); None when nobody did."""
+    found = None
+    for event in events:
+        if not isinstance(event, dict) or event.get("event") != "labeled":
+            continue
+        name = event.get("label", {}).get("name") if isinstance(event.get("label"), dict) else None
+        actor = event.get("actor", {}).get("login") if isinstance(event.get("actor"), dict) else None
+        if isinstance(name, str) and name.lower() == label.lower():
+            found = actor if isinstance(actor, str) else None
+    return found
+
+
+def can_triage(permission: Any) -> bool:
+    """Whether GitHub's answer about a collaborator's permission gives at least triage access.
+
+    The base role's flags (``user.permissions``) decide: ``role_name`` may be a custom role's name,
+    whatever its base, and the legacy ``permission`` maps triage to read. Without the flags, only
+    ``admin`` or ``write`` there (which include triage) counts.
+    """
+    if not isinstance(permission, dict):
+        return False
+    user = permission.get("user")
+    flags = user.get("permissions") if isinstance(user, dict) else None
+    if isinstance(flags, dict):
+        return any(flags.get(role) is True for role in TRIAGE_OR_MORE)
+    return permission.get("permission") in ("admin", "write")
 
 
 @dataclass(frozen=True)
@@ -170,8 +213,11 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError as error:
         raise InputError(f"{str(text)[:40]!r} is not an ISO 8601 time") from error
     if moment.tzinfo is None:
-        raise InputError(f"{text!r} has no UTC offset: times must say which zone they are in")
-    return moment.astimezone(UTC)
+        raise InputError(f"{str(text)[:40]!r} has no UTC offset: times must say which zone they are in")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise InputError(f"{str(text)[:40]!r} is not a time this report can place (past year 9999 in UTC)") from error
 
 
 def parse_window(text: str) -> timedelta:
@@ -310,7 +356,8 @@ def _metrics(events: Events, window: Window) -> dict[str, Any]:
     rollbacks = _rollbacks(succeeded)
     deployed = [d for d in succeeded if window.holds(d.deployed_at)]
     failed_status = [d for d in everything if window.holds(d.failed_at)]
-    causes = [incident.root_cause for incident in events.incidents if incident.root_cause]
+    counted = [incident for incident in events.incidents if not incident.ignored]
+    causes = [incident.root_cause for incident in counted if incident.root_cause]
     shipping = {d.id: _shipped_causes(d, causes) for d in succeeded}
     rolled_back = {previous.id for previous, after in pairwise(succeeded) if after.id in rollbacks}
 
@@ -370,7 +417,7 @@ def _metrics(events: Events, window: Window) -> dict[str, Any]:
     # Recovery
     recoveries, open_incidents, never_deployed = [], [], []
     deployed_at_of = {d.id: d.deployed_at for d in succeeded}
-    for incident in sorted(events.incidents, key=lambda i: i.number):
+    for incident in sorted(counted, key=lambda i: i.number):
         opened = _aware(incident.opened_at, f"incident #{incident.number}")
         closed = _aware(incident.closed_at, f"incident #{incident.number}") if incident.closed_at else None
         if opened > window.until:
@@ -422,12 +469,24 @@ def _metrics(events: Events, window: Window) -> dict[str, Any]:
         "deployments": [_deployment_row(d, d.id in failures, d.id in rollbacks) for d in deployed],
         "failed_deployments": [_deployment_row(d, True, False) for d in failed_status],
         "open_incidents": open_incidents,
+        "ignored_incidents": [
+            {"number": incident.number, "title": incident.title, "author": incident.author, "why": incident.ignored}
+            for incident in sorted(events.incidents, key=lambda i: i.number)
+            if incident.ignored and _touches(incident, window)
+        ],
         "root_cause_never_deployed": never_deployed,
         "model_changed": model,
         "code_only": code,
         "model_unknown": unknown,
     }
     return {"metrics": {name: asdict(metric) for name, metric in metrics.items()}, "details": details}
+
+
+def _touches(incident: Incident, window: Window) -> bool:
+    """Opened by the window's end and not closed before it began: an incident the window would count."""
+    opened = _aware(incident.opened_at, f"incident #{incident.number}")
+    closed = _aware(incident.closed_at, f"incident #{incident.number}") if incident.closed_at else None
+    return opened <= window.until and (closed is None or closed > window.start)
 
 
 def _shipped_causes(deployment: Deployment, causes: list[str]) -> set[str]:
@@ -508,7 +567,7 @@ def trend_chart(history: list[dict[str, Any]]) -> str:
     labels = [str(entry.get("until", ""))[:10] for entry in runs]
 
     def series(key: str, scale: float) -> list[str]:
-        return [format((entry.get(key) or 0) * scale, ".2f") for entry in runs]
+        return [format((chart_value(entry.get(key)) or 0.0) * scale, ".2f") for entry in runs]
 
     return (
         xychart("Deployments a week per run", labels, '"deployments a week"', "line", series("deployment_frequency", 7))
@@ -523,7 +582,7 @@ def markdown(report: dict[str, Any], history: list[dict[str, Any]], *, run_url: 
     lines = [
         "## DORA metrics",
         "",
-        f"{_code(environment)} deployments, {report['window_days']:.0f} days up to {_text(report['until'])} (UTC). "
+        f"{inert_code(environment)} deployments, {report['window_days']:.0f} days up to {inert(report['until'])} (UTC). "
         f"Levels from the {REPORT} report (thresholds beside each).",
         "",
         "| metric | value | level | thresholds | previous window | change | fourkeys |",
@@ -533,21 +592,21 @@ def markdown(report: dict[str, Any], history: list[dict[str, Any]], *, run_url: 
         metric = metrics[name]
         thresholds = "; ".join(f"{level_name} {bound}" for level_name, bound in THRESHOLDS[name])
         fourkeys = metric["fourkeys"]
-        fourkeys_text = format(fourkeys, ".0%") if isinstance(fourkeys, float) else _text(fourkeys or "—")
+        fourkeys_text = format(fourkeys, ".0%") if isinstance(fourkeys, float) else inert(fourkeys or "—")
         before = report["previous"].get(name)
         lines.append(
-            f"| {_text(metric['name'])} | {shown(name, metric['value'])} | {_text(metric['level'])} | {_text(thresholds)} "
+            f"| {inert(metric['name'])} | {shown(name, metric['value'])} | {inert(metric['level'])} | {inert(thresholds)} "
             f"| {shown(name, before)} | {change(name, metric['value'], before)} | {fourkeys_text} |"
         )
     lines.append("")
     for name in ("deployment_frequency", "lead_time", "change_failure_rate", "recovery_time"):
         metric = metrics[name]
         prefix = f"{NOT_ENOUGH}: " if metric["value"] is None else ""
-        lines.append(f"- **{_text(metric['name'])}**: {prefix}{_text(metric['detail'], 300)}")
+        lines.append(f"- **{inert(metric['name'])}**: {prefix}{inert(metric['detail'], 300)}")
     lines += ["", "### ML: data and model", ""]
     data = metrics["data_change_lead_time"]
     data_text = shown("data_change_lead_time", data["value"]) if data["value"] is not None else f"{NOT_ENOUGH}"
-    lines.append(f"- **data-change lead time** (data manifest commit → deployment): {data_text} ({_text(data['detail'])})")
+    lines.append(f"- **data-change lead time** (data manifest commit → deployment): {data_text} ({inert(data['detail'])})")
     lines.append(
         f"- deployments that changed the model: {details['model_changed']}; code only: {details['code_only']}"
         + (f"; not recorded: {details['model_unknown']}" if details["model_unknown"] else "")
@@ -559,14 +618,29 @@ def markdown(report: dict[str, Any], history: list[dict[str, Any]], *, run_url: 
     if details["root_cause_never_deployed"]:
         numbers = ", ".join(f"#{int(n)}" for n in details["root_cause_never_deployed"])
         lines += [f"Root cause never deployed to production (recovery counted from the incident): {numbers}", ""]
+    ignored = details.get("ignored_incidents") or []
+    if ignored:
+        lines += [
+            f"Incidents not counted ({len(ignored)}): declared by someone without triage access (confs/dora.yaml: incident_authors). "
+            "To count one, a person with triage access removes the incident label and adds it again.",
+            "",
+        ]
+        lines += [
+            f"- #{int(incident['number'])} {inert(incident['title'], 120)} "
+            f"(opened by {inert(incident['author'], 40)}: {inert(incident['why'])})"
+            for incident in ignored[:IGNORED_SHOWN]
+        ]
+        if len(ignored) > IGNORED_SHOWN:
+            lines.append(f"- … and {len(ignored) - IGNORED_SHOWN} more")
+        lines.append("")
     trend = trend_chart([*history, history_entry(report)])
     if trend:
         lines += ["### Trend", "", trend]
     lines += ["<details><summary>Definitions and deviations from fourkeys</summary>", ""]
-    lines += [f"- **{_text(key)}**: {_text(text, 400)}" for key, text in report["definitions"].items()]
+    lines += [f"- **{inert(key)}**: {inert(text, 400)}" for key, text in report["definitions"].items()]
     lines += ["", "Deviations:", ""]
-    lines += [f"- {_text(text, 400)}" for text in report["deviations"]]
+    lines += [f"- {inert(text, 400)}" for text in report["deviations"]]
     lines += ["", "</details>", ""]
     if run_url:
-        lines.append(f"[DORA run]({_text(run_url)})")
+        lines.append(link("DORA run", run_url))
     return "\n".join(lines) + "\n"

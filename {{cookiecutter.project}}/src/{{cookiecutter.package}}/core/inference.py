@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,13 @@ CAMEL_ID = re.compile(r"[a-z](Id|ID|Key)$")
 MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "none", "-", "?", "#N/A")
 
 KINDS = ("numeric", "categorical", "datetime", "id", "text", "constant")
+# What a table may bring into the contract: more columns, or longer names and labels, is an export gone
+# wrong (or a table crafted to bloat the config and every report), not a dataset to draft a contract for.
+MAX_COLUMNS = 1000
+MAX_NAME_CHARS = 200
+# Characters no name or label may hold: controls (line breaks, escape sequences), line and paragraph
+# separators, and the bidirectional controls that make a name read otherwise than it is.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,43 @@ class InferredSchema:
 
     def names(self, kind: str) -> list[str]:
         return [name for name, column in self.columns.items() if column.kind == kind]
+
+
+def unfit_character(text: str) -> str | None:
+    """The first character of ``text`` that may not stand in a column name or label, as ``U+XXXX``; None when all may."""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def shown_name(text: str) -> str:
+    """A name as an error message shows it: quoted, escapes visible, bounded."""
+    return repr(text if len(text) <= 60 else text[:59] + "…")
+
+
+def check_names(columns: list[str]) -> None:
+    """Refuse a table whose column names cannot be written into a contract as they are (InferenceError)."""
+    if len(columns) > MAX_COLUMNS:
+        raise InferenceError(f"{len(columns)} columns: at most {MAX_COLUMNS} are supported (select the columns to model first)")
+    for name in columns:
+        _check_text(name, f"column {shown_name(name)}: its name")
+
+
+def check_labels(columns: dict[str, ColumnSpec]) -> None:
+    """Refuse category labels that cannot be written into a contract as they are (InferenceError)."""
+    for name, spec in columns.items():
+        for label in spec.allowed or []:
+            if isinstance(label, str):
+                _check_text(label, f"column {shown_name(name)}: its label {shown_name(label)}")
+
+
+def _check_text(text: str, what: str) -> None:
+    char = unfit_character(text)
+    if char is not None:
+        raise InferenceError(f"{what} holds the control character {char}: remove it from the table (rename the column or fix the value)")
+    if len(text) > MAX_NAME_CHARS:
+        raise InferenceError(f"{what} is {len(text)} characters long: at most {MAX_NAME_CHARS} are supported")
 
 
 def infer_schema(raw: pd.DataFrame) -> InferredSchema:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .metric_catalog import HIGHER_IS_BETTER
 from .metrics import score
-from .report import _code, _number, _text, xychart
+from .report import _number, chart_value, inert, inert_code, link, xychart
 
 HISTORY_SHOWN = 20  # runs in the trend chart
 TOP_FEATURES = 10  # columns in the "most drifted" chart
@@ -165,15 +165,16 @@ def checked_history_entry(summary: dict[str, Any]) -> dict[str, Any]:
 
 def trend_chart(history: list[dict[str, Any]]) -> str:
     """The share of drifted columns over the last runs, as a Mermaid line chart."""
-    runs = [entry for entry in history if isinstance(entry.get("share"), int | float)][-HISTORY_SHOWN:]
+    runs = [(entry, share) for entry in history for share in [chart_value(entry.get("share"), high=1.0)] if share is not None]
+    runs = runs[-HISTORY_SHOWN:]
     if len(runs) < 2:
         return ""
     return xychart(
         "Drifted columns (%) per run",
-        [str(entry.get("checked_at", ""))[:10] for entry in runs],
+        [str(entry.get("checked_at", ""))[:10] for entry, _ in runs],
         '"drifted %" 0 --> 100',
         "line",
-        [f"{100 * float(entry['share']):.0f}" for entry in runs],
+        [f"{100 * share:.0f}" for _, share in runs],
     )
 
 
@@ -204,15 +205,15 @@ def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> st
     """The job summary and the report on the reports branch."""
     lines = [f"## Monitoring: {'🔁 retraining due' if summary['due'] else '✅ no retraining due'}", ""]
     if summary.get("nothing_to_check"):
-        return "\n".join([*lines, _text(summary["nothing_to_check"]), ""])
-    lines.append(_text(summary["verdict"], limit=1000))
+        return "\n".join([*lines, inert(summary["nothing_to_check"]), ""])
+    lines.append(inert(summary["verdict"], limit=1000))
     lines.append("")
     champion = summary.get("champion") or "none"
     lines.append(
-        f"Champion {_code(champion)}"
+        f"Champion {inert_code(champion)}"
         + (f", released {summary['champion_age_days']:.0f} days ago" if summary.get("champion_age_days") is not None else "")
         + f". Production rows checked: {summary.get('rows', 0)} from {len(summary.get('files', []))} file(s)"
-        + (f", window {_text(summary['window'])}" if summary.get("window") else "")
+        + (f", window {inert(summary['window'])}" if summary.get("window") else "")
         + "."
     )
     lines.append("")
@@ -229,9 +230,9 @@ def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> st
             "|---|---|---:|---:|:---:|---:|---|",
         ]
         for column in sorted(columns, key=lambda c: (not c.get("drifted"), str(c.get("column")))):
-            new = ", ".join(_code(value, 40) for value in column.get("new_categories", [])[:5])
+            new = ", ".join(inert_code(value, 40) for value in column.get("new_categories", [])[:5])
             lines.append(
-                f"| {_code(column['column'])} | {_text(column.get('method', ''))} | {_number(column.get('statistic'))} "
+                f"| {inert_code(column['column'])} | {inert(column.get('method', ''))} | {_number(column.get('statistic'))} "
                 f"| {_number(column.get('threshold'))} | {'⚠️' if column.get('drifted') else '—'} "
                 f"| {percent(column.get('reference_null_rate', 0), 1)} → {percent(column.get('current_null_rate', 0), 1)} | {new} |"
             )
@@ -248,7 +249,7 @@ def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> st
             "|---|---:|---:|---:|:---:|",
         ]
         lines += [
-            f"| {_text(d['metric'])} | {_number(d['released'])} | {_number(d['current'])} ({_number(d['low'])}–{_number(d['high'])}) "
+            f"| {inert(d['metric'])} | {_number(d['released'])} | {_number(d['current'])} ({_number(d['low'])}–{_number(d['high'])}) "
             f"| {_number(d['tolerance'])} "
             f"| {'⚠️' if d['decayed'] else '—'} |"
             for d in decays
@@ -259,13 +260,13 @@ def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> st
     violations = summary.get("violations", [])
     if violations:
         lines += [f"### Schema violations ({summary.get('rows_refused', 0)} rows left out)", ""]
-        lines += [f"- {_text(violation, 300)}" for violation in violations[:20]]
+        lines += [f"- {inert(violation, 300)}" for violation in violations[:20]]
         lines.append("")
     trend = trend_chart([*history, history_entry(summary)])
     if trend:
         lines += ["### Trend", "", trend]
     if summary.get("run_url"):
-        lines.append(f"[Monitoring run]({_text(summary['run_url'])})")
+        lines.append(link("Monitoring run", str(summary["run_url"])))
     return "\n".join(lines) + "\n"
 
 

@@ -1,10 +1,12 @@
 """Markdown a reviewer reads: the PR comment, the job summary, the evaluation report.
 
 The PR comment is also a record the release reads back (:func:`find_reviewed`): it starts
-with ``COMMENT_MARKER`` and ends with one hidden metrics block. Every value the pull request
-controls (paths, column names, failing data values, gate settings, titles) is escaped before
-it is interpolated, so that no value can write a marker, a block, HTML or a table cell of
-its own; and only comments the bot wrote are read back.
+with ``COMMENT_MARKER`` and ends with one hidden metrics block. Every text the project did not
+write (paths, column names, data values, category names, gate settings, titles, dispatch reasons,
+incident titles) goes through :func:`inert` (or :func:`inert_code`) wherever it is shown, here
+and in the model card, the monitoring and DORA reports and the retraining PR: no value can write
+a marker, a block, HTML, a table cell, a link, an image, a mention or an issue reference of its
+own. Only comments the bot wrote are read back, and only their last line.
 """
 
 from __future__ import annotations
@@ -31,10 +33,33 @@ MAX_COMMENT_CHARS = 65536
 TRUNCATED = "*… report truncated, see the job summary.*"
 MAX_CELL_CHARS = 200
 MAX_EXAMPLE_CHARS = 60
-# Characters a value must not bring into markdown: HTML (comments, tags), table cells, code spans.
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;", "`": "&#96;", "\\": "&#92;"})
+# Characters a value must not bring into markdown: HTML (comments, tags, <autolinks>), table cells, code
+# spans, links and images ([text](url), ![alt](url), [ref]: url), math ($…$).
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "|": "&#124;",
+        "`": "&#96;",
+        "\\": "&#92;",
+        "[": "&#91;",
+        "]": "&#93;",
+        "$": "&#36;",
+    }
+)
 # Inside <code>, also what markdown would format, so that the value reads as it is.
-_CODE_ESCAPES = str.maketrans({"*": "&#42;", "_": "&#95;", "[": "&#91;", "]": "&#93;", "~": "&#126;", "$": "&#36;"})
+_CODE_ESCAPES = str.maketrans({"*": "&#42;", "_": "&#95;", "~": "&#126;"})
+# What GitHub makes live in text itself, after markdown: @mentions (which notify), #123, GH-123 and
+# owner/repo#123 references (which link and leave a backlink), and URLs it autolinks (scheme://, www.,
+# mailto:/xmpp: through an @). An invisible ZERO WIDTH SPACE after the @, the #, the dash, the colon or
+# the www breaks each, as Dependabot writes `@&#8203;user` in the notes it copies.
+ZERO_WIDTH_SPACE = "\u200b"
+_LIVE = re.compile(r"@(?=\w)|#(?=\w)|(?<![\w-])gh-(?=\d)|:(?=//)|(?<![\w.])www(?=\.)", re.IGNORECASE)
+# Characters that are not text: controls (escape sequences), and bidirectional controls that make text read otherwise than it is.
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A link the project builds to a page of its own run: https, and no character that could end the link early.
+_OWN_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/+=&?#-]*)?|http://(127\.0\.0\.1|localhost)(:\d+)?(/[\w.~%/+=&?#-]*)?")
 
 
 @dataclass(frozen=True)
@@ -48,24 +73,34 @@ class Reviewed:
     comment_url: str
 
 
-def _text(value: Any, limit: int = MAX_CELL_CHARS) -> str:
-    """A value shown as text: one line, bounded, with no HTML, no cell separator, no code span."""
-    text = " ".join(str(value).split())
+def inert(value: Any, limit: int = MAX_CELL_CHARS) -> str:
+    """Text the project did not write, as markdown on GitHub shows it: it reads as it is and does nothing.
+
+    One line (it may stand in a table cell), at most ``limit`` characters, no control characters; no
+    HTML (so no hidden marker or comment), no cell separator, code span, link, image or math; no live
+    @mention, issue reference or autolinked URL.
+    """
+    text = _NOT_TEXT.sub("", " ".join(str(value).split()))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return text.translate(_ESCAPES)
+    return _LIVE.sub(lambda found: found.group(0) + ZERO_WIDTH_SPACE, text).translate(_ESCAPES)
 
 
-def _code(value: Any, limit: int = MAX_CELL_CHARS) -> str:
-    """A value shown as code (a path, a column, a data value), escaped as :func:`_text`."""
-    return f"<code>{_text(value, limit).translate(_CODE_ESCAPES)}</code>"
+def inert_code(value: Any, limit: int = MAX_CELL_CHARS) -> str:
+    """A value shown as code (a path, a column, a data value), made inert as :func:`inert`."""
+    return f"<code>{inert(value, limit).translate(_CODE_ESCAPES)}</code>"
+
+
+def link(label: str, url: str) -> str:
+    """A link the project writes to a page it names (its own run): a plain https URL, else the label alone."""
+    return f"[{inert(label)}]({url})" if _OWN_URL.fullmatch(url) else inert(label)
 
 
 def _number(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if not isinstance(value, int | float) or isinstance(value, bool):
-        return _text(value)
+        return inert(value)
     return f"{value:.4f}"
 
 
@@ -85,7 +120,7 @@ def metrics_block(*, run_id: str, head_sha: str, workflow_run: str, metrics: dic
 
 
 def find_reviewed(comments: list[dict], *, bot_logins: frozenset[str]) -> Reviewed | None:
-    """The metrics reviewed on a pull request: the last block of the last bot comment that starts with the marker.
+    """The metrics reviewed on a pull request: the block on the last line of the last bot comment that starts with the marker.
 
     ``comments`` as the API lists them (oldest first). Only comments whose ``user.login`` is in
     ``bot_logins`` count: pass ``frozenset({"github-actions[bot]"})`` (``io.github.ACTIONS_BOT``)
@@ -106,7 +141,9 @@ def find_reviewed(comments: list[dict], *, bot_logins: frozenset[str]) -> Review
         return None
     comment = ours[-1]
     url = str(comment.get("html_url") or comment.get("url") or f"comment {comment.get('id')}")
-    blocks = _BLOCK.findall(comment["body"])
+    # The block is the comment's last line (fit_comment keeps it there): a block-like line above it is not the record.
+    last = comment["body"].rstrip().rsplit("\n", 1)[-1]
+    blocks = _BLOCK.findall(last)
     if not blocks:
         return None
 
@@ -132,7 +169,7 @@ def find_reviewed(comments: list[dict], *, bot_logins: frozenset[str]) -> Review
         raise malformed("metrics is not an object")
     for name, value in metrics.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise malformed(f"metric {_text(name, 40)!r} is not a number")
+            raise malformed(f"metric {inert(name, 40)!r} is not a number")
     return Reviewed(
         run_id=record["run_id"],
         head_sha=record["head_sha"],
@@ -175,19 +212,19 @@ def version_label(version: str) -> str:
 
 def validation_section(validation: dict[str, Any]) -> str:
     lines = [f"### Data checks — {_verdict(validation['passed'])}", ""]
-    lines.append(f"{_code(validation['dataset'])}: {_text(validation['rows'])} rows × {_text(validation['columns'])} columns.")
+    lines.append(f"{inert_code(validation['dataset'])}: {inert(validation['rows'])} rows × {inert(validation['columns'])} columns.")
     manifest = validation["manifest"]
     if manifest["problems"]:
         lines.append("")
-        lines.extend(f"- ❌ manifest: {_text(problem)}" for problem in manifest["problems"])
+        lines.extend(f"- ❌ manifest: {inert(problem)}" for problem in manifest["problems"])
     else:
-        lines.append(f"Manifest {_code(manifest['path'])} matches (sha256, rows, schema).")
+        lines.append(f"Manifest {inert_code(manifest['path'])} matches (sha256, rows, schema).")
     if validation["failures"]:
         lines += ["", "| column | check | rows | examples |", "|---|---|---:|---|"]
         for failure in validation["failures"]:
-            examples = ", ".join(_code(example, MAX_EXAMPLE_CHARS) for example in failure["examples"])
-            rows = _text(failure["rows"]) if failure["rows"] else "—"
-            lines.append(f"| {_code(failure['column'])} | {_text(failure['check'])} | {rows} | {examples} |")
+            examples = ", ".join(inert_code(example, MAX_EXAMPLE_CHARS) for example in failure["examples"])
+            rows = inert(failure["rows"]) if failure["rows"] else "—"
+            lines.append(f"| {inert_code(failure['column'])} | {inert(failure['check'])} | {rows} | {examples} |")
     return "\n".join(lines)
 
 
@@ -207,37 +244,38 @@ def evaluation_section(evaluation: dict[str, Any]) -> str:
     champion = evaluation.get("champion")
     title = f"### Model — {_verdict(evaluation['passed'])}"
     against = (
-        f"champion **{_text(version_label(champion['version']))}**" if champion else "no champion yet (first model: absolute gates only)"
+        f"champion **{inert(version_label(champion['version']))}**" if champion else "no champion yet (first model: absolute gates only)"
     )
     lines = [
         title,
         "",
-        f"Challenger run {_code(str(challenger['run_id'])[:12])} vs {against}, on a holdout of {_text(evaluation['holdout_rows'])} rows.",
+        f"Challenger run {inert_code(str(challenger['run_id'])[:12])} vs {against}, "
+        f"on a holdout of {inert(evaluation['holdout_rows'])} rows.",
     ]
     if evaluation.get("split"):
-        lines.append(f"Holdout: {_text(evaluation['split'], 300)}.")
+        lines.append(f"Holdout: {inert(evaluation['split'], 300)}.")
     baseline = evaluation.get("baseline") or {}
     lines += ["", "| metric | challenger | champion | Δ | baseline |", "|---|---:|---:|---:|---:|"]
     for metric, value in challenger["metrics"].items():
         reference = champion["metrics"].get(metric) if champion else None
-        row = f"| {_text(metric)} | {_number(value)} | {_number(reference)} | {_delta(task, metric, value, reference)} |"
+        row = f"| {inert(metric)} | {_number(value)} | {_number(reference)} | {_delta(task, metric, value, reference)} |"
         lines.append(f"{row} {_number(baseline.get(metric))} |")
     if baseline:
         trivial = "the training split's positive rate for every row" if task == "binary_classification" else "the training mean"
         lines += ["", f"Baseline: a trivial model predicting {trivial}."]
     lines += ["", "#### Gates", "", "| gate | metric | verdict | detail |", "|---|---|---|---|"]
     for gate in evaluation["gates"]:
-        lines.append(f"| {_text(gate['name'])} | {_text(gate['metric'])} | {_verdict(gate['passed'])} | {_text(gate['detail'])} |")
+        lines.append(f"| {inert(gate['name'])} | {inert(gate['metric'])} | {_verdict(gate['passed'])} | {inert(gate['detail'])} |")
     fairness = evaluation.get("fairness")
     if fairness:
         groups = sorted({str(group) for values in fairness["groups"].values() for group in values})
-        lines += ["", f"#### Fairness by {_code(fairness['attribute'])}", ""]
-        lines += ["| metric | " + " | ".join(_code(group, MAX_EXAMPLE_CHARS) for group in groups) + " | gap |"]
+        lines += ["", f"#### Fairness by {inert_code(fairness['attribute'])}", ""]
+        lines += ["| metric | " + " | ".join(inert_code(group, MAX_EXAMPLE_CHARS) for group in groups) + " | gap |"]
         lines += ["|---|" + "---:|" * (len(groups) + 1)]
         for metric, values in fairness["groups"].items():
             by_group = {str(key): value for key, value in values.items()}
             cells = " | ".join(_count(by_group.get(group)) if metric == "rows" else _number(by_group.get(group)) for group in groups)
-            lines.append(f"| {_text(metric)} | {cells} | {_number(fairness['gaps'].get(metric))} |")
+            lines.append(f"| {inert(metric)} | {cells} | {_number(fairness['gaps'].get(metric))} |")
         lines += [
             "",
             "Base rates differ between groups when the outcome itself does; recall and false-positive-rate gaps stay meaningful then.",
@@ -263,8 +301,8 @@ def pr_report(
     failed_gates = [f"{gate['name']}:{gate['metric']}" for gate in (evaluation or {}).get("gates", []) if not gate["passed"]]
     headline = "all checks and gates passed" if overall else "changes requested by the pipeline"
     if failed_gates:
-        headline += f" (failed gates: {_text(', '.join(failed_gates))})"
-    parts = [COMMENT_MARKER, f"## {_text(title)} — {_verdict(overall)}", "", headline]
+        headline += f" (failed gates: {inert(', '.join(failed_gates))})"
+    parts = [COMMENT_MARKER, f"## {inert(title)} — {_verdict(overall)}", "", headline]
     if validation is not None:
         parts += ["", validation_section(validation)]
     if evaluation is not None:
@@ -281,6 +319,18 @@ def pr_report(
 def mermaid_label(value: object) -> str:
     """A label inside a Mermaid chart: a double quote ends a Mermaid string, and a backtick or angle bracket could leave the block."""
     return "".join(ch for ch in str(value) if ch.isalnum() or ch in " ._-:/")[:40] or "?"
+
+
+def chart_value(value: Any, *, low: float = 0.0, high: float = 1e12) -> float | None:
+    """A number read back from a history (a line anyone with push access to the reports branch may have written),
+    fit for a chart: a real number from ``low`` to ``high``; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if low <= number <= high else None  # NaN fails both comparisons
 
 
 def xychart(title: str, labels: list[str], y_axis: str, kind: str, values: list[str]) -> str:

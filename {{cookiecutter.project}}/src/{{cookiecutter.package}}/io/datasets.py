@@ -9,23 +9,66 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from ..core.manifest import Manifest
-from ..errors import InputError
+from ..errors import InputError, MlopsError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-def _open(location: str | Path, mode: str = "rb"):
-    """Local paths directly; any other URI (s3://, gs://, https://) through fsspec."""
+def is_uri(location: str | Path) -> bool:
+    """Whether ``location`` is read through fsspec (s3://, gs://, https://, ...) rather than as a local path."""
     text = str(location)
-    if "://" in text and not text.startswith("file://"):
+    return "://" in text and not text.startswith("file://")
+
+
+@contextmanager
+def storage_errors(location: str | Path) -> Iterator[None]:
+    """Failures of the storage behind ``location`` as one-line input errors that name it.
+
+    A missing file, an unknown protocol, a storage package not installed, a host that does not answer,
+    a folder where a file was expected: the data is not there to read, which is bad input, not a bug.
+    fsspec and its backends (aiohttp, s3fs, ...) raise errors of their own kinds, so for a URI every
+    error raised while reaching the storage is taken as the storage's.
+    """
+    try:
+        yield
+    except MlopsError:
+        raise
+    except FileNotFoundError as error:
+        raise InputError(f"{location}: data file not found") from error
+    except ImportError as error:
+        raise InputError(f"{location}: {_first_line(error)} (add that package to the project: `uv add <package>`)") from error
+    except ValueError as error:
+        if str(error).startswith("Protocol not known"):
+            raise InputError(
+                f"{location}: unknown protocol {str(location).split('://')[0]!r} "
+                "(expected a local path or an fsspec URI such as s3://, gs:// or https://)"
+            ) from error
+        raise InputError(f"{location}: could not be read ({type(error).__name__}: {_first_line(error)})") from error
+    except OSError as error:  # a folder, no permission, a refused connection, a timeout
+        raise InputError(f"{location}: could not be read ({type(error).__name__}: {_first_line(error)})") from error
+    except Exception as error:
+        if not is_uri(location):
+            raise
+        raise InputError(f"{location}: could not be read ({type(error).__name__}: {_first_line(error)})") from error
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:200]
+
+
+def _open(location: str | Path, mode: str = "rb"):
+    """Local paths directly; any other URI (s3://, gs://, https://) through fsspec. Call inside ``storage_errors``."""
+    text = str(location)
+    if is_uri(text):
         import fsspec
 
         return fsspec.open(text, mode).open()
@@ -34,12 +77,9 @@ def _open(location: str | Path, mode: str = "rb"):
 
 def sha256_of(location: str | Path) -> str:
     digest = hashlib.sha256()
-    try:
-        with _open(location) as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-    except FileNotFoundError as error:
-        raise InputError(f"{location}: data file not found") from error
+    with storage_errors(location), _open(location) as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
     return digest.hexdigest()
 
 
@@ -57,16 +97,21 @@ def read_table(location: str | Path, missing_values: Sequence[str] = ("",)) -> p
     if str(location).lower().endswith(PARQUET_SUFFIXES):
         frame = _read_parquet(location, missing_values)
     else:
-        try:
-            with _open(location) as stream:
+        with storage_errors(location), _open(location) as stream:
+            try:
                 frame = pd.read_csv(stream, dtype=str, keep_default_na=False, na_values=list(missing_values), skipinitialspace=True)
-        except FileNotFoundError as error:
-            raise InputError(f"{location}: data file not found") from error
-        except pd.errors.EmptyDataError as error:
-            raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
-        except (pd.errors.ParserError, UnicodeDecodeError) as error:
-            reason = str(error).strip().splitlines()[0]
-            raise InputError(f"{location}: could not parse as CSV ({reason})") from error
+            except pd.errors.EmptyDataError as error:
+                raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
+            except (pd.errors.ParserError, UnicodeDecodeError) as error:
+                raise InputError(f"{location}: could not parse as CSV ({_first_line(error)})") from error
+        # pandas takes the first column as the index when the rows hold more fields than the header: every
+        # column would shift by one. (A row with fewer fields reads as empty trailing cells, which the
+        # contract then judges; telling those apart would mean parsing every file twice.)
+        if not isinstance(frame.index, pd.RangeIndex):
+            raise InputError(
+                f"{location}: could not parse as CSV (the rows have more fields than the header's {len(frame.columns)} names; "
+                "a delimiter at the end of every line?)"
+            )
     if frame.empty:
         raise InputError(f"{location}: data file has a header but no rows")
     return frame
@@ -79,13 +124,14 @@ def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.Dat
         import pyarrow  # noqa: F401  (pandas needs it for Parquet; it comes with mlflow)
     except ImportError as error:
         raise InputError(f"{location}: reading Parquet needs pyarrow: `uv add pyarrow`, or export the table as CSV") from error
+    from pyarrow import ArrowException
+
+    with storage_errors(location), _open(location) as stream:
+        content = stream.read()
     try:
-        with _open(location) as stream:
-            frame = pd.read_parquet(stream)
-    except FileNotFoundError as error:
-        raise InputError(f"{location}: data file not found") from error
-    except (OSError, ValueError) as error:
-        raise InputError(f"{location}: could not read as Parquet ({str(error).strip().splitlines()[0]})") from error
+        frame = pd.read_parquet(io.BytesIO(content))
+    except (ArrowException, OSError, ValueError, TypeError, NotImplementedError) as error:  # what pyarrow raises on a bad file
+        raise InputError(f"{location}: could not read as Parquet ({type(error).__name__}: {_first_line(error)})") from error
     # The same text a CSV export would hold, so that validation and inference see one representation.
     text = pd.DataFrame(index=frame.index)
     for name in frame.columns:
@@ -135,11 +181,12 @@ DATA_SUFFIXES = (".csv", *PARQUET_SUFFIXES)
 def matching_files(pattern: str | Path) -> list[str]:
     """The CSV and Parquet files a glob matches, sorted: local paths directly, other URIs through fsspec."""
     text = str(pattern)
-    if "://" in text and not text.startswith("file://"):
+    if is_uri(text):
         import fsspec
 
-        filesystem, _, paths = fsspec.get_fs_token_paths(text)
-        found = [filesystem.unstrip_protocol(path) for path in filesystem.glob(paths[0]) if filesystem.isfile(path)]
+        with storage_errors(text):
+            filesystem, _, paths = fsspec.get_fs_token_paths(text)
+            found = [filesystem.unstrip_protocol(path) for path in filesystem.glob(paths[0]) if filesystem.isfile(path)] if paths else []
     else:
         local = Path(text.removeprefix("file://"))
         anchor = Path(local.anchor) if local.is_absolute() else Path(".")

@@ -30,7 +30,7 @@ def read_history(github: GitHub, branch: str, path: str) -> list[dict[str, Any]]
     for line in content.decode("utf-8", errors="replace").splitlines():
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             continue
         if isinstance(entry, dict):
             entries.append(entry)

@@ -9,7 +9,9 @@ commits that changed the data manifest. ``core.dora`` turns them into the metric
 chart) and one tracking issue, updated in place by every run.
 
 Calls: one paginated list per kind of object, one statuses list per deployment in reach (REST has no
-bulk form), one commits list per merged pull request shipped; never one call per commit. GITHUB_TOKEN
+bulk form), one commits list per merged pull request shipped; never one call per commit. An incident
+opened by someone GitHub does not call the owner, a member or a collaborator costs its events list and,
+once per person who labelled one, a permission look-up (``incident_authors: triage``). GITHUB_TOKEN
 may make 1,000 calls an hour in a repository: a 90-day window of a busy year takes about 800.
 """
 
@@ -163,20 +165,46 @@ def collect(github: Any, settings: Settings, until: datetime, span: timedelta) -
                 **{**_fields(deployment), "shipped": tuple(commit["sha"] for commit in commits), "changes": tuple(changes.values())}
             )
         )
-    incidents = tuple(
-        dora.Incident(
-            number=int(issue["number"]),
-            title=str(issue.get("title") or ""),
-            opened_at=dora.parse_time(issue["created_at"]),  # type: ignore[arg-type]
-            closed_at=dora.parse_time(issue.get("closed_at")),
-            root_cause=dora.root_cause(issue.get("body")),
-            url=str(issue.get("html_url") or ""),
-        )
-        for issue in github.issues(labels=[conf.incident_label], state="all", since=_iso(horizon))
-    )
+    incidents = _incidents(github, settings, horizon)
     data_changes = tuple(_change(commit) for commit in github.commits(path=settings.data.manifest, since=_iso(horizon - span)))
     events = dora.Events(deployments=tuple(complete), incidents=incidents, data_changes=data_changes, until=until, window=span)
     return events, notes
+
+
+def _incidents(github: Any, settings: Settings, horizon: datetime) -> tuple[dora.Incident, ...]:
+    """The issues labelled as incidents; with ``incident_authors: triage``, those nobody with triage access declared are marked ignored.
+
+    Calls beyond the issues list, only for an incident whose author GitHub does not call the owner, a member or a
+    collaborator: its events (who added the label), and that person's permission once per run.
+    """
+    conf = settings.dora
+    can_triage: dict[str, bool] = {}
+    found = []
+    for issue in github.issues(labels=[conf.incident_label], state="all", since=_iso(horizon)):
+        number = int(issue["number"])
+        user = issue.get("user")
+        author = str(user.get("login") or "") if isinstance(user, dict) else ""
+        association = str(issue.get("author_association") or "NONE")
+        ignored = ""
+        if conf.incident_authors == "triage" and association not in dora.TRUSTED_ASSOCIATIONS:
+            labeller = dora.last_labeller(github.issue_events(number), conf.incident_label)
+            if labeller is not None and labeller not in can_triage:
+                can_triage[labeller] = dora.can_triage(github.collaborator_permission(labeller))
+            if labeller is None or not can_triage[labeller]:
+                ignored = f"author {association.lower()}, label added by {labeller or 'nobody'} without triage access"
+        found.append(
+            dora.Incident(
+                number=number,
+                title=str(issue.get("title") or ""),
+                opened_at=dora.parse_time(issue["created_at"]),  # type: ignore[arg-type]
+                closed_at=dora.parse_time(issue.get("closed_at")),
+                root_cause=dora.root_cause(issue.get("body")),
+                url=str(issue.get("html_url") or ""),
+                author=author,
+                ignored=ignored,
+            )
+        )
+    return tuple(found)
 
 
 def _shipped(

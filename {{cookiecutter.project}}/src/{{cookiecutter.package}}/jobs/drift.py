@@ -85,7 +85,10 @@ def run(settings: Settings, *, history: bool = True, now: datetime | None = None
         "due": False,
         "drift_share": monitor.drift.share,
     }
-    files = datasets.matching_files(monitor.current if "://" in monitor.current else settings.path(monitor.current))
+    try:
+        files = datasets.matching_files(monitor.current if datasets.is_uri(monitor.current) else settings.path(monitor.current))
+    except InputError as error:
+        raise InputError(f"confs/monitor.yaml: current: {error}") from error
     found = champion(settings) if files else None
     if not files:
         summary["nothing_to_check"] = f"nothing to check in {monitor.current}: no CSV or Parquet file there yet"
@@ -219,8 +222,8 @@ def _html_report(settings: Settings, current: pd.DataFrame) -> None:
         logger.info("evidently HTML report skipped: the checked-out training data does not validate")
         return
     columns = [name for name in current.columns if name in reference.columns]
-    sample = reference[columns].sample(min(size, len(reference)), random_state=0)
-    now = current[columns].sample(min(size, len(current)), random_state=0)
+    sample = without_markup(reference[columns].sample(min(size, len(reference)), random_state=0))
+    now = without_markup(current[columns].sample(min(size, len(current)), random_state=0))
     try:
         snapshot = Report([DataDriftPreset()]).run(now, sample)
         target = settings.path(str(DRIFT_HTML))
@@ -228,6 +231,28 @@ def _html_report(settings: Settings, current: pd.DataFrame) -> None:
         snapshot.save_html(str(target))
     except Exception as error:
         logger.info("evidently HTML report skipped (%s)", str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+# evidently 0.7 writes the report's data (column names, category values) as JSON into an inline <script>
+# without escaping "<": a value holding </script> would end that script and start markup of its own, and
+# <!-- would change how the rest is parsed. In the copy it is given, "<" is the look-alike "＜" (U+FF1C).
+MARKUP_LOOKALIKE = "\uff1c"
+
+
+def without_markup(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose column names and text values hold no "<", for evidently's HTML report."""
+
+    def clean(value: Any) -> Any:
+        return value.replace("<", MARKUP_LOOKALIKE) if isinstance(value, str) else value
+
+    copy = frame.rename(columns=lambda name: clean(str(name)))
+    for name in copy.columns:
+        column = copy[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            copy[name] = column.astype(object).map(clean).astype("category")
+        elif not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
+            copy[name] = column.map(clean)
+    return copy
 
 
 def _with_history(settings: Settings, summary: dict[str, Any], *, publish: bool) -> str:

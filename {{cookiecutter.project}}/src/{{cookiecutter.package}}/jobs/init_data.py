@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
+import yaml
 
 from ..core.inference import (
     Decision,
     InferenceError,
     InferredSchema,
+    check_labels,
+    check_names,
     choose_timestamp,
     infer_positive_class,
     infer_schema,
@@ -130,7 +134,7 @@ def run(source: str, *, root: Path, confs: Path, choices: Choices, ask_target: C
     )
     write_all(
         {
-            confs / "data.yaml": render_data_yaml(draft, source),
+            confs / "data.yaml": render_data_yaml(draft),
             confs / "gates.yaml": render_gates_yaml(draft),
             root / "data" / "manifest.json": manifest.model_dump_json(indent=2) + "\n",
         }
@@ -171,6 +175,7 @@ def read_raw(location: str | Path) -> pd.DataFrame:
 def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: str, choices: Choices) -> Draft:
     """The whole contract from the table as text: pure, so the tests can call it on a small frame."""
     columns = [str(name) for name in raw.columns]
+    check_names(columns)
     if target not in columns:
         raise InferenceError(f"target {target!r} is not a column (columns: {', '.join(columns)})")
     missing_labels = int(raw[target].isna().sum())
@@ -198,6 +203,7 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
         if target_column.kind != "numeric":  # a 0/1 target asked to be regression: bounds, not labels
             numbers = pd.to_numeric(raw[target])
             specs[target] = ColumnSpec(dtype=target_column.spec.dtype, min=float(numbers.min()), max=float(numbers.max()))
+    check_labels(specs)
     timestamp, timestamp_decision = choose_timestamp(schema, choices.timestamp)
     sensitive = choices.sensitive
     if sensitive is not None:
@@ -277,84 +283,74 @@ def _is_int(text: str) -> bool:
     return True
 
 
-# --- Rendering: commented YAML a person can review -------------------------------------------
+# --- Rendering: YAML a person can review, written by a YAML emitter --------------------------
+#
+# Every name, label and path from the table is a YAML value written by PyYAML's emitter, so it reads
+# back as itself whatever it holds; comments are lines of the project's own text, never the data's.
 
 
-def _q(value: object) -> str:
-    """A YAML scalar that reads back as the same value: strings JSON-quoted (so `no` stays text)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        text = np.format_float_positional(float(value), precision=12, trim="-")
-        return text if text not in ("-0",) else "0"
-    return json.dumps(str(value), ensure_ascii=False)
+class _Flow(dict):
+    """A mapping written on one line (a column's spec, a gate), as a person would write it."""
 
 
-def _list(values: list) -> str:
-    return "[" + ", ".join(_q(value) for value in values) + "]"
+class _Dumper(yaml.SafeDumper):
+    """Block mappings, with every list and ``_Flow`` mapping on one line."""
 
 
-def _spec(spec: ColumnSpec) -> str:
-    parts = [f"dtype: {spec.dtype}"]
-    if spec.nullable:
-        parts.append("nullable: true")
-    if spec.unique:
-        parts.append("unique: true")
-    if spec.min is not None:
-        parts.append(f"min: {_q(spec.min)}")
-    if spec.max is not None:
-        parts.append(f"max: {_q(spec.max)}")
-    if spec.allowed is not None:
-        parts.append(f"allowed: {_list(spec.allowed)}")
-    return "{" + ", ".join(parts) + "}"
+_Dumper.add_representer(_Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
+_Dumper.add_representer(list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True))
 
 
-def _line(text: str, comment: str = "") -> str:
-    return f"{text:<40} # {comment}" if comment else text
+def _yaml(mapping: dict[str, Any]) -> str:
+    """``mapping`` as YAML; no line folded (a long name stays on its line)."""
+    return yaml.dump(mapping, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=math.inf)
 
 
-def render_data_yaml(draft: Draft, source: str) -> str:
-    reasons = {decision.subject: decision.reason for decision in draft.decisions}
-    unused = [name for name, column in draft.schema.columns.items() if not column.is_feature and name not in _roles(draft)]
-    lines = [
-        f"# The data contract, drafted by `mlops init-data {source}` from {draft.rows} rows: review it, then commit it.",
-        "# `mlops validate` checks the data against `columns`; after editing `columns` or the data, run `mlops manifest`.",
-        "# Strings are JSON-quoted so that labels such as no/yes/on stay text.",
-        _line(f"path: {_q(draft.location)}", "local path or any fsspec-style URI, pinned by the manifest"),
-        f"manifest: {_q('data/manifest.json')}",
-        _line(f"task: {draft.task}", reasons.get("task", "")),
-        f"target: {_q(draft.target)}",
-    ]
-    if draft.positive_class is not None:
-        lines.append(_line(f"positive_class: {_q(draft.positive_class)}", reasons.get("positive class", "")))
-    if draft.id_column is not None:
-        lines.append(f"id_column: {_q(draft.id_column)}")
-    if draft.timestamp is not None:
-        lines.append(_line(f"timestamp_column: {_q(draft.timestamp)}", "the holdout is the most recent rows by this column"))
-    else:
-        holdout = _split(draft.task, draft.target, None)[0]
-        lines.append(f"# timestamp_column: none ({reasons.get('timestamp', 'no date column')}); the holdout is {holdout}")
-    if draft.sensitive is not None:
-        lines.append(_line(f"sensitive_attribute: {_q(draft.sensitive)}", "used by the fairness report and gates, never as a feature"))
-    lines.append(_line(f"missing_values: {_list(['', *draft.schema.missing_tokens])}", "cell texts read as missing"))
-    lines += ["features:", f"  numeric: {_list(draft.numeric)}", f"  categorical: {_list(draft.categorical)}"]
-    if unused:
-        lines.append(f"# Not features: {', '.join(unused)} (see the comments under columns).")
-    lines += [
-        _line(f"holdout_fraction: {_q(HOLDOUT_FRACTION)}", "share of rows both the challenger and the champion are scored on"),
-        "columns:",
-    ]
-    for name, spec in draft.columns.items():
-        column = draft.schema.columns[name]
-        comment = "the target" if name == draft.target else f"{column.kind}: {column.reason}"
-        lines.append(_line(f"  {_q(name)}: {_spec(spec)}", comment))
+def _document(*parts: tuple[str, dict[str, Any]]) -> str:
+    """Top-level mappings, each after its comment: block mappings at column 0 with distinct keys concatenate into one."""
+    lines = []
+    for comment, mapping in parts:
+        lines += [f"# {line}" for line in comment.splitlines()]
+        lines.append(_yaml(mapping).rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 
-def _roles(draft: Draft) -> set[str]:
-    return {name for name in (draft.target, draft.id_column, draft.timestamp, draft.sensitive) if name is not None}
+def _spec(spec: ColumnSpec) -> _Flow:
+    return _Flow(spec.model_dump(exclude_defaults=True))
+
+
+def render_data_yaml(draft: Draft) -> str:
+    split = _split(draft.task, "the target", None)[0]
+    parts: list[tuple[str, dict[str, Any]]] = [
+        (
+            f"The data contract, drafted by `mlops init-data` from {draft.rows} rows: review it, then commit it.\n"
+            "`mlops validate` checks the data against `columns`; after editing `columns` or the data, run `mlops manifest`.\n"
+            "Why each column got its spec: the lines `mlops init-data` printed (names and values from the data appear\n"
+            "only as YAML values here, never in comments).\n"
+            "Local path or any fsspec-style URI, pinned by the manifest.",
+            {"path": draft.location, "manifest": "data/manifest.json"},
+        ),
+        ("binary_classification or regression.", {"task": draft.task, "target": draft.target}),
+    ]
+    if draft.positive_class is not None:
+        parts.append(("The label counted as positive.", {"positive_class": draft.positive_class}))
+    if draft.id_column is not None:
+        parts.append(("A distinct value on every row: never a feature.", {"id_column": draft.id_column}))
+    if draft.timestamp is not None:
+        parts.append(("The holdout is the most recent rows by this column.", {"timestamp_column": draft.timestamp}))
+    if draft.sensitive is not None:
+        parts.append(("Used by the fairness report and gates, never as a feature.", {"sensitive_attribute": draft.sensitive}))
+    timing = "" if draft.timestamp is not None else f"No timestamp_column: the holdout is {split}.\n"
+    parts += [
+        (f"{timing}Cell texts read as missing.", {"missing_values": ["", *draft.schema.missing_tokens]}),
+        (
+            "The features; the other columns under `columns` are the target, roles, ids, dates, free text or constants.",
+            {"features": {"numeric": draft.numeric, "categorical": draft.categorical}},
+        ),
+        ("Share of rows both the challenger and the champion are scored on.", {"holdout_fraction": HOLDOUT_FRACTION}),
+        ("", {"columns": {name: _spec(spec) for name, spec in draft.columns.items()}}),
+    ]
+    return _document(*parts)
 
 
 def render_gates_yaml(draft: Draft) -> str:
@@ -362,25 +358,21 @@ def render_gates_yaml(draft: Draft) -> str:
     primary = next(iter(gates["beat_baseline"]))
     baseline = "the prior/majority classifier" if draft.task == "binary_classification" else "predicting the training mean"
     fairness = (
-        f"max_fairness_gap: {_mapping(gates['max_fairness_gap'])}"
+        "Largest allowed gap of a group metric between groups of the sensitive attribute."
         if draft.sensitive is not None
-        else "max_fairness_gap: {}                    # no sensitive attribute: add one to data.yaml to gate fairness gaps"
+        else "No sensitive attribute: add one to data.yaml to gate fairness gaps."
     )
-    lines = [
-        f"# Gates decide whether a challenger may replace the champion; drafted by `mlops init-data` for {draft.task}.",
-        "# A failed gate fails the pull request. Margins are in each metric's own units.",
-        f"# The challenger must beat a trivial baseline ({baseline}) on the same holdout by this margin.",
-        f"beat_baseline: {_mapping(gates['beat_baseline'])}",
-        "# Absolute bounds on the holdout: none until you know what this data allows (e.g. minimums: {" + primary + ": 0.7}).",
-        "minimums: {}",
-        "maximums: {}",
-        "# How much worse than the champion the challenger may be.",
-        f"max_regression: {_mapping(gates['max_regression'])}",
-        "# Largest allowed gap of a group metric between groups of the sensitive attribute.",
-        fairness,
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _mapping(values: dict[str, float]) -> str:
-    return "{" + ", ".join(f"{key}: {_q(value)}" for key, value in values.items()) + "}"
+    return _document(
+        (
+            f"Gates decide whether a challenger may replace the champion; drafted by `mlops init-data` for {draft.task}.\n"
+            "A failed gate fails the pull request. Margins are in each metric's own units.\n"
+            f"The challenger must beat a trivial baseline ({baseline}) on the same holdout by this margin.",
+            {"beat_baseline": _Flow(gates["beat_baseline"])},
+        ),
+        (
+            "Absolute bounds on the holdout: none until you know what this data allows (e.g. minimums: {" + primary + ": 0.7}).",
+            {"minimums": {}, "maximums": {}},
+        ),
+        ("How much worse than the champion the challenger may be.", {"max_regression": _Flow(gates["max_regression"])}),
+        (fairness, {"max_fairness_gap": _Flow(gates["max_fairness_gap"] if draft.sensitive is not None else {})}),
+    )

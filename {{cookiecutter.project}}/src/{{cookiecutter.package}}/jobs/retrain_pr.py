@@ -28,7 +28,7 @@ from typing import Any
 from ..config import Settings
 from ..core import monitoring
 from ..core.manifest import DataFile, Manifest
-from ..core.report import MAX_COMMENT_CHARS, fit_comment
+from ..core.report import MAX_COMMENT_CHARS, fit_comment, inert, inert_code
 from ..core.schemas import schema_hash
 from ..core.snapshot import next_snapshot, to_csv_bytes
 from ..errors import InputError
@@ -121,8 +121,8 @@ def _open_or_update(
             github.upsert_comment(
                 number,
                 PR_MARKER,
-                f"{PR_MARKER}\nRetraining is due again, but `{config.branch}` has commits this job did not write "
-                f"(head {str(head)[:12]}): they are not overwritten. New evidence:\n\n{stats}.\n\n{summary['verdict']}",
+                f"{PR_MARKER}\nRetraining is due again, but {inert_code(config.branch)} has commits this job did not write "
+                f"(head {inert(str(head)[:12])}): they are not overwritten. New evidence:\n\n{stats}.\n\n{inert(summary['verdict'], 1000)}",
                 bot_logins=logins,
             )
             return _done(settings, "commented", f"#{number}: the branch has someone else's commits; commented instead", number=number)
@@ -210,7 +210,8 @@ def _own_orphan(github: GitHub, base: str, head: str, logins: frozenset[str]) ->
 
 
 def _written_head(pull: dict[str, Any]) -> str | None:
-    found = _HEAD.findall(str(pull.get("body") or ""))
+    """The head marker on the body's last line, where this job writes it; one anywhere else is someone else's text."""
+    found = _HEAD.findall(str(pull.get("body") or "").rstrip().rsplit("\n", 1)[-1])
     return found[-1] if found else None
 
 
@@ -253,9 +254,9 @@ def _body(settings: Settings, summary: dict[str, Any], stats: str, head: str) ->
     evidence = monitoring.drift_markdown(summary, [])
     text = (
         f"{PR_MARKER}\n"
-        f"The scheduled monitor found that **{summary.get('verdict', '')}**.\n\n"
-        f"This pull request retrains on a new snapshot of `{settings.data.path}`: {stats}. "
-        f"The `pr` workflow runs on it and compares the new model with the champion `{summary.get('champion', '')}`; "
+        f"The scheduled monitor found that **{inert(summary.get('verdict', ''), 1000)}**.\n\n"
+        f"This pull request retrains on a new snapshot of {inert_code(settings.data.path)}: {stats}. "
+        f"The `pr` workflow runs on it and compares the new model with the champion {inert_code(summary.get('champion', ''))}; "
         "merge to release it. Pushing your own commits here is safe: the monitor will comment rather than overwrite them.\n\n"
         f"{evidence}\n"
     )

@@ -3,9 +3,9 @@
 :class:`GitHub` is the shared request layer (``client``: where the token goes, retries, rate
 limits, pagination, every answer checked) with one family of endpoints per module on top:
 ``releases`` (releases, assets, tags), ``git_data`` (branches, git objects, contents, commits),
-``issues`` (issues, pull requests, comments, labels), ``deployments``, ``actions``
-(workflow dispatch) and ``repository`` (its visibility, and whether GitHub is Enterprise Server).
-Callers import from here only.
+``issues`` (issues, their events, pull requests, comments, labels), ``collaborators`` (a person's
+permission), ``deployments``, ``actions`` (workflow dispatch) and ``repository`` (its visibility, and
+whether GitHub is Enterprise Server). Callers import from here only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .client import (
     is_loopback,
     required_permission,
 )
+from .collaborators import Collaborators
 from .deployments import Deployments
 from .git_data import MAX_FILE_BYTES, GitData, git_blob_sha
 from .issues import ACTIONS_MAY_NOT_OPEN_PULLS, IssuesAndPulls, PullRequestsNotAllowed
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-class GitHub(Releases, GitData, IssuesAndPulls, Deployments, Actions, Repository):
+class GitHub(Releases, GitData, IssuesAndPulls, Collaborators, Deployments, Actions, Repository):
     """A small client for the endpoints this project uses: ``with GitHub(GitHubContext.from_env(env)) as github: ...``."""
 
     def __enter__(self) -> GitHub:

@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -353,6 +354,43 @@ def as_object(value: Any, what: str, *keys: str) -> dict[str, Any]:
     if missing:
         raise GitHubError(f"GitHub returned a {what} without {', '.join(missing)}")
     return value
+
+
+# What a field of a GitHub answer must hold for the code that reads it ("?": may also be null or absent).
+_KINDS: dict[str, Callable[[Any], bool]] = {
+    "int": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "str": lambda value: isinstance(value, str),
+    "bool": lambda value: isinstance(value, bool),
+    "object": lambda value: isinstance(value, dict),
+    "list": lambda value: isinstance(value, list),
+    "time": lambda value: isinstance(value, str) and _is_time(value),
+}
+
+
+def _is_time(text: str) -> bool:
+    """An ISO 8601 time with a UTC offset, as GitHub writes them (``2026-01-01T00:00:00Z``)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment.tzinfo is not None and moment.astimezone(UTC) is not None
+    except (ValueError, OverflowError):  # not a time, or one past year 9999 in UTC
+        return False
+
+
+def checked(value: Any, what: str, **fields: str) -> dict[str, Any]:
+    """A JSON object GitHub returned, whose ``fields`` hold what this client's callers rely on.
+
+    ``fields`` maps a key to ``int`` (not a boolean), ``str``, ``bool``, ``object``, ``list`` or ``time``
+    (ISO 8601 with an offset), with ``?`` when it may be null or absent: e.g. ``checked(issue, "issue",
+    number="int", created_at="time", closed_at="time?")``. Anything else is a one-line ``GitHubError``.
+    """
+    found = as_object(value, what, *(key for key, kind in fields.items() if not kind.endswith("?")))
+    for key, kind in fields.items():
+        if kind.endswith("?") and found.get(key) is None:
+            continue
+        if not _KINDS[kind.rstrip("?")](found[key]):
+            shown = "null" if found[key] is None else f"{type(found[key]).__name__} {str(found[key])[:40]!r}"
+            raise GitHubError(f"GitHub returned a {what} whose {key} is {shown}, expected {kind.rstrip('?')}")
+    return found
 
 
 def message_of(response: httpx.Response) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .client import Client, GitHubError, as_object, json_body, message_of
+from .client import Client, GitHubError, as_object, checked, json_body, message_of
 
 
 class Deployments(Client):
@@ -14,12 +14,16 @@ class Deployments(Client):
         """Deployments to ``environment`` (of commit ``sha`` when given), newest first."""
         params = {"environment": environment, **({"sha": sha} if sha is not None else {})}
         return [
-            as_object(deployment, "deployment", "id", "sha", "created_at")
+            checked(deployment, "deployment", id="int", sha="str", created_at="time", payload="object?", description="str?")
             for deployment in self.paginate(f"{self.repo_path}/deployments", params)
         ]
 
     def deployment_statuses(self, deployment_id: int) -> list[dict[str, Any]]:
-        return list(self.paginate(f"{self.repo_path}/deployments/{deployment_id}/statuses"))
+        """A deployment's statuses, newest first."""
+        return [
+            checked(status, "deployment status", state="str", created_at="time")
+            for status in self.paginate(f"{self.repo_path}/deployments/{int(deployment_id)}/statuses")
+        ]
 
     def create_deployment(self, *, sha: str, environment: str, description: str, payload: dict[str, Any]) -> dict[str, Any]:
         body = {

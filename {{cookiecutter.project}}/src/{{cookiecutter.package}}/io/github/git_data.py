@@ -23,6 +23,7 @@ from .client import (
     GitHubError,
     as_object,
     branch_path,
+    checked,
     checked_file_path,
     checked_ref,
     checked_sha,
@@ -209,7 +210,7 @@ class GitData(Client):
         """
         commits = []
         for commit in self.paginate(f"{self.repo_path}/commits", {"sha": checked_ref(branch)}):
-            commit = as_object(commit, "commit", "sha", "commit")
+            commit = checked(commit, "commit", sha="str", commit="object")
             if since_sha is not None and commit["sha"] == since_sha:
                 return commits
             commits.append(commit)
@@ -220,22 +221,20 @@ class GitData(Client):
     def commits_between(self, base: str, head: str) -> list[dict[str, Any]]:
         """The commits ``head`` has that ``base`` has not (branches or shas), oldest first, as GitHub compares them."""
         url = f"{self.repo_path}/compare/{branch_path(base)}...{branch_path(head)}"
-        comparison = as_object(self.request_json("GET", url, ok=(200,)), "comparison", "commits", "total_commits")
-        commits = comparison["commits"]
-        if not isinstance(commits, list) or not all(isinstance(commit, dict) and "sha" in commit for commit in commits):
-            raise GitHubError(f"GitHub's comparison of {base!r} and {head!r} lists no commits")
-        if comparison["total_commits"] != len(commits):
-            raise GitHubError(f"{head!r} has {comparison['total_commits']} commits over {base!r}, more than GitHub lists at once")
+        commits, total = self._compared(url)
+        if total != len(commits):
+            raise GitHubError(f"{head!r} has {total} commits over {base!r}, more than GitHub lists at once")
         return commits
 
     def comparison(self, base: str, head: str) -> tuple[list[dict[str, Any]], int]:
         """The commits ``head`` has over ``base`` as GitHub lists them (oldest first, at most 250), and how many there are."""
         url = f"{self.repo_path}/compare/{branch_path(base)}...{branch_path(head)}"
-        comparison = as_object(self.request_json("GET", url, ok=(200,)), "comparison", "commits", "total_commits")
-        commits = comparison["commits"]
-        if not isinstance(commits, list) or not all(isinstance(commit, dict) and "sha" in commit for commit in commits):
-            raise GitHubError(f"GitHub's comparison of {base!r} and {head!r} lists no commits")
-        return commits, int(comparison["total_commits"])
+        return self._compared(url)
+
+    def _compared(self, url: str) -> tuple[list[dict[str, Any]], int]:
+        comparison = checked(self.request_json("GET", url, ok=(200,)), "comparison", commits="list", total_commits="int")
+        commits = [checked(commit, "compared commit", sha="str", commit="object?") for commit in comparison["commits"]]
+        return commits, comparison["total_commits"]
 
     def commits(
         self, *, ref: str | None = None, path: str | None = None, since: str | None = None, max_pages: int = MAX_PAGES
@@ -250,13 +249,16 @@ class GitData(Client):
         if since is not None:
             params["since"] = since
         return [
-            as_object(commit, "commit", "sha", "commit")
+            checked(commit, "commit", sha="str", commit="object", parents="list?")
             for commit in self.paginate(f"{self.repo_path}/commits", params, max_pages=max_pages)
         ]
 
     def pull_commits(self, number: int) -> list[dict[str, Any]]:
         """A pull request's own commits, oldest first (GitHub lists at most 250)."""
-        return [as_object(commit, "commit", "sha", "commit") for commit in self.paginate(f"{self.repo_path}/pulls/{int(number)}/commits")]
+        return [
+            checked(commit, "commit", sha="str", commit="object")
+            for commit in self.paginate(f"{self.repo_path}/pulls/{int(number)}/commits")
+        ]
 
 
 def git_blob_sha(content: bytes) -> str:

@@ -8,7 +8,20 @@ from typing import Any
 from urllib.parse import quote
 
 from ...errors import InputError
-from .client import ACTIONS_BOT, PULL_STATES, Client, GitHubError, api_path, as_object, checked_ref, comment_author, failure, json_body
+from .client import (
+    ACTIONS_BOT,
+    PULL_STATES,
+    Client,
+    GitHubError,
+    api_path,
+    as_object,
+    checked,
+    checked_ref,
+    checked_sha,
+    comment_author,
+    failure,
+    json_body,
+)
 
 # GitHub's limit: 100 characters of label description.
 MAX_LABEL_DESCRIPTION = 100
@@ -25,10 +38,21 @@ class IssuesAndPulls(Client):
     """Issues, pull requests, comments and labels."""
 
     def pulls_for_commit(self, sha: str) -> list[dict[str, Any]]:
-        return list(self.paginate(f"{self.repo_path}/commits/{sha}/pulls"))
+        """The pull requests a commit belongs to (its head's sha and the pull request's number and URL checked)."""
+        pulls = [
+            checked(pull, "pull request", number="int", html_url="str", head="object")
+            for pull in self.paginate(f"{self.repo_path}/commits/{checked_sha(sha, 'commit')}/pulls")
+        ]
+        for pull in pulls:
+            checked(pull["head"], "pull request head", sha="str")
+        return pulls
 
     def comments(self, issue_number: int) -> Iterator[dict[str, Any]]:
-        return self.paginate(f"{self.repo_path}/issues/{issue_number}/comments")
+        """An issue's or pull request's comments, oldest first."""
+        return (
+            checked(comment, "comment", id="int", body="str?", user="object?")
+            for comment in self.paginate(f"{self.repo_path}/issues/{int(issue_number)}/comments")
+        )
 
     def upsert_comment(
         self, issue_number: int, marker: str, body: str, *, bot_logins: frozenset[str] = frozenset({ACTIONS_BOT})
@@ -62,10 +86,25 @@ class IssuesAndPulls(Client):
         if since:
             params["since"] = since
         return [
-            as_object(issue, "issue", "number", "title", "state", "created_at")
+            checked(
+                issue,
+                "issue",
+                number="int",
+                title="str",
+                state="str",
+                created_at="time",
+                closed_at="time?",
+                body="str?",
+                user="object?",
+                author_association="str?",
+            )
             for issue in self.paginate(f"{self.repo_path}/issues", params)
             if "pull_request" not in issue  # the issues list carries pull requests too
         ]
+
+    def issue_events(self, number: int) -> list[dict[str, Any]]:
+        """An issue's events, oldest first (``labeled`` ones name the label and the actor who added it)."""
+        return list(self.paginate(f"{self.repo_path}/issues/{int(number)}/events"))
 
     def create_issue(self, *, title: str, body: str, labels: Iterable[str] = ()) -> dict[str, Any]:
         payload = {"title": title, "body": body, "labels": list(labels)}
@@ -108,7 +147,19 @@ class IssuesAndPulls(Client):
         if base is not None:
             params["base"] = checked_ref(base)
         found = [
-            as_object(pull, "pull request", "number", "state", "head", "base", "html_url")
+            checked(
+                pull,
+                "pull request",
+                number="int",
+                state="str",
+                head="object",
+                base="object",
+                html_url="str",
+                user="object?",
+                body="str?",
+                closed_at="time?",
+                merged_at="time?",
+            )
             for pull in self.paginate(f"{self.repo_path}/pulls", params)
         ]
         if head_branch is None:
@@ -121,7 +172,10 @@ class IssuesAndPulls(Client):
         if state not in PULL_STATES:
             raise InputError(f"pull request state {state!r}: expected one of {', '.join(PULL_STATES)}")
         params = {"state": state, "sort": "updated", "direction": "desc"}
-        return (as_object(pull, "pull request", "number", "updated_at") for pull in self.paginate(f"{self.repo_path}/pulls", params))
+        return (
+            checked(pull, "pull request", number="int", updated_at="time", merged_at="time?", merge_commit_sha="str?")
+            for pull in self.paginate(f"{self.repo_path}/pulls", params)
+        )
 
     def create_pull(self, *, title: str, head: str, base: str, body: str, draft: bool = False) -> dict[str, Any]:
         """Open a pull request from branch ``head`` of this repository into ``base``.

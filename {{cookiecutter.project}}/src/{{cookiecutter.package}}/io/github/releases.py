@@ -9,14 +9,26 @@ from typing import Any
 import httpx
 
 from ...errors import InputError
-from .client import Client, GitHubError, as_object, json_body, origin_of, ref_sha
+from .client import Client, GitHubError, as_object, checked, json_body, origin_of, ref_sha
 
 
 class Releases(Client):
     """Releases and tags."""
 
     def _release(self, release: Any) -> dict[str, Any]:
-        return as_object(release, "release", "id", "tag_name")
+        return checked(
+            release,
+            "release",
+            id="int",
+            tag_name="str",
+            draft="bool?",
+            prerelease="bool?",
+            body="str?",
+            html_url="str?",
+            upload_url="str?",
+            published_at="time?",
+            assets="list?",
+        )
 
     def latest_release(self) -> dict[str, Any] | None:
         response = self.request("GET", f"{self.repo_path}/releases/latest", ok=(200, 404))
@@ -73,7 +85,8 @@ class Releases(Client):
 
     def release_assets(self, release: dict[str, Any]) -> list[dict[str, Any]]:
         return [
-            as_object(asset, "release asset", "name", "url") for asset in self.paginate(f"{self.repo_path}/releases/{release['id']}/assets")
+            checked(asset, "release asset", name="str", url="str", size="int?")
+            for asset in self.paginate(f"{self.repo_path}/releases/{int(release['id'])}/assets")
         ]
 
     def upload_asset(self, release: dict[str, Any], name: str, content: bytes, content_type: str) -> dict[str, Any]:
