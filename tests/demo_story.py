@@ -71,7 +71,7 @@ def main(project: Path) -> int:
         github.add_pull(number=1, head_ref="first-model", head_sha=MERGED, title="First model")
         summary = project / "outputs" / "job-summary.md"
         env = {
-            "GITHUB_API_URL": github.url,
+            **github.api_env,
             "GITHUB_TOKEN": github.token,
             "GITHUB_REPOSITORY": github.full_name,
             "GITHUB_SHA": MERGED,

@@ -31,7 +31,7 @@ def write_report(project: Path, text: str) -> None:
 
 def env(github: GitHubDouble, token: str | None = None, **extra: str) -> dict[str, str]:
     return {
-        "GITHUB_API_URL": github.url,
+        **github.api_env,
         "GITHUB_TOKEN": token or github.token,
         "GITHUB_REPOSITORY": github.full_name,
         "PR_NUMBER": str(PR),

@@ -33,7 +33,7 @@ HISTORY = {"contents": "write"}
 
 def env_for(github: GitHubDouble, tmp_path: Path, permissions: dict[str, str] = MEASURE) -> dict[str, str]:
     return {
-        "GITHUB_API_URL": github.url,
+        **github.api_env,
         "GITHUB_TOKEN": github.token_for(permissions=permissions),
         "GITHUB_REPOSITORY": github.full_name,
         "GITHUB_RUN_ID": "77",

@@ -46,7 +46,7 @@ RETRAIN = {"contents": "write", "pull-requests": "write", "issues": "write", "ac
 
 def env_for(github: GitHubDouble, tmp_path: Path, permissions: dict[str, str] | None = None) -> dict[str, str]:
     return {
-        "GITHUB_API_URL": github.url,
+        **github.api_env,
         "GITHUB_TOKEN": github.token if permissions is None else github.token_for(permissions=permissions),
         "GITHUB_REPOSITORY": github.full_name,
         "GITHUB_SHA": SHA,
@@ -167,7 +167,7 @@ def due(synced_project) -> Path:
         shutil.rmtree(project / leftover, ignore_errors=True)
     with GitHubDouble(owner="acme", repo="churn-model") as github:
         seeded(github, project)
-        env = {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": github.token, "GITHUB_REPOSITORY": github.full_name}
+        env = {**github.api_env, "GITHUB_TOKEN": github.token, "GITHUB_REPOSITORY": github.full_name}
         env |= {"GITHUB_SHA": SHA, "GITHUB_REF": "refs/heads/main", "GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": "4242"}
         for verb in ("champion", "validate", "train", "evaluate"):
             mlops(project, verb, env=env)

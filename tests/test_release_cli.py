@@ -35,7 +35,7 @@ def project(synced_project) -> Path:
 
 def github_env(github: GitHubDouble, **extra: str) -> dict[str, str]:
     return {
-        "GITHUB_API_URL": github.url,
+        **github.api_env,
         "GITHUB_TOKEN": github.token,
         "GITHUB_REPOSITORY": github.full_name,
         "GITHUB_SHA": SHA,

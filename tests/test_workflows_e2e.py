@@ -68,7 +68,7 @@ def act(project: Path, github: GitHubDouble, event: str, workflow: str, payload:
         event,
         workflow,
         payload,
-        env={"GITHUB_API_URL": github.url},
+        env=github.api_env,
         secrets={"GITHUB_TOKEN": token},
         artifacts_dir=artifacts,
         timeout=900,
@@ -249,7 +249,7 @@ def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked
 
         def monitor(run: str):
             return run_act(
-                baked, "schedule", "monitor.yml", schedule, env={"GITHUB_API_URL": github.url}, secrets={"GITHUB_TOKEN": token},
+                baked, "schedule", "monitor.yml", schedule, env=github.api_env, secrets={"GITHUB_TOKEN": token},
                 artifacts_dir=tmp_path / run, timeout=900,
             )  # fmt: skip
 
@@ -309,7 +309,7 @@ def test_dora_reports_on_a_seeded_month_and_a_second_run_updates_the_same_tracki
         def dora(run: str, until: str):
             payload = dispatch_event(window=dora_history.WINDOW, until=until)
             return run_act(
-                baked, "workflow_dispatch", "dora.yml", payload, env={"GITHUB_API_URL": github.url},
+                baked, "workflow_dispatch", "dora.yml", payload, env=github.api_env,
                 secrets={"GITHUB_TOKEN": token}, artifacts_dir=tmp_path / run, timeout=900,
             )  # fmt: skip
 

@@ -718,6 +718,19 @@ class GitHubDouble:
         return self._base_url("uploads")
 
     @property
+    def api_env(self) -> dict[str, str]:
+        """What the project's CLI is told to reach this double: the API, and on the github.com flavour the uploads origin.
+
+        On github.com the client derives uploads.github.com from api.github.com; a loopback double's uploads port
+        cannot be derived, so it is named (``MLOPS_GITHUB_UPLOAD_URL``). On GHES nothing is named: the client must
+        derive the API's own host, as it does on a real GitHub Enterprise Server.
+        """
+        env = {"GITHUB_API_URL": self.url}
+        if self.flavour == "github.com":
+            env["MLOPS_GITHUB_UPLOAD_URL"] = self.uploads_url
+        return env
+
+    @property
     def web_url(self) -> str:
         """Where ``html_url`` points: https://github.com, or the GHES host itself."""
         return WEB if self.flavour == "github.com" else self._base_url("api")
