@@ -204,12 +204,13 @@ def test_a_dispatched_unreviewed_release_on_an_immutable_repository(baked: Path,
         assert {asset["name"] for asset in release["assets"]} == RELEASE_ASSETS
         assert "released without review: first model, reviewed offline" in release["body"]
         assert "::warning::releasing" in run.log
-        # When it is re-run, Then nothing is written (the release is immutable, and complete)
+        (attestation,) = github.attestations  # the run that published attested what it published
+        # When it is re-run, Then nothing is written, nor attested (the release is immutable, and complete)
         before = len(github.calls)
         rerun = act(baked, github, "workflow_dispatch", "release.yml", payload, tmp_path / "run2")
         assert rerun.returncode == 0, rerun.log[-6000:]
         writes = [call for call in github.calls[before:] if call.method in {"POST", "PATCH", "DELETE"}]
-        assert [call.path for call in writes] == [f"/repos/{OWNER}/{REPO}/attestations"]  # each run attests its archive
+        assert writes == [] and github.attestations == [attestation]
         assert github.violations == []
 
 
