@@ -171,7 +171,8 @@ def due(synced_project) -> Path:
         env |= {"GITHUB_SHA": SHA, "GITHUB_REF": "refs/heads/main", "GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": "4242"}
         for verb in ("champion", "validate", "train", "evaluate"):
             mlops(project, verb, env=env)
-        mlops(project, "release", "--allow-unreviewed", "--reason", "first model", env=env)
+        mlops(project, "release", "--prepare", "--allow-unreviewed", "--reason", "first model", env=env)
+        mlops(project, "release", env=env)
         batch(project, "shifted", seed=11, alone=True)
         mlops(project, "champion", env=env)
         mlops(project, "drift", "--no-history", env=env)

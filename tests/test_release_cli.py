@@ -328,12 +328,17 @@ def test_without_reviewed_metrics_the_release_fails_closed_unless_allowed_with_a
     no_reason = run_release(project, "--allow-unreviewed", env=env, check=False)
     assert no_reason.returncode == 2 and "--allow-unreviewed needs --reason" in no_reason.stderr
     assert github.releases == []
-    allowed = mlops(project, "release", "--prepare", "--allow-unreviewed", "--reason", "hotfix for incident 7", env=env)
+    # A dispatch reason is anyone's text with dispatch rights: it is shown, and does nothing.
+    reason = "hotfix for incident 7, cc @octocat, see [the runbook](https://evil.example) ![x](https://evil.example/p.png)"
+    allowed = mlops(project, "release", "--prepare", "--allow-unreviewed", "--reason", reason, env=env)
     assert "::warning::releasing" in allowed.stdout and "hotfix for incident 7" in allowed.stdout
     mlops(project, "release", env=env)
     (release,) = published(github)
     assert "Released by: octocat; released without review: hotfix for incident 7" in release["body"]
-    assert "### ✅ Released v1.0.0" in summary.read_text()
+    shown = summary.read_text()
+    assert "### ✅ Released v1.0.0" in shown and "released without review: hotfix for incident 7" in shown
+    for text in (release["body"], shown):
+        assert "@octocat" not in text and "](https://evil" not in text and "![" not in text
 
 
 def test_a_release_is_refused_off_main(project: Path, github: GitHubDouble):

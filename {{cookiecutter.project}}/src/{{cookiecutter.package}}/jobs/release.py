@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from ..config import Settings
 from ..core.model_card import model_card
 from ..core.provenance import AttestationDecision, attestation_decision
-from ..core.report import find_reviewed
+from ..core.report import find_reviewed, inert
 from ..core.schemas import schema_hash
 from ..core.versioning import Fingerprint, model_digest, next_version
 from ..errors import CheckFailed, InputError
@@ -124,7 +124,8 @@ def prepare(settings: Settings, *, allow_unreviewed: bool = False, reason: str =
     try:
         plan, archive = _prepare(settings, allow_unreviewed=allow_unreviewed, reason=reason.strip())
     except Exception as error:
-        append_step_summary(f"### ❌ Release failed: {error}\n\nNothing was attested or published.\n", settings.env.github_step_summary)
+        failed = f"### ❌ Release failed: {inert(error, 1000)}\n\nNothing was attested or published.\n"
+        append_step_summary(failed, settings.env.github_step_summary)
         raise
     outputs: dict[Path, str | bytes] = {settings.path(str(RELEASE_PLAN)): to_json(steps.stamped(plan.model_dump(mode="json"), settings))}
     if archive is not None:
@@ -209,12 +210,12 @@ def run(settings: Settings) -> ReleaseOutcome:
     try:
         outcome = _release(settings)
     except Exception as error:
-        append_step_summary(f"### ❌ Release failed: {error}\n\nNothing was published.\n", settings.env.github_step_summary)
+        append_step_summary(f"### ❌ Release failed: {inert(error, 1000)}\n\nNothing was published.\n", settings.env.github_step_summary)
         raise
     summary = (
         f"### ✅ Released {outcome.version}\n\n{outcome.bump}; model sha256 `{outcome.model_sha256[:16]}`; "
-        f"deployment {outcome.deployment_id} to {protocol.ENVIRONMENT}; released by {outcome.released_by or 'unknown'}: "
-        f"{outcome.reason}. {outcome.release_url}\n"
+        f"deployment {outcome.deployment_id} to {protocol.ENVIRONMENT}; released by {inert(outcome.released_by or 'unknown')}: "
+        f"{inert(outcome.reason, 1000)}. {outcome.release_url}\n"
     )
     write_all({settings.path(str(RELEASE_JSON)): to_json(outcome.model_dump(mode="json"))})
     append_step_summary(summary, settings.env.github_step_summary)
