@@ -101,7 +101,18 @@ def demo(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    return run([str(BIN / "python"), "-m", "pytest", *args], check=False).returncode
+    return run([str(BIN / "python"), "-m", "pytest", *parallel(args), *args], check=False).returncode
+
+
+def parallel(args: list[str]) -> list[str]:
+    """Run the tests on every core (pytest-xdist), unless the caller chose (``-n``, ``-p no:xdist``) or asked for one test.
+
+    Most tests wait on a subprocess chain (uv, act, a training): two of them side by side keep two cores busy.
+    ``worksteal``: the act stories take minutes, the unit tests milliseconds; an idle worker takes over queued work.
+    """
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) or arg == "no:xdist" for arg in args) or "::" in " ".join(args):
+        return []
+    return ["-n", str(max(2, min(os.cpu_count() or 2, 4))), "--dist", "worksteal"]
 
 
 def fast(args: list[str]) -> int:

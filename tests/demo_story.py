@@ -7,7 +7,9 @@ After the demo's PR loop (validate → train → evaluate → report) this:
    merges it, and releases the model (`mlops release`): tag, release assets, deployment;
 2. lands a production batch with a price rise in ``data/current/`` (the demo generator's
    ``--batch shifted``), runs the scheduled monitor (`mlops champion`, `mlops drift`,
-   `mlops retrain-pr`) and prints its job summary, the retraining pull request it opened, the
+   `mlops retrain-pr`) and prints its job summary; the first `retrain-pr` meets GitHub's default
+   ("Allow GitHub Actions to create and approve pull requests" off) and says which setting to
+   tick; once ticked, the next run prints the retraining pull request it opened, the
    data change on its branch, the pr workflow it dispatched, and the history on the reports branch;
 3. runs the weekly DORA report (`mlops dora`) on the deployment the release made and prints the one
    tracking issue it keeps up to date.
@@ -44,7 +46,7 @@ def show(title: str, text: str) -> None:
     print(f"\n{RULE}\n{title}\n{RULE}\n{text.rstrip()}\n", flush=True)
 
 
-def mlops(project: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def mlops(project: Path, *args: str, env: dict[str, str], expect: int = 0) -> subprocess.CompletedProcess:
     say("mlops " + " ".join(args))
     started = time.perf_counter()
     environment = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}}
@@ -53,8 +55,8 @@ def mlops(project: Path, *args: str, env: dict[str, str]) -> subprocess.Complete
     )
     sys.stderr.write(result.stderr)
     say(f"  ({time.perf_counter() - started:.1f} s)")
-    if result.returncode != 0:
-        raise SystemExit(f"`mlops {' '.join(args)}` exited {result.returncode}")
+    if result.returncode != expect:
+        raise SystemExit(f"`mlops {' '.join(args)}` exited {result.returncode}, expected {expect}")
     return result
 
 
@@ -63,8 +65,8 @@ def rows(content: bytes) -> int:
 
 
 def main(project: Path) -> int:
-    # `mlops retrain-pr` opens the PR with GITHUB_TOKEN: the repository allows it (GitHub's default is off).
-    with GitHubDouble(owner=OWNER, repo=REPO, actions_can_create_pull_requests=True) as github:
+    # A new personal repository as GitHub makes it: "Allow GitHub Actions to create and approve pull requests" is off.
+    with GitHubDouble(owner=OWNER, repo=REPO) as github:
         data = {name: (project / name).read_bytes() for name in ("data/reference.csv", "data/manifest.json")}
         github.add_commit(MERGED, "2025-06-20T00:00:00Z", "Merge pull request #1 from acme/first-model", branch="main", files=data)
         github.add_workflows_from(project / ".github" / "workflows")
@@ -110,7 +112,14 @@ def main(project: Path) -> int:
         mlops(project, "champion", env=env)
         mlops(project, "drift", env=env)
         show("GitHub · Actions · monitor · job summary", summary.read_text())
-        said = mlops(project, "retrain-pr", env=env).stdout.strip()
+        refused = mlops(project, "retrain-pr", env=env, expect=2)
+        show(
+            "GitHub · Actions · monitor · retrain job (failed: the repository is as GitHub makes it)",
+            refused.stderr.strip().splitlines()[-1],
+        )
+        say("the maintainer ticks Settings → Actions → General → Allow GitHub Actions to create and approve pull requests")
+        github.actions_can_create_pull_requests = True
+        said = mlops(project, "retrain-pr", env=env | {"GITHUB_RUN_ID": "1003"}).stdout.strip()
         retraining = [pull for pull in github.pulls if pull["head"]["ref"] == "mlops/retrain"]
         if not retraining:
             show("GitHub · Pull requests", said)
@@ -141,7 +150,7 @@ def main(project: Path) -> int:
 def dora_report(project: Path, github: GitHubDouble, env: dict[str, str]) -> None:
     """The weekly DORA leg on the history this demo made (its release's production deployment): the tracking issue."""
     (project / "outputs" / "job-summary.md").unlink(missing_ok=True)
-    mlops(project, "dora", "--window", "90d", env=env | {"GITHUB_RUN_ID": "1003"})
+    mlops(project, "dora", "--window", "90d", env=env | {"GITHUB_RUN_ID": "1004"})
     (issue,) = [issue for issue in github.issues if "dora" in [label["name"] for label in issue["labels"]]]
     body = issue["body"].split("\n", 1)[1].split("<details>")[0]  # without the hidden marker and the definitions
     show(f"GitHub · Issue #{issue['number']} · {issue['title']} [dora] · updated by every weekly run", body)

@@ -564,3 +564,21 @@ def test_off_never_attests_and_the_champion_still_verifies_attestations_it_finds
         github.add_attestation(f"sha256:{hashlib.sha256(archive_of(published(github)[0])).hexdigest()}")
         result = mlops(project, "champion", env=github_env(github, PATH="/usr/bin:/bin"), check=False)
         assert result.returncode == 1 and "but gh is not on PATH to verify them; refusing it" in result.stderr
+
+
+def test_the_first_release_on_github_enterprise_server_uploads_to_its_own_host_and_attests_nothing(project: Path, tmp_path: Path):
+    # Given a GitHub Enterprise Server (API under /api/v3, uploads under /api/uploads, no attestation API) and no
+    # upload URL named: the client must find the upload origin itself, as it does against a real server
+    with GitHubDouble(owner="acme", repo="churn-model", flavour="ghes") as ghes:
+        env = github_env(ghes, GITHUB_OUTPUT=str(tmp_path / "outputs.txt"))
+        assert "MLOPS_GITHUB_UPLOAD_URL" not in env and env["GITHUB_API_URL"].endswith("/api/v3")
+        build(project, env)
+        # When the first release is prepared and published
+        run_release(project, *UNREVIEWED, env=env)
+        # Then every asset went up with the token to the server's own upload path, and nothing asked to be attested
+        (release,) = published(ghes)
+        assert {asset["name"] for asset in release["assets"]} == ASSETS
+        uploads = [call for call in ghes.calls if call.method == "POST" and "/api/uploads/" in call.path]
+        assert len(uploads) == len(ASSETS) and all(call.status == 201 and call.login for call in uploads)
+        assert "attest=false" in (tmp_path / "outputs.txt").read_text()
+        assert ghes.violations == []
