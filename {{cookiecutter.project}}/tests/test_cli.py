@@ -264,3 +264,28 @@ def test_the_console_script_and_module_entry_point_show_every_verb():
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         for verb in ("validate", "manifest", "train", "evaluate", "report", "promote", "champion", "comment", "release"):
             assert verb in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        ("[]", "expected a JSON object"),
+        ('{"until": "2026-06-01T00:00:00Z"}', "made from other data or config"),
+        ("x" * (17 << 20), "more than the 16777216 accepted"),
+    ],
+    ids=["a-list", "not-from-this-config", "too-big"],
+)
+def test_dora_history_refuses_a_report_dora_did_not_write_before_asking_github(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, report: str, expected: str
+):
+    # A GitHub that cannot be reached: the refusal must come first, with its own message
+    for name, value in {
+        "GITHUB_TOKEN": "ghs_" + "z" * 36,
+        "GITHUB_REPOSITORY": "acme/model",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(name, value)
+    (workspace / "outputs" / "dora").mkdir(parents=True)
+    (workspace / "outputs" / "dora" / "dora.json").write_text(report)
+    (workspace / "outputs" / "dora" / "dora.md").write_text("# report\n")
+    assert_one_line_error(mlops("dora-history"), 2, expected)

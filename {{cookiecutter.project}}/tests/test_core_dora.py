@@ -317,3 +317,33 @@ def permission(role: str, **flags: bool) -> dict:
 )
 def test_triage_access_is_read_from_the_base_roles_flags(answer, expected: bool):
     assert dora.can_triage(answer) is expected
+
+
+def well_formed_report() -> dict:
+    """A report as `mlops dora` writes it, reduced to what its history line reads."""
+    return dora.compute(dora.Events(deployments=(), until=at("2026-06-01T00:00:00Z"), window=timedelta(days=90)))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "expected"),
+    [
+        (lambda report: report | {"until": 12}, "until: expected an ISO 8601 time"),
+        (lambda report: report | {"until": "next tuesday"}, "is not an ISO 8601 time"),
+        (lambda report: report | {"window_days": -3}, "window_days: expected a number from 0 to 3660"),
+        (lambda report: report | {"window_days": 0}, "window_days: expected a window longer than 0 days"),
+        (lambda report: report | {"window_days": True}, "window_days: expected a number"),
+        (lambda report: report | {"metrics": {"lead_time": {"value": "fast"}}}, "metrics.lead_time.value: expected a number"),
+        (lambda report: report | {"metrics": {"lead_time": {"value": 1e300}}}, "metrics.lead_time.value: expected a number"),
+        (lambda report: report | {"metrics": {"lead_time": {"value": float("nan")}}}, "metrics.lead_time.value: expected a number"),
+        (lambda report: report | {"metrics": {"injected": {"value": 1}}}, "metrics: expected an object with some of"),
+        (lambda report: report | {"metrics": ["lead_time"]}, "metrics: expected an object"),
+    ],
+    ids=["until-a-number", "until-not-a-time", "negative-window", "empty-window", "window-a-bool", "value-a-string", "value-absurd",
+         "value-nan", "unknown-metric", "metrics-a-list"],
+)  # fmt: skip
+def test_a_history_line_is_taken_only_from_a_report_as_dora_writes_it(spoil, expected: str):
+    report = well_formed_report()
+    entry = dora.checked_history_entry(report, "https://github.com/acme/model/actions/runs/1")
+    assert entry["window_days"] == 90 and set(dora.METRICS) <= set(entry)
+    with pytest.raises(InputError, match=expected):
+        dora.checked_history_entry(spoil(report))

@@ -559,6 +559,42 @@ def history_entry(report: dict[str, Any], run_url: str = "") -> dict[str, Any]:
     }
 
 
+# The metrics a report carries (and its history line), in the report's order.
+METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "recovery_time", "data_change_lead_time")
+# Bounds on a history line: a window of at most ten years, values no metric of a real repository reaches.
+MAX_WINDOW_DAYS = 3660
+MAX_METRIC_VALUE = 1e9
+MAX_RUN_URL = 500
+
+
+def checked_history_entry(report: dict[str, Any], run_url: str = "") -> dict[str, Any]:
+    """``history_entry`` of a report as `mlops dora` writes it; ``InputError`` naming the field otherwise.
+
+    The job that appends it may write contents and takes the report from another job's artifact: it is checked, not trusted.
+    """
+
+    def number(where: str, value: Any, high: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= high:
+            raise InputError(f"{where}: expected a number from 0 to {high:g}, found {str(value)[:40]!r}")
+        return value
+
+    if not isinstance(report.get("until"), str) or len(report["until"]) > 40:
+        raise InputError(f"until: expected an ISO 8601 time, found {str(report.get('until'))[:40]!r}")
+    parse_time(report["until"])
+    if number("window_days", report.get("window_days"), MAX_WINDOW_DAYS) == 0:
+        raise InputError("window_days: expected a window longer than 0 days")
+    metrics = report.get("metrics")
+    if not isinstance(metrics, dict) or set(metrics) - set(METRICS):
+        raise InputError(f"metrics: expected an object with some of {', '.join(METRICS)}")
+    for name, metric in metrics.items():
+        value = metric.get("value") if isinstance(metric, dict) else "not an object"
+        if value is not None:
+            number(f"metrics.{name}.value", value, MAX_METRIC_VALUE)
+    if not isinstance(run_url, str) or len(run_url) > MAX_RUN_URL:
+        raise InputError(f"run_url: expected a URL of at most {MAX_RUN_URL} characters")
+    return history_entry(report, run_url)
+
+
 def trend_chart(history: list[dict[str, Any]]) -> str:
     """Deployments a week and median lead time (hours) over the last runs, as Mermaid line charts GitHub draws itself."""
     runs = history[-HISTORY_SHOWN:]

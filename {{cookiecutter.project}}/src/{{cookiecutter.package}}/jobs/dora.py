@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 HISTORY_FILE = "dora/history.jsonl"
 LATEST_FILE = "dora/latest.md"
 HISTORY_KEPT = 520  # ten years of weekly runs
+# What the history job reads of the measure job's artifact: far more than a report ever is.
+MAX_REPORT_BYTES = 16 << 20
+MAX_MARKDOWN_BYTES = 1 << 20
 # The default branch's commits over two windows and a margin: 20,000 commits at most (then a one-line error).
 MAX_COMMIT_PAGES = 200
 # The tracking issue's body starts with this: how the next run finds it again (with its author).
@@ -97,20 +100,29 @@ def run(
 def publish_history(settings: Settings) -> str:
     """Append the run in ``outputs/dora/dora.json`` to the history on the reports branch; the new head."""
     from ..io import reports_branch
-    from ..io.artifacts import read_json, read_text
+    from ..io.artifacts import read_text
     from ..io.github import GitHub, GitHubContext
 
-    report = read_json(settings.path(str(DORA_JSON)), produced_by="dora")
-    markdown = read_text(settings.path(str(DORA_MD)), produced_by="dora")
+    # Another job's artifact (the one that read issues anyone can write): bounded, from this config, typed, before any call.
+    report = steps.read_current(settings, DORA_JSON, produced_by="dora", max_bytes=MAX_REPORT_BYTES)
+    markdown = read_text(settings.path(str(DORA_MD)), produced_by="dora", max_bytes=MAX_MARKDOWN_BYTES)
+    _history_line(report)
     with GitHub(GitHubContext.from_env(settings.env)) as github:
         earlier = reports_branch.read_history(github, settings.dora.reports_branch, HISTORY_FILE)
         return _publish(github, settings, report, markdown, earlier)
 
 
+def _history_line(report: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dora.checked_history_entry(report, str(report.get("run_url") or ""))
+    except InputError as error:
+        raise InputError(f"{DORA_JSON}: {error}; not a report `mlops dora` writes") from error
+
+
 def _publish(github: Any, settings: Settings, report: dict[str, Any], markdown: str, earlier: list[dict[str, Any]]) -> str:
     from ..io import reports_branch
 
-    entry = dora.history_entry(report, str(report.get("run_url") or ""))
+    entry = _history_line(report)
     kept = [*(item for item in earlier if item.get("until") != entry["until"]), entry][-HISTORY_KEPT:]
     lines = "".join(json.dumps(item, sort_keys=True) + "\n" for item in kept)
     return reports_branch.publish(
