@@ -33,9 +33,6 @@ logger = logging.getLogger(__name__)
 HISTORY_FILE = "dora/history.jsonl"
 LATEST_FILE = "dora/latest.md"
 HISTORY_KEPT = 520  # ten years of weekly runs
-# What the history job reads of the measure job's artifact: far more than a report ever is.
-MAX_REPORT_BYTES = 16 << 20
-MAX_MARKDOWN_BYTES = 1 << 20
 # The default branch's commits over two windows and a margin: 20,000 commits at most (then a one-line error).
 MAX_COMMIT_PAGES = 200
 # The tracking issue's body starts with this: how the next run finds it again (with its author).
@@ -100,12 +97,10 @@ def run(
 def publish_history(settings: Settings) -> str:
     """Append the run in ``outputs/dora/dora.json`` to the history on the reports branch; the new head."""
     from ..io import reports_branch
-    from ..io.artifacts import read_text
     from ..io.github import GitHub, GitHubContext
 
     # Another job's artifact (the one that read issues anyone can write): bounded, from this config, typed, before any call.
-    report = steps.read_current(settings, DORA_JSON, produced_by="dora", max_bytes=MAX_REPORT_BYTES)
-    markdown = read_text(settings.path(str(DORA_MD)), produced_by="dora", max_bytes=MAX_MARKDOWN_BYTES)
+    report, markdown = steps.handed_over(settings, DORA_JSON, DORA_MD, produced_by="dora")
     _history_line(report)
     with GitHub(GitHubContext.from_env(settings.env)) as github:
         earlier = reports_branch.read_history(github, settings.dora.reports_branch, HISTORY_FILE)

@@ -34,10 +34,6 @@ logger = logging.getLogger(__name__)
 HISTORY_FILE = "drift/history.jsonl"
 LATEST_MD, LATEST_JSON = "drift/latest.md", "drift/latest.json"
 HISTORY_KEPT = 500  # lines kept in the history file; the oldest fall off
-# What `mlops drift-history` accepts from the drift job's artifact: far more than a summary of thousands
-# of columns takes, and the markdown within GitHub's 1 MiB job summary.
-MAX_SUMMARY_BYTES = 16 << 20
-MAX_MARKDOWN_BYTES = 1 << 20
 
 
 def champion(settings: Settings) -> dict[str, Any] | None:
@@ -284,11 +280,9 @@ def publish_history(settings: Settings) -> str:
     all before anything is asked of GitHub.
     """
     from ..io import reports_branch
-    from ..io.artifacts import read_text
     from ..io.github import GitHub, GitHubContext
 
-    summary = steps.read_current(settings, DRIFT_JSON, produced_by="drift", max_bytes=MAX_SUMMARY_BYTES)
-    markdown = read_text(settings.path(str(DRIFT_MD)), produced_by="drift", max_bytes=MAX_MARKDOWN_BYTES)
+    summary, markdown = steps.handed_over(settings, DRIFT_JSON, DRIFT_MD, produced_by="drift")
     _history_line(summary)
     with GitHub(GitHubContext.from_env(settings.env)) as github:
         earlier = reports_branch.read_history(github, settings.monitor.reports_branch, HISTORY_FILE)

@@ -193,6 +193,24 @@ def inputs_stamp(settings: Settings) -> str:
     return digest.hexdigest()
 
 
+# What a job reads of another job's artifact: far more than a report of thousands of columns takes, and the
+# markdown within GitHub's 1 MiB job summary.
+MAX_HANDED_OVER_JSON = 16 << 20
+MAX_HANDED_OVER_MARKDOWN = 1 << 20
+
+
+def handed_over(settings: Settings, record: Path, markdown: Path, *, produced_by: str) -> tuple[dict[str, Any], str]:
+    """A report and its markdown that another job of this run handed over as an artifact: bounded, made from this checkout.
+
+    The job that made them parsed what others wrote (production data, issues); the job that reads them may write
+    contents. So they are external input here: refused over the caps or when made from other data or config.
+    """
+    from ..io.artifacts import read_text
+
+    report = read_current(settings, record, produced_by=produced_by, max_bytes=MAX_HANDED_OVER_JSON)
+    return report, read_text(settings.path(str(markdown)), produced_by=produced_by, max_bytes=MAX_HANDED_OVER_MARKDOWN)
+
+
 def stamped(record: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {**record, "inputs": inputs_stamp(settings)}
 
