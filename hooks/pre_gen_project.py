@@ -3,6 +3,7 @@
 Standard library only, no network: this runs on the user's machine before anything is written.
 """
 
+import csv
 import json
 import keyword
 import re
@@ -32,9 +33,48 @@ def data_problem(answers: dict[str, str], output_dir: Path) -> str | None:
     source = data_source(data_path, output_dir)
     if "://" not in data_path and not source.is_file():
         return f"data_path {data_path!r}: no such file (looked for {source}; a relative path is read from the output directory)"
+    if "://" not in data_path and source.suffix.lower() == ".csv":
+        found = target_problem(source, target)
+        if found:
+            return f"data_path {data_path!r}: {found}"
     if shutil.which("uv") is None:
         return "data_path needs uv to install the project and infer its config: install uv (https://docs.astral.sh/uv/) and bake again"
     return None
+
+
+def target_problem(table: Path, target: str) -> str | None:
+    """What makes ``target`` of a CSV table unusable before anything is installed, or None.
+
+    The same rules as the project's ``mlops init-data`` (which also reads Parquet and URIs), checked here on CSV
+    with the standard library so that a table the project cannot model is refused in seconds, not after the install.
+    """
+    try:
+        with table.open(newline="", encoding="utf-8-sig") as stream:
+            reader = csv.reader(stream)
+            header = next(reader, [])
+            if target not in header:
+                return f"target {target!r} is not a column (columns: {', '.join(header)})"
+            index = header.index(target)
+            labels = {row[index].strip() for row in reader if index < len(row)}
+    except (UnicodeDecodeError, csv.Error):
+        return None  # init-data reads it with pandas, and says what is wrong if it cannot
+    labels.discard("")
+    if len(labels) <= 2 or all(_is_number(label) for label in labels):
+        return None
+    shown = ", ".join(sorted(labels)[:5]) + (", …" if len(labels) > 5 else "")
+    return (
+        f"target {target!r} has {len(labels)} classes ({shown}); supported are two labels (task binary_classification) "
+        "or a numeric target (task regression): multiclass is not supported yet, so map the labels to two (one against the rest) "
+        "or choose a numeric target"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # Five cron fields of digits, ranges, steps, lists and `*` (GitHub's syntax, no names or @macros).

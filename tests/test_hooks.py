@@ -90,3 +90,64 @@ def test_data_path_is_read_from_the_output_directory_and_needs_uv(tmp_path: Path
         "ERROR: data_path needs uv to install the project and infer its config: install uv (https://docs.astral.sh/uv/) and bake again"
     ]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["my.csv"]
+
+
+def test_a_target_of_three_classes_is_refused_before_anything_is_installed(tmp_path: Path):
+    # Given a table whose target has three labels, and a PATH without uv (nothing could be installed)
+    (tmp_path / "iris.csv").write_text("petal,species\n1.4,setosa\n4.7,versicolor\n6.0,virginica\n1.3,setosa\n")
+    result = subprocess.run(
+        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), "data_path=iris.csv", "target=species"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())},
+    )
+    # Then the bake stops on the target, not on the missing uv, in one line naming the classes and the choices
+    assert result.returncode != 0
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert error_lines == [
+        "ERROR: data_path 'iris.csv': target 'species' has 3 classes (setosa, versicolor, virginica); supported are two labels "
+        "(task binary_classification) or a numeric target (task regression): multiclass is not supported yet, so map the labels "
+        "to two (one against the rest) or choose a numeric target"
+    ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["iris.csv"]
+
+
+@pytest.mark.parametrize(
+    ("table", "target"),
+    [
+        pytest.param("x,y\n1,0\n2,1\n3,1\n", "label", id="no-such-column"),
+        # Two labels or numbers pass the check (then the missing uv stops the bake): not refused as classes
+        pytest.param("x,y\n1,a\n2,b\n3,\n", "y", id="two-labels-and-an-empty-cell"),
+        pytest.param("x,y\n1,0.5\n2,1.5\n3,2.5\n", "y", id="numeric"),
+    ],
+)
+def test_only_a_target_the_project_cannot_model_is_refused_by_its_classes(tmp_path: Path, table: str, target: str):
+    (tmp_path / "t.csv").write_text(table)
+    result = subprocess.run(
+        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), "data_path=t.csv", f"target={target}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())},
+    )
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    expected = "is not a column (columns: x, y)" if target == "label" else "data_path needs uv"
+    assert len(error_lines) == 1 and expected in error_lines[0], result.stderr
+
+
+def test_a_refused_bake_over_an_existing_project_folder_keeps_it(tmp_path: Path):
+    # Given the user's project folder (baked before, with their own work in it), baked over with --overwrite-if-exists
+    project = tmp_path / "churn-model"
+    project.mkdir()
+    (project / "notes.md").write_text("mine\n")
+    result = subprocess.run(
+        [tool("cookiecutter"), "--no-input", "--overwrite-if-exists", str(TEMPLATE), "--output-dir", str(tmp_path), "runs_on=a b"],
+        capture_output=True,
+        text=True,
+    )
+    # Then the hook's refusal leaves the folder and the user's file as they were, and its ERROR line is the one on stderr
+    assert result.returncode != 0
+    assert [line for line in result.stderr.splitlines() if line.startswith("ERROR:")] == [
+        "ERROR: runs_on 'a b' is not a runner label: expected one word such as ubuntu-latest or self-hosted"
+    ]
+    assert "Traceback" not in result.stderr
+    assert [path.name for path in project.iterdir()] == ["notes.md"] and (project / "notes.md").read_text() == "mine\n"
