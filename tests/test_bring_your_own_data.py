@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,17 @@ import yaml
 from tests.conftest import DEFAULT, TEMPLATE, in_project, interpreter_for, mlops, project_env, tool
 
 DATASETS = {
-    # kind: (file name, target, project name)
-    "binary": ("tumours.csv", "diagnosis", "Tumour Model"),
-    "regression": ("flats.csv", "price", "Flat Prices"),
+    # kind: (file name, target, project name, other answers)
+    "binary": ("tumours.csv", "diagnosis", "Tumour Model", []),
+    # The linear family's settings differ per task: the answered task (the default, binary) must give way to the inferred one.
+    "regression": ("flats.csv", "price", "Flat Prices", ["model_family=linear"]),
 }
+
+
+def bake(output: Path, name: str, target: str, project_name: str, answers: list[str], *options: str) -> subprocess.CompletedProcess:
+    """The real cookiecutter CLI, run from ``output`` with data_path relative (read from there, as a user's would be)."""
+    command = [tool("cookiecutter"), "--no-input", *options, str(TEMPLATE), f"project_name={project_name}", f"data_path={name}"]
+    return subprocess.run([*command, f"target={target}", *answers], cwd=output, env=bake_env(output), capture_output=True, text=True)
 
 
 def bake_env(output: Path) -> dict[str, str]:
@@ -40,26 +48,12 @@ def baked(synced_project, tmp_path_factory: pytest.TempPathFactory):
 
     def get(kind: str) -> tuple[Path, bytes, str]:
         if kind not in made:
-            name, target, project_name = DATASETS[kind]
+            name, target, project_name, answers = DATASETS[kind]
             output = tmp_path_factory.mktemp(f"byo-{kind}")
             # numpy lives in a baked project's environment, not in the template's: make the table there.
             maker = TEMPLATE / "tests" / "byo_datasets.py"
             in_project(synced_project(DEFAULT), tool("uv"), "run", "--frozen", "--no-sync", "python", str(maker), kind, str(output / name))
-            result = subprocess.run(
-                # data_path relative: read from the output directory, as a user's `cookiecutter … data_path=my.csv` would be
-                [
-                    tool("cookiecutter"),
-                    "--no-input",
-                    str(TEMPLATE),
-                    f"project_name={project_name}",
-                    f"data_path={name}",
-                    f"target={target}",
-                ],
-                cwd=output,
-                env=bake_env(output),
-                capture_output=True,
-                text=True,
-            )
+            result = bake(output, name, target, project_name, answers)
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
             project = output / project_name.lower().replace(" ", "-")
             made[kind] = (project, (output / name).read_bytes(), result.stdout)
@@ -140,6 +134,53 @@ def test_a_column_name_that_would_write_config_of_its_own_fails_the_bake_in_one_
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and "column 'x\\npath: https://evil.example/data.csv': its name holds the control character U+000A" in errors[0]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["table.csv"]
+
+
+def committed(project: Path) -> list[str]:
+    return subprocess.run(["git", "-C", str(project), "ls-files"], capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def test_a_regression_bake_describes_the_users_task_and_table_and_keeps_nothing_of_the_demo(baked):
+    project = baked("regression")[0]
+    # The answered task (the default, binary classification) gave way to the inferred one everywhere the bake wrote it
+    readme = (project / "README.md").read_text()
+    assert "Task: **regression**" in readme and "binary classification" not in readme
+    assert 'TASK: Literal["binary_classification", "regression"] = "regression"' in (project / "src/flat_prices/project.py").read_text()
+    model = yaml.safe_load((project / "confs" / "model.yaml").read_text())
+    assert model["params"] == {} and list(model["search"]["grid"]) == ["alpha"]  # ridge's, not logistic regression's
+    # The description, README and datasheet speak of the user's table, not of churn or customers
+    description = "Predicts price from the table flats.csv, with its whole life cycle run as GitOps on GitHub."
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["description"] == description
+    datasheet = (project / "docs" / "datasheet.md").read_text()
+    assert datasheet.startswith("# Datasheet: `flats.csv`") and "the target `price`" in datasheet
+    for text in (readme, datasheet):
+        assert "churn" not in text.lower() and "customer" not in text.lower()
+    # The demo's table, its generator and its datasheet are not committed; the user's table is
+    files = committed(project)
+    assert "data/flats.csv" in files and "data/reference.csv" not in files and not any(name.startswith("scripts/") for name in files)
+    # The answers record the inferred task, and the table by its copy in the project: relative, never a path on this machine
+    answers = json.loads((project / ".cookiecutter.json").read_text())
+    assert (answers["task"], answers["data_path"], answers["target"]) == ("regression", "flat-prices/data/flats.csv", "price")
+
+
+def test_a_binary_bake_records_its_table_relative_to_where_it_was_baked(baked):
+    project = baked("binary")[0]
+    answers = json.loads((project / ".cookiecutter.json").read_text())
+    assert (answers["task"], answers["data_path"]) == ("binary_classification", "tumour-model/data/tumours.csv")
+    assert not Path(answers["data_path"]).is_absolute() and str(project.parent) not in json.dumps(answers)
+
+
+def test_a_replay_of_the_recorded_answers_bakes_the_same_project(baked):
+    project = baked("regression")[0]
+    answers = json.loads((project / ".cookiecutter.json").read_text())
+    before = {name: (project / name).read_bytes() for name in committed(project)}
+    # When the recorded answers are baked again from where the project was baked (over it, as a template update would)
+    replay = [f"{key}={value}" for key, value in answers.items() if not key.startswith("_") and key not in ("data_path", "target")]
+    result = bake(project.parent, answers["data_path"], answers["target"], answers["project_name"], replay, "--overwrite-if-exists")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # Then every committed file is as it was, and the bake added none
+    assert {name: (project / name).read_bytes() for name in committed(project)} == before
+    assert subprocess.run(["git", "-C", str(project), "status", "--porcelain"], capture_output=True, text=True).stdout == ""
 
 
 def test_inferred_confs_pass_validation(baked):
