@@ -177,6 +177,35 @@ def test_zero_one_labels_make_one_the_positive_class_and_task_can_be_overridden(
     assert yaml.safe_load((project / "confs" / "data.yaml").read_text())["task"] == "regression"
 
 
+def test_a_zero_one_float_target_is_binary_classification_with_one_positive(project: Path, tmp_path: Path):
+    # Given a 0/1 target exported as floats (pandas writes 0.0/1.0 once a column held a missing value), mostly ones
+    frame = flats().assign(cheap=lambda table: (table["price"] < table["price"].quantile(0.7)).astype(float))
+    source = write_csv(frame.drop(columns="price"), tmp_path / "flats.csv")
+    result = mlops("init-data", str(source), "--target", "cheap")
+    assert result.exit_code == 0, result.output
+    # Then it is two labels, not a regression on two values, and 1.0 is the positive class though the rarer label is 0.0
+    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
+    assert (data["task"], data["positive_class"]) == ("binary_classification", "1.0")
+    assert data["columns"]["cheap"] == {"dtype": "category", "allowed": ["0.0", "1.0"]}
+    assert "positive class: 1.0 — 0/1 labels: 1.0 is the positive class; pass --positive-class 0.0 to flip" in result.stdout
+
+
+def test_a_date_column_holding_a_missing_token_declares_it_and_is_a_nullable_datetime(project: Path, tmp_path: Path):
+    copy_confs(project, "model.yaml", "tracking.yaml")
+    frame = visits()
+    frame.loc[[4, 40, 200], "seen_on"] = "n/a"
+    source = write_csv(frame, tmp_path / "visits.csv")
+    result = mlops("init-data", str(source), "--target", "relapsed")
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
+    assert data["missing_values"] == ["", "n/a"]
+    assert data["columns"]["seen_on"] == {"dtype": "datetime", "nullable": True}
+    assert data["timestamp_column"] == "seen_on"
+    # And the table validates against the contract: the token is read as missing, the column as dates
+    validated = mlops("validate")
+    assert validated.exit_code == 0, validated.output
+
+
 def test_missing_tokens_in_a_numeric_column_are_declared(project: Path, tmp_path: Path):
     frame = flats()
     frame["area_m2"] = frame["area_m2"].astype(object)

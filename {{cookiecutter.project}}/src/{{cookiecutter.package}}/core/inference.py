@@ -304,8 +304,10 @@ def infer_positive_class(target: str, values: pd.Series, requested: str | None) 
         if requested not in counts.index:
             raise InferenceError(f"--positive-class {requested!r} is not a label of {target!r}: expected one of {', '.join(known)}")
         return requested, Decision("positive class", requested, "as requested with --positive-class")
-    if set(known) == {"0", "1"}:
-        return "1", Decision("positive class", "1", "0/1 labels: 1 is the positive class; pass --positive-class 0 to flip")
+    values = pd.to_numeric(pd.Series(known), errors="coerce")
+    if len(known) == 2 and set(values) == {0.0, 1.0}:  # 0/1, or 0.0/1.0 as an export writes a float column
+        one, zero = (known[0], known[1]) if values[0] == 1.0 else (known[1], known[0])
+        return one, Decision("positive class", one, f"0/1 labels: {one} is the positive class; pass --positive-class {zero} to flip")
     # The rarer label is usually the event to catch (churn, fraud, disease); ties go to the last label.
     rarest = min(reversed(known), key=lambda label: counts[label])
     share = counts[rarest] / counts.sum()
