@@ -34,6 +34,17 @@ def test_numeric_codes_with_gaps_are_categories_compared_as_numbers():
     assert (inferred.spec.dtype, inferred.spec.allowed) == ("int", [11, 23, 37, 42, 58])
 
 
+@pytest.mark.parametrize(("name", "values"), [("ram", [2, 4, 8, 16, 24, 32]), ("speed", [25, 33, 50, 66, 75, 100])])
+def test_numbers_with_gaps_are_quantities_unless_named_like_codes(name: str, values: list[int]):
+    # RAM sizes and CPU speeds skip numbers as codes do, but more is more: a range, and the reason says why not codes
+    inferred = column([str(values[index % len(values)]) for index in range(300)], name=name)
+    assert (inferred.kind, inferred.spec.dtype, inferred.spec.allowed) == ("numeric", "int", None)
+    assert f"{len(values)} values with gaps ({', '.join(map(str, values))}), not named like codes: a quantity" in inferred.reason
+    # The same numbers under a name that says they are labels are codes, and the reason says so
+    coded = column([str(values[index % len(values)]) for index in range(300)], name=f"{name}_code")
+    assert (coded.kind, coded.spec.allowed) == ("categorical", values) and "named like codes: labels" in coded.reason
+
+
 def test_two_valued_integers_are_a_flag():
     inferred = column(["0", "1", "1", "0"] * 20)
     assert (inferred.kind, inferred.spec.dtype, inferred.spec.allowed) == ("categorical", "int", [0, 1])

@@ -26,6 +26,12 @@ DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+
 # Boolean-like labels stay text: pandas reads every non-empty text as True when cast to bool.
 BOOLEAN_PAIRS = [{"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"}]
 ID_NAME = re.compile(r"(^|[_ -])(id|uuid|guid|key)$|^id_", re.IGNORECASE)
+# Names that say a number is a label (site 11, zip 10115, store 42): the strong evidence numbers with gaps need to be codes.
+CODE_NAME = re.compile(
+    r"(^|[_ -])(code|site|zip|zipcode|postcode|postal|region|station|store|branch|shop|type|class|category|kind|status|dept|department)s?"
+    r"($|[_ -])|[a-z](Code|Site|Zip|Type|Class|Category|Status)$",
+    re.IGNORECASE,
+)
 CAMEL_ID = re.compile(r"[a-z](Id|ID|Key)$")
 # Cell texts that mean "missing" in exports from spreadsheets, R, SQL and pandas.
 MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "none", "-", "?", "#N/A")
@@ -194,17 +200,27 @@ def _integer(name: str, numbers: pd.Series, nullable: bool, unique: bool, distin
     codes = sorted(int(value) for value in numbers.unique())
     if distinct == 2:
         return InferredColumn(ColumnSpec(dtype="int", nullable=nullable, allowed=codes), "categorical", f"two values {codes}: a flag")
-    if _few_values(distinct, rows) and _looks_like_codes(codes):
+    gaps = _few_values(distinct, rows) and _has_gaps(codes)
+    if gaps and named_like_codes(name):
         return InferredColumn(
             ColumnSpec(dtype="int", nullable=nullable, allowed=codes),
             "categorical",
-            f"{distinct} numeric codes with gaps ({_preview(codes)}): labels, not quantities",
+            f"{distinct} numeric codes with gaps ({_preview(codes)}), named like codes: labels, not quantities",
         )
-    return _numeric("int", numbers, nullable)
+    inferred = _numeric("int", numbers, nullable)
+    if gaps:  # RAM 2, 4, 8, 16 or speeds 25, 33, 50: more is more, unless the name says these are labels
+        why = f"{distinct} values with gaps ({_preview(codes)}), not named like codes: a quantity (else make it categorical in data.yaml)"
+        return InferredColumn(inferred.spec, inferred.kind, f"{inferred.reason}; {why}")
+    return inferred
 
 
-def _looks_like_codes(codes: list[int]) -> bool:
-    """Most steps between consecutive values skip numbers (11, 23, 37): codes, not a count such as 0..8."""
+def named_like_codes(name: str) -> bool:
+    """``site``, ``zip_code``, ``store``, ``productType``: not ``ram`` or ``speed``."""
+    return bool(CODE_NAME.search(name))
+
+
+def _has_gaps(codes: list[int]) -> bool:
+    """Most steps between consecutive values skip numbers (11, 23, 37; 2, 4, 8, 16): not a count such as 0..8."""
     gaps = np.diff(codes)
     return int((gaps > 1).sum()) * 2 > len(gaps)
 
