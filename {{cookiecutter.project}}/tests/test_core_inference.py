@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package }}.core.features import group_split
 from {{ cookiecutter.package }}.core.inference import (
     InferenceError,
+    choose_group,
     choose_timestamp,
     infer_column,
     infer_positive_class,
@@ -61,6 +63,30 @@ def test_a_unique_token_column_is_an_id_but_unique_sentences_are_text():
     assert column([f"P{index:05d}" for index in range(50)], name="patient").kind == "id"
     sentences = column([f"Bright flat number {index} near the park" for index in range(50)], name="description")
     assert (sentences.kind, sentences.spec.dtype, sentences.is_feature) == ("text", "string", False)
+
+
+@pytest.mark.parametrize("ids", [[f"P{index // 3:05d}" for index in range(300)], [str(700 + index // 3) for index in range(300)]])
+def test_an_id_repeated_across_rows_is_a_group_never_a_feature(ids: list[str]):
+    # One patient in three rows, as text or as numbers: not an id (not unique), not a number, not a hundred labels
+    inferred = column(ids, name="patient_id")
+    assert (inferred.kind, inferred.is_feature, inferred.spec.unique) == ("group", False, False)
+    assert inferred.reason == (
+        "named like an id but repeated: 100 values in 300 rows (up to 3 rows each), so a group (one entity in several rows)"
+    )
+    schema = infer_schema(pd.DataFrame({"patient_id": ids, "dose": [str(index % 7) for index in range(300)]}))
+    chosen, decision = choose_group(schema, None, {None})
+    assert chosen == "patient_id" and "a random split would put one entity in train and holdout" in decision.reason
+    with pytest.raises(InferenceError, match="--group 'ward' is not a column"):
+        choose_group(schema, "ward", {None})
+
+
+def test_a_group_split_keeps_every_group_on_one_side_and_is_seeded():
+    frame = pd.DataFrame({"patient_id": [index // 4 for index in range(400)], "x": range(400)})
+    train, holdout = group_split(frame, "patient_id", 0.2, seed=42)
+    assert set(train["patient_id"]).isdisjoint(holdout["patient_id"]) and len(train) + len(holdout) == 400
+    assert holdout["patient_id"].nunique() == 20  # a fifth of the 100 patients, with all their rows
+    assert holdout.index.equals(group_split(frame, "patient_id", 0.2, seed=42)[1].index)
+    assert not holdout.index.equals(group_split(frame, "patient_id", 0.2, seed=7)[1].index)
 
 
 def test_unique_integers_are_an_id_only_when_named_like_one():

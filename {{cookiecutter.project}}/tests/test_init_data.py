@@ -19,6 +19,7 @@ from {{ cookiecutter.package }}.core.inference import MAX_COLUMNS, MAX_NAME_CHAR
 from {{ cookiecutter.package }}.core.schemas import schema_hash
 from {{ cookiecutter.package }}.core.specs import ColumnSpec
 from {{ cookiecutter.package }}.jobs.init_data import Choices, draft_contract, render_data_yaml
+from {{ cookiecutter.package }}.jobs.steps import split_description, split_for_modelling
 
 from tests.conftest import edit_yaml
 
@@ -204,6 +205,34 @@ def test_a_date_column_holding_a_missing_token_declares_it_and_is_a_nullable_dat
     # And the table validates against the contract: the token is read as missing, the column as dates
     validated = mlops("validate")
     assert validated.exit_code == 0, validated.output
+
+
+def test_a_repeated_id_is_the_group_the_split_keeps_together_and_exclude_drops_a_feature(project: Path, tmp_path: Path):
+    # Given flats listed several times each (one building, several rows) and no date
+    frame = flats().assign(building_id=lambda table: 300 + table.index // 4)
+    source = write_csv(frame, tmp_path / "flats.csv")
+    result = mlops("init-data", str(source), "--target", "price", "--exclude", "listing_id")
+    assert result.exit_code == 0, result.output
+    # Then the building is the group: out of the features, and the holdout takes whole buildings
+    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
+    assert data["group_column"] == "building_id" and data["columns"]["building_id"] == {"dtype": "int"}
+    assert data["features"] == {"numeric": ["area_m2"], "categorical": []}
+    for line in (
+        "group: building_id — the only id repeated across rows",
+        "split: a seeded random 20% of the building_id values, with all their rows — no timestamp; no building_id in both",
+        "column listing_id: id — a distinct number on every row, named like an id; excluded with --exclude, never a feature",
+    ):
+        assert line in result.stdout, result.stdout
+    # And the modelling split (train's and evaluate's) puts no building on both sides
+    copy_confs(project, "model.yaml", "tracking.yaml")
+    assert mlops("validate").exit_code == 0
+    settings = load_settings(project / "confs")
+    _, train, holdout = split_for_modelling(settings)
+    assert set(train["building_id"]).isdisjoint(holdout["building_id"]) and len(train) + len(holdout) == ROWS
+    assert "of the building_id values with all their rows" in split_description(settings)
+    # And --group must name a column
+    failed = mlops("init-data", str(source), "--target", "price", "--group", "floor", "--force")
+    assert failed.exit_code == 2 and "--group 'floor' is not a column" in failed.output
 
 
 def test_missing_tokens_in_a_numeric_column_are_declared(project: Path, tmp_path: Path):

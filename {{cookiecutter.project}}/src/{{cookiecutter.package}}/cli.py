@@ -82,6 +82,10 @@ def init_data(
     positive_class: Annotated[
         str | None, typer.Option("--positive-class", help="Label counted as positive (default: 1 for 0/1, else the rarer label).")
     ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Column of ids repeated across rows: the holdout takes whole groups (default: the only repeated id).")
+    ] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="A column never to use as a feature (repeat for several).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite confs/data.yaml, confs/gates.yaml and data/manifest.json.")] = False,
 ) -> None:
     """Draft the data contract from your own table and print every decision with its reason.
@@ -91,7 +95,16 @@ def init_data(
     """
     from .jobs import init_data as job
 
-    choices = job.Choices(target=target, task=task, timestamp=timestamp, sensitive=sensitive, positive_class=positive_class, force=force)
+    choices = job.Choices(
+        target=target,
+        task=task,
+        timestamp=timestamp,
+        sensitive=sensitive,
+        positive_class=positive_class,
+        group=group,
+        exclude=tuple(exclude or ()),
+        force=force,
+    )
     ask = (lambda columns: typer.prompt(f"Target column ({', '.join(columns)})")) if sys.stdin.isatty() else None
     confs = State.confs
     # Writes the config rather than reading it: run without loading settings.

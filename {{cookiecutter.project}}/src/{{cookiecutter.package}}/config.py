@@ -35,6 +35,8 @@ class DataConfig(Strict):
     id_column: str | None = None
     # A datetime column: the most recent rows are the holdout. Absent: a seeded random split.
     timestamp_column: str | None = None
+    # An id repeated across rows (one person in several rows): without a timestamp, the holdout takes whole groups.
+    group_column: str | None = None
     sensitive_attribute: str | None = None
     # Cell texts read as missing values; anything else in a numeric column is a bad value.
     missing_values: list[str] = Field(default_factory=lambda: [""])
@@ -47,6 +49,7 @@ class DataConfig(Strict):
         named = {
             "target": [self.target],
             "timestamp_column": [self.timestamp_column] if self.timestamp_column else [],
+            "group_column": [self.group_column] if self.group_column else [],
             "features": self.features.all,
             "sensitive_attribute": [self.sensitive_attribute] if self.sensitive_attribute else [],
             "id_column": [self.id_column] if self.id_column else [],
@@ -57,6 +60,10 @@ class DataConfig(Strict):
                     raise ValueError(f"{key} names column {name!r}, which is not declared under columns")
         if self.target in self.features.all:
             raise ValueError(f"target {self.target!r} must not also be a feature")
+        if self.group_column in self.features.all or self.group_column == self.target:
+            raise ValueError(
+                f"group_column {self.group_column!r} must be neither a feature nor the target: it says which rows belong together"
+            )
         if self.timestamp_column and self.columns[self.timestamp_column].dtype != "datetime":
             dtype = self.columns[self.timestamp_column].dtype
             raise ValueError(

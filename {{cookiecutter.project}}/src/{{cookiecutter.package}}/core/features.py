@@ -70,9 +70,26 @@ def random_split(
     return train, holdout
 
 
-def describe_split(timestamp_column: str | None, holdout_fraction: float, target: str, stratified: bool) -> str:
+def group_split(frame: pd.DataFrame, group_column: str, holdout_fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded random ``holdout_fraction`` of the groups, with all their rows: no group on both sides."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    groups = frame[group_column].astype("string").fillna("<missing>")  # rows without a group value form one group
+    if groups.nunique() < 2:
+        raise ValueError(f"{groups.nunique()} value(s) of {group_column}: a group split needs two or more")
+    train_rows, holdout_rows = next(
+        GroupShuffleSplit(n_splits=1, test_size=holdout_fraction, random_state=seed).split(frame, groups=groups)
+    )
+    return frame.iloc[train_rows], frame.iloc[holdout_rows]
+
+
+def describe_split(
+    timestamp_column: str | None, holdout_fraction: float, target: str, stratified: bool, group_column: str | None = None
+) -> str:
     """How the holdout was chosen, as the report says it."""
     share = f"{round(holdout_fraction * 100)} %"
     if timestamp_column:
         return f"the most recent {share} of rows by {timestamp_column} (a time split, as in production)"
+    if group_column:
+        return f"a seeded random {share} of the {group_column} values with all their rows (none on both sides; no timestamp column)"
     return f"a seeded random {share} of rows" + (f", stratified by {target}" if stratified else "") + " (no timestamp column)"

@@ -36,7 +36,7 @@ CAMEL_ID = re.compile(r"[a-z](Id|ID|Key)$")
 # Cell texts that mean "missing" in exports from spreadsheets, R, SQL and pandas.
 MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "none", "-", "?", "#N/A")
 
-KINDS = ("numeric", "categorical", "datetime", "id", "text", "constant")
+KINDS = ("numeric", "categorical", "datetime", "id", "group", "text", "constant")
 # What a table may bring into the contract: more columns, or longer names and labels, is an export gone
 # wrong (or a table crafted to bloat the config and every report), not a dataset to draft a contract for.
 MAX_COLUMNS = 1000
@@ -168,6 +168,8 @@ def infer_column(name: str, values: pd.Series) -> InferredColumn:
             "categorical",
             f"yes/no labels {'/'.join(allowed)}, kept as text, never booleans",
         )
+    if not unique and named_like_id(name):
+        return _group(present, nullable, "string")
     if unique and (named_like_id(name) or not present.str.contains(r"\s").any()):
         why = "named like an id" if named_like_id(name) else "no spaces"
         return InferredColumn(ColumnSpec(dtype="string", nullable=nullable, unique=True), "id", f"a distinct value on every row, {why}")
@@ -197,6 +199,8 @@ def _integer(name: str, numbers: pd.Series, nullable: bool, unique: bool, distin
         return InferredColumn(
             ColumnSpec(dtype="int", nullable=nullable, unique=True), "id", "a distinct number on every row, named like an id"
         )
+    if not unique and named_like_id(name):
+        return _group(numbers, nullable, "int")
     codes = sorted(int(value) for value in numbers.unique())
     if distinct == 2:
         return InferredColumn(ColumnSpec(dtype="int", nullable=nullable, allowed=codes), "categorical", f"two values {codes}: a flag")
@@ -212,6 +216,17 @@ def _integer(name: str, numbers: pd.Series, nullable: bool, unique: bool, distin
         why = f"{distinct} values with gaps ({_preview(codes)}), not named like codes: a quantity (else make it categorical in data.yaml)"
         return InferredColumn(inferred.spec, inferred.kind, f"{inferred.reason}; {why}")
     return inferred
+
+
+def _group(present: pd.Series, nullable: bool, dtype: str) -> InferredColumn:
+    """An id repeated across rows (one person in several rows): the split keeps each value on one side."""
+    counts = present.value_counts()
+    return InferredColumn(
+        ColumnSpec(dtype=dtype, nullable=nullable),
+        "group",
+        f"named like an id but repeated: {len(counts)} values in {len(present)} rows (up to {int(counts.max())} rows each), "
+        "so a group (one entity in several rows)",
+    )
 
 
 def named_like_codes(name: str) -> bool:
@@ -330,6 +345,21 @@ def infer_positive_class(target: str, values: pd.Series, requested: str | None) 
     return rarest, Decision(
         "positive class", rarest, f"the less frequent label ({share * 100:.0f}% of rows); pass --positive-class to choose another"
     )
+
+
+def choose_group(schema: InferredSchema, requested: str | None, taken: set[str | None]) -> tuple[str | None, Decision]:
+    """The column whose values the split keeps on one side: the requested one, else the single repeated id, else none."""
+    groups = [name for name in schema.names("group") if name not in taken]
+    if requested is not None:
+        if requested not in schema.columns or requested in taken:
+            raise InferenceError(f"--group {requested!r} is not a column other than the target, timestamp or sensitive attribute")
+        return requested, Decision("group", requested, "as requested with --group: rows of one value stay on one side of the split")
+    if len(groups) == 1:
+        reason = "the only id repeated across rows: a random split would put one entity in train and holdout and flatter the model"
+        return groups[0], Decision("group", groups[0], reason)
+    if not groups:
+        return None, Decision("group", "none", "no id repeats across rows (--group COLUMN names one)")
+    return None, Decision("group", "none", f"several repeated ids ({', '.join(groups)}): pass --group to split by one")
 
 
 def choose_timestamp(schema: InferredSchema, requested: str | None) -> tuple[str | None, Decision]:

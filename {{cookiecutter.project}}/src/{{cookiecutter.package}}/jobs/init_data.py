@@ -25,6 +25,7 @@ from ..core.inference import (
     InferredSchema,
     check_labels,
     check_names,
+    choose_group,
     choose_timestamp,
     infer_positive_class,
     infer_schema,
@@ -68,6 +69,8 @@ class Choices:
     timestamp: str | None = None
     sensitive: str | None = None
     positive_class: str | None = None
+    group: str | None = None
+    exclude: tuple[str, ...] = ()
     force: bool = False
 
 
@@ -84,6 +87,7 @@ class Draft:
     positive_class: int | str | None
     timestamp: str | None
     sensitive: str | None
+    group: str | None
     id_column: str | None
     numeric: list[str]
     categorical: list[str]
@@ -214,20 +218,28 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
                 f"--sensitive {sensitive!r} holds {schema.columns[sensitive].kind} values: expected a column of a few groups "
                 f"(one of: {', '.join(name for name in schema.names('categorical') if name != target) or 'none found'})"
             )
-    roles = {target, sensitive, timestamp}
+    group, group_decision = choose_group(schema, choices.group, {target, sensitive, timestamp})
+    for name in choices.exclude:
+        if name not in schema.columns or name == target:
+            raise InferenceError(f"--exclude {name!r} is not a column other than the target")
+    roles = {target, sensitive, timestamp, group, *choices.exclude}
     ids = [name for name in schema.names("id") if name not in roles]
     id_column = next((name for name in ids if named_like_id(name)), ids[0] if ids else None)
     numeric = [name for name in schema.names("numeric") if name not in roles]
     categorical = [name for name in schema.names("categorical") if name not in roles]
     if not numeric and not categorical:
-        raise InferenceError("no column is usable as a feature (every column is the target, an id, a date or free text)")
+        raise InferenceError("no column is usable as a feature (every column is the target, an id, a group, a date, free text or excluded)")
 
     for name, column in schema.columns.items():
         if name == target:
             continue
-        role = {sensitive: "sensitive attribute, never a feature", timestamp: "timestamp, orders the split", id_column: "id column"}.get(
-            name
-        )
+        role = {
+            sensitive: "sensitive attribute, never a feature",
+            timestamp: "timestamp, orders the split",
+            group: "group, never a feature",
+            id_column: "id column",
+            **dict.fromkeys(choices.exclude, "excluded with --exclude, never a feature"),
+        }.get(name)
         if role is None and not column.is_feature:
             role = "not a feature"
         decisions.append(Decision(f"column {name}", column.kind, column.reason + (f"; {role}" if role else "")))
@@ -240,7 +252,8 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
     if positive_decision is not None:
         decisions.append(positive_decision)
     decisions.append(timestamp_decision)
-    decisions.append(Decision("split", *_split(task.choice, target, timestamp)))
+    decisions.append(group_decision)
+    decisions.append(Decision("split", *_split(task.choice, target, timestamp, group)))
     if sensitive is not None:
         metrics = " and ".join(GATES[task.choice]["max_fairness_gap"])
         decisions.append(Decision("sensitive attribute", sensitive, f"fairness gaps on {metrics} are gated; never a feature"))
@@ -258,6 +271,7 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
         positive_class=positive,
         timestamp=timestamp,
         sensitive=sensitive,
+        group=group,
         id_column=id_column,
         numeric=numeric,
         categorical=categorical,
@@ -266,10 +280,12 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
     )
 
 
-def _split(task: str, target: str, timestamp: str | None) -> tuple[str, str]:
+def _split(task: str, target: str, timestamp: str | None, group: str | None = None) -> tuple[str, str]:
     share = f"{HOLDOUT_FRACTION * 100:.0f}%"
     if timestamp is not None:
         return f"the most recent {share} of rows by {timestamp} are the holdout", "a time split mimics production"
+    if group is not None:
+        return f"a seeded random {share} of the {group} values, with all their rows", f"no timestamp; no {group} in both train and holdout"
     if task == "binary_classification":
         return f"a seeded random {share}, stratified by {target}", "no timestamp; stratified so both labels are in the holdout"
     return f"a seeded random {share}", "no timestamp"
@@ -320,7 +336,6 @@ def _spec(spec: ColumnSpec) -> _Flow:
 
 
 def render_data_yaml(draft: Draft) -> str:
-    split = _split(draft.task, "the target", None)[0]
     parts: list[tuple[str, dict[str, Any]]] = [
         (
             f"The data contract, drafted by `mlops init-data` from {draft.rows} rows: review it, then commit it.\n"
@@ -338,8 +353,11 @@ def render_data_yaml(draft: Draft) -> str:
         parts.append(("A distinct value on every row: never a feature.", {"id_column": draft.id_column}))
     if draft.timestamp is not None:
         parts.append(("The holdout is the most recent rows by this column.", {"timestamp_column": draft.timestamp}))
+    if draft.group is not None:
+        parts.append(("Rows of one value (one entity) stay on one side of the split; never a feature.", {"group_column": draft.group}))
     if draft.sensitive is not None:
         parts.append(("Used by the fairness report and gates, never as a feature.", {"sensitive_attribute": draft.sensitive}))
+    split = _split(draft.task, "the target", None, "group_column" if draft.group else None)[0]  # no data in comments
     timing = "" if draft.timestamp is not None else f"No timestamp_column: the holdout is {split}.\n"
     parts += [
         (f"{timing}Cell texts read as missing.", {"missing_values": ["", *draft.schema.missing_tokens]}),

@@ -232,7 +232,7 @@ def split_for_modelling(settings: Settings) -> tuple[DataCheck, pd.DataFrame, pd
     By time when the config names a timestamp column; otherwise a seeded random split,
     stratified by the label for classification.
     """
-    from ..core.features import random_split, time_split
+    from ..core.features import group_split, random_split, time_split
 
     check = verified_data(settings)
     if not check.passed or check.frame is None:
@@ -243,6 +243,8 @@ def split_for_modelling(settings: Settings) -> tuple[DataCheck, pd.DataFrame, pd
     try:
         if data.timestamp_column:
             train, holdout = time_split(check.frame, data.timestamp_column, data.holdout_fraction)
+        elif data.group_column:
+            train, holdout = group_split(check.frame, data.group_column, data.holdout_fraction, settings.model.seed)
         else:
             stratify = labels(settings, check.frame) if data.task == "binary_classification" else None
             train, holdout = random_split(check.frame, data.holdout_fraction, settings.model.seed, stratify)
@@ -255,7 +257,8 @@ def split_description(settings: Settings) -> str:
     from ..core.features import describe_split
 
     data = settings.data
-    return describe_split(data.timestamp_column, data.holdout_fraction, data.target, stratified=data.task == "binary_classification")
+    stratified = data.task == "binary_classification" and not data.group_column
+    return describe_split(data.timestamp_column, data.holdout_fraction, data.target, stratified=stratified, group_column=data.group_column)
 
 
 def labels(settings: Settings, frame: pd.DataFrame) -> Any:

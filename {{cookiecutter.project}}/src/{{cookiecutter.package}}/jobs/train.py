@@ -35,7 +35,7 @@ def _model(settings: Settings, pipeline):
     config = settings.model
     if not config.search.enabled:
         return pipeline
-    from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, TimeSeriesSplit
+    from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, StratifiedKFold, TimeSeriesSplit
 
     unknown = sorted(set(config.search.grid) - set(pipeline.named_steps["estimator"].get_params()))
     if unknown:
@@ -46,6 +46,8 @@ def _model(settings: Settings, pipeline):
     task = settings.data.task
     if settings.data.timestamp_column:
         folds = TimeSeriesSplit(config.search.cv)
+    elif settings.data.group_column:
+        folds = GroupKFold(config.search.cv)  # fit() passes the groups: no group in both a fold's train and test
     elif task == "binary_classification":
         folds = StratifiedKFold(config.search.cv, shuffle=True, random_state=config.seed)
     else:
@@ -83,8 +85,10 @@ def run(settings: Settings) -> dict:
     model = _model(settings, pipeline)
     search_summary: dict = {}
     started = time.perf_counter()
+    by_group = config.search.enabled and settings.data.group_column and not settings.data.timestamp_column
+    groups = {"groups": train[settings.data.group_column].astype("string").fillna("<missing>")} if by_group else {}
     with Console(stderr=True).status(f"Fitting {config.estimator} on {len(train)} rows…"):
-        model.fit(train[features], steps.labels(settings, train))
+        model.fit(train[features], steps.labels(settings, train), **groups)
     fit_seconds = time.perf_counter() - started
     if config.search.enabled:
         search_summary = {"best_params": model.best_params_, "best_cv_score": float(model.best_score_)}
