@@ -61,10 +61,16 @@ def _write_data_yaml(workspace: Path, data: dict) -> None:
 
 def test_the_timestamp_must_be_a_datetime_column(workspace: Path):
     data = _data_yaml(workspace)
-    not_a_time = next(name for name, spec in data["columns"].items() if spec["dtype"] in {"int", "float"})
+    not_a_time = next(name for name, spec in data["columns"].items() if spec["dtype"] in {"float", "string", "category"})
     _write_data_yaml(workspace, {**data, "timestamp_column": not_a_time})
-    with pytest.raises(ConfigError, match=rf"timestamp_column names column '{not_a_time}', which is \w+: expected a datetime column"):
+    with pytest.raises(
+        ConfigError, match=rf"timestamp_column names column '{not_a_time}', which is \w+: expected a datetime column or integer periods"
+    ):
         load_settings(workspace / "confs")
+    # Integer periods (a year, yyyymm) may order the split; a sliding window counts days, so it needs dates
+    periods = next(name for name, spec in data["columns"].items() if spec["dtype"] == "int")
+    _write_data_yaml(workspace, {**data, "timestamp_column": periods})
+    assert load_settings(workspace / "confs").data.timestamp_column == periods
 
 
 def test_without_a_timestamp_the_config_is_valid(workspace: Path):

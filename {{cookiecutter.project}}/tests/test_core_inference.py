@@ -152,11 +152,23 @@ def test_positive_class_is_one_for_zero_one_labels_else_the_rarer_label():
         infer_positive_class("y", pd.Series(["a", "b"]), "c")
 
 
+def test_integer_periods_can_order_a_time_split_when_asked_and_are_proposed_when_there_is_no_date():
+    raw = pd.DataFrame({"yyyymm": [str(202201 + index % 12) for index in range(120)], "x": [str(i * 0.5) for i in range(120)]})
+    schema = infer_schema(raw)
+    # Not chosen unasked (a year may be a car's model year, a feature), but proposed with the flag that makes it the time column
+    chosen, decision = choose_timestamp(schema, None, raw)
+    assert chosen is None and decision.reason == "no date column; yyyymm holds integer periods: pass --timestamp yyyymm to split by time"
+    chosen, decision = choose_timestamp(schema, "yyyymm", raw)
+    assert chosen == "yyyymm" and "integer periods" in decision.reason
+    with pytest.raises(InferenceError, match="neither dates nor integer periods"):
+        choose_timestamp(schema, "x", raw)
+
+
 def test_timestamp_is_the_only_date_column_or_none_with_the_reason():
-    one = infer_schema(pd.DataFrame({"at": ["2024-01-01", "2024-02-01"] * 5, "x": [str(i) for i in range(10)]}))
+    one = infer_schema(pd.DataFrame({"at": ["2024-01-01", "2024-02-01"] * 5, "x": [str(i / 2) for i in range(10)]}))
     assert choose_timestamp(one, None)[0] == "at"
     two = infer_schema(pd.DataFrame({"a": ["2024-01-01", "2024-02-01"] * 5, "b": ["2024-03-01", "2024-04-01"] * 5}))
     chosen, decision = choose_timestamp(two, None)
     assert chosen is None and "several date columns" in decision.reason
-    with pytest.raises(InferenceError, match="not dates"):
+    with pytest.raises(InferenceError, match="neither dates nor integer periods"):
         choose_timestamp(one, "x")

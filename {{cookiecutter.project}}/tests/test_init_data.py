@@ -235,6 +235,21 @@ def test_a_repeated_id_is_the_group_the_split_keeps_together_and_exclude_drops_a
     assert failed.exit_code == 2 and "--group 'floor' is not a column" in failed.output
 
 
+def test_a_year_column_orders_the_time_split_when_named_with_timestamp(project: Path, tmp_path: Path):
+    # Given flats sold over ten years, the rows shuffled
+    frame = flats().assign(year=lambda table: 2015 + table.index % 10).sample(frac=1.0, random_state=1)
+    source = write_csv(frame, tmp_path / "flats.csv")
+    result = mlops("init-data", str(source), "--target", "price", "--timestamp", "year")
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
+    assert data["timestamp_column"] == "year" and "year" not in data["features"]["numeric"]
+    # Then the config loads, and the holdout is the latest years: none of its rows is older than a training row
+    copy_confs(project, "model.yaml", "tracking.yaml")
+    assert mlops("validate").exit_code == 0
+    _, train, holdout = split_for_modelling(load_settings(project / "confs"))
+    assert holdout["year"].min() >= train["year"].max() and set(holdout["year"]) >= {2023, 2024}
+
+
 def test_missing_tokens_in_a_numeric_column_are_declared(project: Path, tmp_path: Path):
     frame = flats()
     frame["area_m2"] = frame["area_m2"].astype(object)

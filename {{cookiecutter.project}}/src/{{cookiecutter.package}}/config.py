@@ -64,11 +64,12 @@ class DataConfig(Strict):
             raise ValueError(
                 f"group_column {self.group_column!r} must be neither a feature nor the target: it says which rows belong together"
             )
-        if self.timestamp_column and self.columns[self.timestamp_column].dtype != "datetime":
+        if self.timestamp_column and self.columns[self.timestamp_column].dtype not in ("datetime", "int"):
             dtype = self.columns[self.timestamp_column].dtype
             raise ValueError(
                 f"timestamp_column names column {self.timestamp_column!r}, which is {dtype}: "
-                "expected a datetime column (or leave timestamp_column out for a seeded random split)"
+                "expected a datetime column or integer periods such as year or yyyymm "
+                "(or leave timestamp_column out for a seeded random split)"
             )
         self._check_positive_class()
         return self
@@ -377,6 +378,14 @@ def _monitor_problem(monitor: MonitorConfig, data: DataConfig) -> str | None:
     for name in [*monitor.late_columns, *monitor.drift.columns]:
         if name not in data.columns and name != PREDICTION_COLUMN:
             return f"{name!r} is not a column declared in confs/data.yaml"
+    if (
+        monitor.retraining.snapshot == "sliding_window"
+        and data.timestamp_column
+        and data.columns[data.timestamp_column].dtype != "datetime"
+    ):
+        return (
+            "retraining.snapshot: sliding_window counts window_days, which needs dates: timestamp_column holds integer periods (use append)"
+        )
     if monitor.retraining.snapshot == "sliding_window" and not data.timestamp_column:
         return "retraining.snapshot: sliding_window needs a timestamp_column in confs/data.yaml (or use append)"
     if not monitor.reports_branch.strip() or not monitor.retraining.branch.strip():

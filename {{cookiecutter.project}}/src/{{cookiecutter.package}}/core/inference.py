@@ -26,6 +26,9 @@ DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+
 # Boolean-like labels stay text: pandas reads every non-empty text as True when cast to bool.
 BOOLEAN_PAIRS = [{"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"}]
 ID_NAME = re.compile(r"(^|[_ -])(id|uuid|guid|key)$|^id_", re.IGNORECASE)
+# Integer periods that order rows in time (2019, 202403, month 1..36): a time split may order by them.
+PERIOD_NAME = re.compile(r"(^|[_ -])(year|month|yyyymm|yearmonth|period|quarter|week)s?($|[_ -])", re.IGNORECASE)
+YYYYMM = re.compile(r"(19|20)\d{2}(0[1-9]|1[0-2])")
 # Names that say a number is a label (site 11, zip 10115, store 42): the strong evidence numbers with gaps need to be codes.
 CODE_NAME = re.compile(
     r"(^|[_ -])(code|site|zip|zipcode|postcode|postal|region|station|store|branch|shop|type|class|category|kind|status|dept|department)s?"
@@ -362,20 +365,42 @@ def choose_group(schema: InferredSchema, requested: str | None, taken: set[str |
     return None, Decision("group", "none", f"several repeated ids ({', '.join(groups)}): pass --group to split by one")
 
 
-def choose_timestamp(schema: InferredSchema, requested: str | None) -> tuple[str | None, Decision]:
-    """The column a time split orders by: the requested one, else the single datetime column, else none."""
+def integer_periods(name: str, column: InferredColumn, values: pd.Series | None = None) -> bool:
+    """An int column that can order rows in time: named like a period (year, month, yyyymm), or holding only yyyymm values."""
+    if column.spec.dtype != "int" or column.kind not in ("numeric", "categorical"):
+        return False
+    if PERIOD_NAME.search(name):
+        return True
+    present = values.dropna().astype(str).str.strip() if values is not None else pd.Series([], dtype=str)
+    return not present.empty and bool(present.map(lambda text: YYYYMM.fullmatch(text) is not None).all())
+
+
+def choose_timestamp(schema: InferredSchema, requested: str | None, raw: pd.DataFrame | None = None) -> tuple[str | None, Decision]:
+    """The column a time split orders by: the requested one (dates or integer periods), else the single datetime column, else none.
+
+    Integer periods are never chosen unasked: a ``year`` may as well be a car's model year, a feature.
+    """
     dates = schema.names("datetime")
+    periods = [
+        name
+        for name, column in schema.columns.items()
+        if integer_periods(name, column, raw[name] if raw is not None and name in raw else None)
+    ]
     if requested is not None:
         if requested not in schema.columns:
             raise InferenceError(f"--timestamp {requested!r} is not a column of the table")
-        if schema.columns[requested].kind != "datetime":
+        column = schema.columns[requested]
+        if column.kind != "datetime" and column.spec.dtype != "int":
             raise InferenceError(
-                f"--timestamp {requested!r} holds {schema.columns[requested].kind} values, not dates: "
-                f"expected one of the date columns ({', '.join(dates) or 'none found'})"
+                f"--timestamp {requested!r} holds {column.kind} values, neither dates nor integer periods: "
+                f"expected one of the date or integer columns ({', '.join(dates + periods) or 'none found'})"
             )
-        return requested, Decision("timestamp", requested, "as requested with --timestamp")
+        if column.kind == "datetime":
+            return requested, Decision("timestamp", requested, "as requested with --timestamp")
+        return requested, Decision("timestamp", requested, "as requested with --timestamp: integer periods, ordered as numbers")
     if len(dates) == 1:
         return dates[0], Decision("timestamp", dates[0], "the only date column")
     if not dates:
-        return None, Decision("timestamp", "none", "no date column")
+        hint = f"; {periods[0]} holds integer periods: pass --timestamp {periods[0]} to split by time" if periods else ""
+        return None, Decision("timestamp", "none", f"no date column{hint}")
     return None, Decision("timestamp", "none", f"several date columns ({', '.join(dates)}): pass --timestamp to split by one")

@@ -208,7 +208,7 @@ def draft_contract(raw: pd.DataFrame, location: str, source_name: str, target: s
             numbers = pd.to_numeric(raw[target])
             specs[target] = ColumnSpec(dtype=target_column.spec.dtype, min=float(numbers.min()), max=float(numbers.max()))
     check_labels(specs)
-    timestamp, timestamp_decision = choose_timestamp(schema, choices.timestamp)
+    timestamp, timestamp_decision = choose_timestamp(schema, choices.timestamp, raw)
     sensitive = choices.sensitive
     if sensitive is not None:
         if sensitive not in schema.columns or sensitive == target:
