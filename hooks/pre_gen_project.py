@@ -55,10 +55,13 @@ def target_problem(table: Path, target: str) -> str | None:
             if target not in header:
                 return f"target {target!r} is not a column (columns: {', '.join(header)})"
             index = header.index(target)
-            labels = {row[index].strip() for row in reader if index < len(row)}
+            cells = [row[index] if index < len(row) else "" for row in reader if row]
     except (UnicodeDecodeError, csv.Error):
         return None  # init-data reads it with pandas, and says what is wrong if it cannot
-    labels.discard("")
+    unlabelled = cells.count("")
+    if unlabelled:
+        return f"target {target!r} is missing on {unlabelled} row(s): drop those rows or label them first"
+    labels = {cell.strip() for cell in cells}
     if len(labels) <= 2 or all(_is_number(label) for label in labels):
         return None
     shown = ", ".join(sorted(labels)[:5]) + (", …" if len(labels) > 5 else "")

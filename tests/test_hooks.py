@@ -113,15 +113,16 @@ def test_a_target_of_three_classes_is_refused_before_anything_is_installed(tmp_p
 
 
 @pytest.mark.parametrize(
-    ("table", "target"),
+    ("table", "target", "expected"),
     [
-        pytest.param("x,y\n1,0\n2,1\n3,1\n", "label", id="no-such-column"),
+        pytest.param("x,y\n1,0\n2,1\n3,1\n", "label", "target 'label' is not a column (columns: x, y)", id="no-such-column"),
+        pytest.param("x,y\n1,a\n2,b\n3,\n", "y", "target 'y' is missing on 1 row(s): drop those rows or label them first", id="unlabelled"),
         # Two labels or numbers pass the check (then the missing uv stops the bake): not refused as classes
-        pytest.param("x,y\n1,a\n2,b\n3,\n", "y", id="two-labels-and-an-empty-cell"),
-        pytest.param("x,y\n1,0.5\n2,1.5\n3,2.5\n", "y", id="numeric"),
+        pytest.param("x,y\n1,a\n2,b\n3,a\n", "y", "data_path needs uv", id="two-labels"),
+        pytest.param("x,y\n1,0.5\n2,1.5\n3,2.5\n", "y", "data_path needs uv", id="numeric"),
     ],
 )
-def test_only_a_target_the_project_cannot_model_is_refused_by_its_classes(tmp_path: Path, table: str, target: str):
+def test_a_table_the_project_cannot_model_is_refused_before_anything_is_installed(tmp_path: Path, table: str, target: str, expected: str):
     (tmp_path / "t.csv").write_text(table)
     result = subprocess.run(
         [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), "data_path=t.csv", f"target={target}"],
@@ -130,7 +131,6 @@ def test_only_a_target_the_project_cannot_model_is_refused_by_its_classes(tmp_pa
         env={**os.environ, "PATH": os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())},
     )
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    expected = "is not a column (columns: x, y)" if target == "label" else "data_path needs uv"
     assert len(error_lines) == 1 and expected in error_lines[0], result.stderr
 
 
