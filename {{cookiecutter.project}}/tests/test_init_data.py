@@ -19,7 +19,7 @@ from {{ cookiecutter.package }}.core.inference import MAX_COLUMNS, MAX_NAME_CHAR
 from {{ cookiecutter.package }}.core.schemas import schema_hash
 from {{ cookiecutter.package }}.core.specs import ColumnSpec
 from {{ cookiecutter.package }}.jobs.init_data import Choices, draft_contract, render_data_yaml
-from {{ cookiecutter.package }}.jobs.steps import split_description, split_for_modelling
+from {{ cookiecutter.package }}.jobs.steps import in_window, split_description, split_for_modelling
 
 from tests.conftest import edit_yaml
 
@@ -246,8 +246,12 @@ def test_a_year_column_orders_the_time_split_when_named_with_timestamp(project: 
     # Then the config loads, and the holdout is the latest years: none of its rows is older than a training row
     copy_confs(project, "model.yaml", "tracking.yaml")
     assert mlops("validate").exit_code == 0
-    _, train, holdout = split_for_modelling(load_settings(project / "confs"))
+    settings = load_settings(project / "confs")
+    _, train, holdout = split_for_modelling(settings)
     assert holdout["year"].min() >= train["year"].max() and set(holdout["year"]) >= {2023, 2024}
+    # And the drift window, which counts days, takes every row and says why
+    kept, _, window = in_window(settings, train, train)
+    assert len(kept) == len(train) and window == "all rows (year holds integer periods, so window_days does not apply)"
 
 
 def test_missing_tokens_in_a_numeric_column_are_declared(project: Path, tmp_path: Path):

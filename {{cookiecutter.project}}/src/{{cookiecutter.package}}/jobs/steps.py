@@ -327,7 +327,7 @@ def in_window(settings: Settings, raw: pd.DataFrame, typed: pd.DataFrame) -> tup
         return raw, typed, ""
     import pandas as pd
 
-    if not pd.api.types.is_datetime64_any_dtype(typed[column]):  # integer periods (year, yyyymm): no days to count
+    if settings.data.columns[column].dtype != "datetime":  # integer periods (year, yyyymm): no days to count
         return raw, typed, f"all rows ({column} holds integer periods, so window_days does not apply)"
     when = pd.to_datetime(typed[column], utc=True)
     keep = when >= when.max() - pd.Timedelta(days=days)
