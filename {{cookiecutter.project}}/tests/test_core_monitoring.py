@@ -162,6 +162,16 @@ def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_rows():
     assert large_high - large_low < small_high - small_low
 
 
+def test_bootstrap_intervals_of_the_gated_metrics_only_are_the_same_intervals():
+    rng = np.random.default_rng(4)
+    truth = rng.integers(0, 2, 300)
+    probability = np.clip(truth * 0.3 + rng.random(300) * 0.7, 0, 1)
+    every = monitoring.bootstrap_intervals("binary_classification", truth, probability, rounds=20)
+    gated = monitoring.bootstrap_intervals("binary_classification", truth, probability, rounds=20, metrics={"roc_auc": 0.01})
+    assert gated == {"roc_auc": every["roc_auc"]}
+    assert set(every) > {"roc_auc", "f1", "brier"}
+
+
 def chart_of(markdown: str) -> str:
     return markdown.split("```mermaid", 1)[1].split("```", 1)[0]
 

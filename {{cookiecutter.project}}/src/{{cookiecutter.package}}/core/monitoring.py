@@ -8,6 +8,7 @@ Mermaid, which GitHub renders itself: no image host.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -61,14 +62,20 @@ BOOTSTRAP_ROUNDS = 200
 
 
 def bootstrap_intervals(
-    task: str, y_true: np.ndarray, prediction: np.ndarray, *, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0
+    task: str,
+    y_true: np.ndarray,
+    prediction: np.ndarray,
+    *,
+    rounds: int = BOOTSTRAP_ROUNDS,
+    seed: int = 0,
+    metrics: Collection[str] | None = None,
 ) -> dict[str, tuple[float, float]]:
-    """The 2.5 and 97.5 percentiles of each metric over ``rounds`` resamples of the rows (seeded)."""
+    """The 2.5 and 97.5 percentiles of each metric (or of ``metrics`` only) over ``rounds`` resamples of the rows (seeded)."""
     rng = np.random.default_rng(seed)
     samples: dict[str, list[float]] = {}
     for _ in range(rounds):
         rows = rng.integers(0, len(y_true), len(y_true))
-        for metric, value in score(task, y_true[rows], prediction[rows]).items():
+        for metric, value in score(task, y_true[rows], prediction[rows], only=metrics).items():
             if math.isfinite(value):
                 samples.setdefault(metric, []).append(value)
     return {metric: (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))) for metric, values in samples.items()}

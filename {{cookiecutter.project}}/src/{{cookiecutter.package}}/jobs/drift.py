@@ -162,7 +162,8 @@ def _check(settings: Settings, summary: dict[str, Any], files: list[str], found:
             found.get("metrics", {}),
             score(data.task, truth, predicted),
             settings.gates.max_regression,
-            monitoring.bootstrap_intervals(data.task, truth, predicted),
+            # Only the gated metrics: decay reads no other interval, and each costs rounds × a scoring.
+            monitoring.bootstrap_intervals(data.task, truth, predicted, metrics=settings.gates.max_regression),
         )
     drifted, share, dataset_drift = monitoring.dataset_drift(feature_columns, monitor.drift.share)
     decided = monitoring.verdict(
