@@ -28,6 +28,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.github_double import GitHubDouble
@@ -68,7 +69,10 @@ def main(project: Path) -> int:
     # A new personal repository as GitHub makes it: "Allow GitHub Actions to create and approve pull requests" is off.
     with GitHubDouble(owner=OWNER, repo=REPO) as github:
         data = {name: (project / name).read_bytes() for name in ("data/reference.csv", "data/manifest.json")}
-        github.add_commit(MERGED, "2025-06-20T00:00:00Z", "Merge pull request #1 from acme/first-model", branch="main", files=data)
+        # The double stamps the release's deployment with the real clock: the merge lands a day and a half before it,
+        # so that the DORA report's lead time reads as a team's would (not the months since a fixed date).
+        merged_at = (datetime.now(UTC) - timedelta(hours=36)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        github.add_commit(MERGED, merged_at, "Merge pull request #1 from acme/first-model", branch="main", files=data)
         github.add_workflows_from(project / ".github" / "workflows")
         github.add_pull(number=1, head_ref="first-model", head_sha=MERGED, title="First model")
         summary = project / "outputs" / "job-summary.md"

@@ -59,10 +59,11 @@ def test_loop_first_model_then_challenger_against_champion(workspace: Path):
     assert (workspace / PR_REPORT_MD).read_text() == report.stdout
 
 
-def test_training_logs_params_metrics_and_model_to_mlflow(workspace: Path):
+def test_training_logs_params_metrics_and_model_to_mlflow(workspace: Path, capfd: pytest.CaptureFixture[str]):
     import mlflow
 
-    assert mlops("train").exit_code == 0
+    trained = mlops("train")
+    assert trained.exit_code == 0
     run_record = json.loads((workspace / TRAINING_JSON).read_text())
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{workspace}/.mlflow/mlflow.db")
     run = client.get_run(run_record["model"]["run_id"])
@@ -76,6 +77,8 @@ def test_training_logs_params_metrics_and_model_to_mlflow(workspace: Path):
 
     model = tracking.load_model(load_settings(workspace / "confs"), run_record["model"]["model_uri"])
     assert hasattr(model, "predict")
+    # One line per step in the logs: none of MLflow's progress bars
+    assert "Downloading artifacts" not in trained.output + capfd.readouterr().err
 
 
 def test_a_failed_gate_exits_1_names_the_gate_and_still_writes_the_report(workspace: Path):

@@ -347,3 +347,42 @@ def test_a_history_line_is_taken_only_from_a_report_as_dora_writes_it(spoil, exp
     assert entry["window_days"] == 90 and set(dora.METRICS) <= set(entry)
     with pytest.raises(InputError, match=expected):
         dora.checked_history_entry(spoil(report))
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "expected"),
+    [
+        ("deployment_frequency", 1.0, "elite"),
+        ("deployment_frequency", 1 / 7, "high"),
+        ("deployment_frequency", 1 / 30, "medium"),
+        ("deployment_frequency", 1 / 30 - 1e-9, "low"),
+        ("lead_time", DAY - 1, "elite"),
+        ("lead_time", DAY, "high"),
+        ("lead_time", 7 * DAY, "medium"),
+        ("lead_time", 30 * DAY, "low"),
+        ("data_change_lead_time", DAY, "high"),
+        ("change_failure_rate", 0.05, "elite"),
+        ("change_failure_rate", 0.10, "high"),
+        ("change_failure_rate", 0.15, "medium"),
+        ("change_failure_rate", 0.15 + 1e-9, "low"),
+        ("recovery_time", HOUR - 1, "elite"),
+        ("recovery_time", HOUR, "high"),
+        ("recovery_time", DAY, "medium"),
+        ("recovery_time", 7 * DAY, "low"),
+    ],
+)
+def test_a_value_exactly_at_a_bound_takes_the_level_the_thresholds_table_gives(metric: str, value: float, expected: str):
+    # THRESHOLDS, as the report prints them: "≥ 1 a day", "< 1 day", "≤ 5%", "< 1 hour"...
+    assert dora.level(metric, value) == expected
+
+
+def test_a_deployment_exactly_at_the_window_start_belongs_to_the_window_before():
+    # Window: 30 days up to 2026-04-01T00:00Z, so (2026-03-02T00:00Z, 2026-04-01T00:00Z]: its start belongs to the previous one.
+    deployments = (
+        deployment(1, A, "2026-03-02T00:00:00+00:00"),
+        deployment(2, B, "2026-03-02T00:00:01+00:00"),
+        deployment(3, C, "2026-04-01T00:00:00+00:00"),
+    )
+    report = dora.compute(dora.Events(deployments=deployments, until=at("2026-04-01T00:00:00+00:00"), window=timedelta(days=30)))
+    assert report["metrics"]["deployment_frequency"]["count"] == 2
+    assert report["previous"]["deployment_frequency"] == pytest.approx(1 / 30)

@@ -269,3 +269,24 @@ def test_verdicts_agree_with_evidently(evidently_drift, reference_rows):
             verdicts.add(drifted_verdict)
     # Drifted and undrifted columns were both compared.
     assert verdicts == {True, False}
+
+
+def test_a_column_profiled_on_fewer_rows_is_tested_as_the_size_its_profile_names():
+    # The champion's predictions are profiled on the holdout (here 800 rows) beside features of 5,000 training rows.
+    holdout, current = customers(800, seed=21), customers(800, seed=22)
+    profile = build_profile(holdout, numeric=["amount"], categorical=["region"])
+    as_is = by_column(compare(profile, current))
+    assert (as_is["amount"].method, as_is["region"].method) == ("ks", "chisquare")
+    for column in profile["columns"].values():
+        column["tests_as_count"] = 5000
+    as_training = by_column(compare(profile, current))
+    assert (as_training["amount"].method, as_training["region"].method) == ("wasserstein", "jensenshannon")
+    assert not as_training["amount"].drifted
+
+
+def test_each_column_of_the_json_says_whether_its_statistic_is_a_p_value_or_a_distance():
+    reference = customers(800, seed=23)
+    rules = {"tenure": ColumnRule(method="psi")}
+    columns = {column["column"]: column for column in compare(profile_of(reference), reference, rules=rules).as_dict()["columns"]}
+    assert (columns["amount"]["method"], columns["amount"]["statistic_kind"]) == ("ks", "p-value")
+    assert (columns["tenure"]["method"], columns["tenure"]["statistic_kind"]) == ("psi", "distance")

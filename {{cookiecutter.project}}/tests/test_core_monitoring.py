@@ -160,3 +160,61 @@ def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_rows():
     large_low, large_high, _ = width(5000)
     assert small_low <= small_point <= small_high
     assert large_high - large_low < small_high - small_low
+
+
+def test_bootstrap_intervals_of_the_gated_metrics_only_are_the_same_intervals():
+    rng = np.random.default_rng(4)
+    truth = rng.integers(0, 2, 300)
+    probability = np.clip(truth * 0.3 + rng.random(300) * 0.7, 0, 1)
+    every = monitoring.bootstrap_intervals("binary_classification", truth, probability, rounds=20)
+    gated = monitoring.bootstrap_intervals("binary_classification", truth, probability, rounds=20, metrics={"roc_auc": 0.01})
+    assert gated == {"roc_auc": every["roc_auc"]}
+    assert set(every) > {"roc_auc", "f1", "brier"}
+
+
+def chart_of(markdown: str) -> str:
+    return markdown.split("```mermaid", 1)[1].split("```", 1)[0]
+
+
+def test_the_chart_draws_scores_from_zero_with_the_threshold_as_a_line():
+    # One column at 3.6 times its threshold: from an axis starting at the smallest bar, it would draw as an empty bar.
+    column = {"column": "monthly_charges", "method": "wasserstein", "statistic": 0.36, "threshold": 0.1, "drifted": True}
+    chart = chart_of(monitoring.drift_markdown(summary(columns=[column]), []))
+    assert 'y-axis "score" 0 --> 4' in chart
+    assert "bar [3.60]" in chart and "line [1]" in chart
+
+
+def test_p_values_and_distances_are_scored_on_one_scale_and_shown_as_what_they_are():
+    columns = [
+        {"column": "age", "method": "ks", "statistic": 0.0025, "threshold": 0.05, "drifted": True},
+        {"column": "monthly_charges", "method": "wasserstein", "statistic": 0.2, "threshold": 0.1, "drifted": True},
+        {"column": "region", "method": "chisquare", "statistic": 0.5, "threshold": 0.05, "drifted": False},
+    ]
+    markdown = monitoring.drift_markdown(summary(columns=columns), [])
+    rows = {line.split(" | ")[0]: line for line in markdown.splitlines() if line.startswith("| <code>")}
+    # p = threshold² scores 2, as a distance of twice its threshold does
+    assert "| K-S | p = 0.0025 | p ≤ 0.05 | 2.00× | ⚠️ |" in rows["| <code>age</code>"]
+    assert "| Wasserstein (normed) | distance 0.2000 | distance ≥ 0.1 | 2.00× | ⚠️ |" in rows["| <code>monthly&#95;charges</code>"]
+    # a p-value above its threshold scores below 1: log 0.5 / log 0.05
+    assert "| chi-square | p = 0.5000 | p < 0.05 | 0.23× | — |" in rows["| <code>region</code>"]
+    assert "bar [2.00, 2.00]" in chart_of(markdown)
+
+
+def test_a_p_value_of_zero_is_infinitely_far_and_drawn_at_the_cap_saying_so():
+    columns = [
+        {"column": "age", "method": "z", "statistic": 0.0, "threshold": 0.05, "drifted": True},
+        {"column": "tenure", "method": "psi", "statistic": 0.3, "threshold": 0.1, "drifted": True},
+    ]
+    markdown = monitoring.drift_markdown(summary(columns=columns), [])
+    assert "| z-test | p ≈ 0 | p < 0.05 | ∞ | ⚠️ |" in markdown
+    chart = chart_of(markdown)
+    assert f'x-axis ["age over {monitoring.CHART_SCORE_CAP:.0f}", "tenure"]' in chart
+    assert f"bar [{monitoring.CHART_SCORE_CAP:.2f}, 3.00]" in chart
+
+
+def test_a_data_set_drifts_when_exactly_the_configured_share_of_its_columns_drift():
+    # confs/monitor.yaml: "dataset drift when at least this share of the monitored columns drift"
+    columns = [{"column": name, "drifted": name in ("a", "b")} for name in "abcd"]
+    assert monitoring.dataset_drift(columns, 0.5) == (["a", "b"], 0.5, True)
+    assert monitoring.dataset_drift(columns, 0.51)[2] is False
+    assert monitoring.dataset_drift([], 0.5) == ([], 0.0, False)

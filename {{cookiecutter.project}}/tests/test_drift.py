@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -119,9 +120,15 @@ def test_a_shifted_column_drifts_and_makes_retraining_due(workspace: Path, train
     assert "⚠️" in (workspace / DRIFT_MD).read_text()
 
 
-def test_late_labels_are_not_compared_and_not_drift(workspace: Path, trained: Path):
+def empty_target(frame):
+    frame[DATA.target] = ""
+    return frame
+
+
+@pytest.mark.parametrize("late", [lambda frame: frame.drop(columns=[DATA.target]), empty_target], ids=["absent", "present-but-empty"])
+def test_late_labels_are_not_compared_and_not_drift(workspace: Path, trained: Path, late):
     crown(workspace, trained)
-    production(workspace, lambda frame: frame.drop(columns=[DATA.target]))
+    production(workspace, late)
     assert mlops("drift").exit_code == 0
     summary = outputs_of(workspace)
     assert DATA.target in summary["not_compared"] and DATA.target not in summary["drifted"]
@@ -288,3 +295,47 @@ def test_category_values_cannot_write_markup_into_the_html_report(workspace: Pat
     assert not any(content.strip().startswith("alert(1)") or "<!--" in content for content in scripts.contents)
     # And the values are still shown, with a look-alike of "<"
     assert "\\uff1c/script>\\uff1cscript>alert(1)" in html or "＜/script>＜script>alert(1)" in html
+
+
+def test_the_html_report_compares_the_same_columns_as_drift_md(workspace: Path, trained: Path):
+    crown(workspace, trained)
+    production(workspace)  # labelled rows: the target is compared too
+    assert mlops("drift").exit_code == 0
+    summary = outputs_of(workspace)
+    data_columns = [column["column"] for column in summary["columns"] if column["column"] != "prediction"]
+    assert DATA.target in data_columns
+    # evidently's own count of the columns it compared, read from its report
+    assert summary["html_report"]["columns"] == len(data_columns)
+    assert f"compares the same {len(data_columns)} data columns" in (workspace / DRIFT_MD).read_text()
+
+
+def test_no_html_makes_no_report_and_never_imports_evidently(workspace: Path, trained: Path, monkeypatch: pytest.MonkeyPatch):
+    crown(workspace, trained)
+    production(workspace)
+    from {{ cookiecutter.package }} import jobs
+
+    # A fresh import of the verb too, so that an import of evidently at its top would show
+    monkeypatch.delattr(jobs, "drift", raising=False)
+    for name in [name for name in sys.modules if name.split(".")[0] == "evidently" or name == f"{jobs.__name__}.drift"]:
+        monkeypatch.delitem(sys.modules, name)
+    assert mlops("drift", "--no-html").exit_code == 0
+    assert "evidently" not in sys.modules
+    assert not (workspace / DRIFT_HTML).exists() and "html_report" not in outputs_of(workspace)
+    assert outputs_of(workspace)["columns"]  # the verdict itself was made
+
+
+def test_per_column_rules_in_monitor_yaml_reach_drift_json(workspace: Path, trained: Path):
+    # PSI applies to numeric and categorical columns alike; a threshold alone keeps the default test
+    first, *others = DATA.features.all
+    rules = {first: {"method": "psi", "threshold": 0.37}} | {name: {"threshold": 0.0123} for name in others[:1]}
+    path = workspace / "confs" / "monitor.yaml"
+    monitor = yaml.safe_load(path.read_text())
+    monitor["drift"]["columns"] = rules
+    path.write_text(yaml.safe_dump(monitor, sort_keys=False))
+    crown(workspace, trained)
+    production(workspace)
+    assert mlops("drift", "--no-html").exit_code == 0
+    columns = {column["column"]: column for column in outputs_of(workspace)["columns"]}
+    assert (columns[first]["method"], columns[first]["threshold"]) == ("psi", 0.37)
+    for name in others[:1]:
+        assert columns[name]["threshold"] == 0.0123

@@ -256,18 +256,21 @@ def drift(
     history: Annotated[
         bool, typer.Option(help="Append this run to the history on the reports branch (needs contents: write); see drift-history.")
     ] = True,
+    html: Annotated[
+        bool, typer.Option("--html/--no-html", help="Also write evidently's interactive report.html (the slow part: it imports evidently).")
+    ] = True,
 ) -> None:
     """Compare production data with the champion's training profile: drift, decay, staleness, schema.
 
     Reads: confs/monitor.yaml, the production files it names, outputs/champion/ (run `mlops champion`),
     and, when GITHUB_TOKEN is set, the earlier runs on the reports branch (the trend).
-    Writes: outputs/drift/drift.{json,md} (and report.html with evidently), the job summary, the step
+    Writes: outputs/drift/drift.{json,md} (and report.html with evidently, unless --no-html), the job summary, the step
     output retraining_due, and the run appended to the history on the reports branch when GITHUB_TOKEN
     is set (not with --no-history). Exit 0 whether or not retraining is due: finding drift is the job working.
     """
     from .jobs import drift as job
 
-    summary = _run(lambda settings: job.run(settings, history=history))
+    summary = _run(lambda settings: job.run(settings, history=history, html=html))
     typer.echo(summary["verdict"])
 
 

@@ -20,6 +20,11 @@ What is taken from evidently 0.7 (`evidently.legacy.calculations.stattests`, unc
   histogram over reference and current together; PSI (not Jensen–Shannon) replaces empty bins by
   a small share first. Chi-square scales the reference counts to the current total.
 
+A column's profile may say which reference size chooses its default test (``tests_as_count``):
+the champion's predictions are profiled on the holdout, smaller than the training data, and are
+judged with the family of tests the features of the training data's size get (K-S on a holdout of
+800 rows beside normed Wasserstein on 4,000 training rows would hold them to another standard).
+
 Where the profile holds less than the data, the figures are close rather than identical:
 with more than 1,000 non-null reference values a numeric column keeps a grid of quantiles
 (`QUANTILE_LEVELS`, finer in the tails) instead of its values, so Wasserstein (and K-S or a
@@ -34,7 +39,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -118,6 +123,10 @@ class ColumnDrift:
         return METHODS[self.method].display_name
 
     @property
+    def statistic_kind(self) -> str:
+        return statistic_kind(self.method)
+
+    @property
     def null_rate_change(self) -> float:
         return self.current_null_rate - self.reference_null_rate
 
@@ -137,11 +146,18 @@ class DriftResult:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN becomes None)."""
         data = asdict(self)
-        for column in data["columns"]:
+        for column, result in zip(data["columns"], self.columns, strict=True):
             for key, value in column.items():
                 if isinstance(value, float) and math.isnan(value):
                     column[key] = None
+            # One column, one meaning: a reader of the JSON sees which way the statistic drifts.
+            column["statistic_kind"] = result.statistic_kind
         return data
+
+
+def statistic_kind(method: str) -> str:
+    """The kind of statistic ``method`` gives: "p-value" (drift below the threshold) or "distance" (at or above it)."""
+    return "p-value" if METHODS[method].is_p_value else "distance"
 
 
 # --- the profile -----------------------------------------------------------------------------
@@ -280,6 +296,12 @@ class _Reference:
     # Numeric: value → count when few values; categorical: category → count.
     counts: dict[Any, int] | None
     other: int
+    # The reference size that chooses the default test (``count`` unless the profile says otherwise).
+    tests_as_count: int | None = None
+
+    @property
+    def choice_count(self) -> int:
+        return self.count if self.tests_as_count is None else self.tests_as_count
 
     @property
     def null_rate(self) -> float:
@@ -299,6 +321,16 @@ def _read_profile(profile: Mapping[str, Any]) -> dict[str, _Reference]:
 
 
 def _read_column(entry: Mapping[str, Any], levels: np.ndarray) -> _Reference:
+    reference = _read_kind(entry, levels)
+    if entry.get("tests_as_count") is None:
+        return reference
+    tests_as_count = entry["tests_as_count"]
+    if isinstance(tests_as_count, bool) or not isinstance(tests_as_count, int) or tests_as_count < 0:
+        raise ValueError(f"tests_as_count {tests_as_count!r} is not a count")
+    return replace(reference, tests_as_count=tests_as_count)
+
+
+def _read_kind(entry: Mapping[str, Any], levels: np.ndarray) -> _Reference:
     kind = entry["kind"]
     rows, nulls, count = int(entry["rows"]), int(entry["nulls"]), int(entry["count"])
     if kind == CATEGORICAL:
@@ -397,7 +429,7 @@ def _verdict(method: str, statistic: float, threshold: float) -> bool:
 
 def _missing_column(name: str, reference: _Reference, rule: ColumnRule) -> ColumnDrift:
     # A column the current data lacks counts as drifted: the model cannot score such data.
-    method = rule.method or _default_method(reference.kind, reference.count, reference.distinct)
+    method = rule.method or _default_method(reference.kind, reference.choice_count, reference.distinct)
     threshold = rule.threshold if rule.threshold is not None else METHODS[method].default_threshold
     return ColumnDrift(name, reference.kind, method, math.nan, threshold, True, reference.null_rate, math.nan, missing=True)
 
@@ -419,7 +451,7 @@ def _numeric_drift(name: str, reference: _Reference, series: pd.Series, rule: Co
     if reference.count and distinct <= FEW_DISTINCT_MAX:
         # Only then can the union of reference and current values be as small as evidently's limit.
         distinct = len(set(_reference_value_counts(reference)) | set(pd.unique(values).tolist()))
-    method = rule.method or _default_method(NUMERIC, reference.count, distinct)
+    method = rule.method or _default_method(NUMERIC, reference.choice_count, distinct)
     threshold = rule.threshold if rule.threshold is not None else METHODS[method].default_threshold
     empty = _empty_side(reference, values.size)
     if empty is not None:
@@ -444,7 +476,7 @@ def _categorical_drift(name: str, reference: _Reference, series: pd.Series, rule
         new_categories = tuple(sorted(unseen))
     null_rate = float(series.isna().mean()) if len(series) else 0.0
     distinct = len(set(reference_counts) | set(current_counts)) if not reference.other else reference.distinct + len(unseen)
-    method = rule.method or _default_method(CATEGORICAL, reference.count, distinct)
+    method = rule.method or _default_method(CATEGORICAL, reference.choice_count, distinct)
     threshold = rule.threshold if rule.threshold is not None else METHODS[method].default_threshold
     current_count = sum(current_counts.values())
     empty = _empty_side(reference, current_count)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -11,33 +11,39 @@ from sklearn import metrics as skm
 from .metric_catalog import GROUP_METRICS, HIGHER_IS_BETTER, REPORTED_ONLY_GROUP_METRICS  # noqa: F401 (re-exported)
 
 
-def score_classification(y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+def score_classification(
+    y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5, *, only: Collection[str] | None = None
+) -> dict[str, float]:
+    """Every classification metric, or those named in ``only`` (the others are not computed)."""
     predicted = (probability >= threshold).astype(int)
     both_classes = len(np.unique(y_true)) == 2
-    return {
-        "roc_auc": float(skm.roc_auc_score(y_true, probability)) if both_classes else float("nan"),
-        "average_precision": float(skm.average_precision_score(y_true, probability)) if both_classes else float("nan"),
-        "f1": float(skm.f1_score(y_true, predicted, zero_division=0)),
-        "accuracy": float(skm.accuracy_score(y_true, predicted)),
-        "precision": float(skm.precision_score(y_true, predicted, zero_division=0)),
-        "recall": float(skm.recall_score(y_true, predicted, zero_division=0)),
-        "brier": float(skm.brier_score_loss(y_true, probability)),
+    measures: dict[str, Callable[[], float]] = {
+        "roc_auc": lambda: float(skm.roc_auc_score(y_true, probability)) if both_classes else float("nan"),
+        "average_precision": lambda: float(skm.average_precision_score(y_true, probability)) if both_classes else float("nan"),
+        "f1": lambda: float(skm.f1_score(y_true, predicted, zero_division=0)),
+        "accuracy": lambda: float(skm.accuracy_score(y_true, predicted)),
+        "precision": lambda: float(skm.precision_score(y_true, predicted, zero_division=0)),
+        "recall": lambda: float(skm.recall_score(y_true, predicted, zero_division=0)),
+        "brier": lambda: float(skm.brier_score_loss(y_true, probability)),
     }
+    return {name: measure() for name, measure in measures.items() if only is None or name in only}
 
 
-def score_regression(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    return {
-        "rmse": float(np.sqrt(skm.mean_squared_error(y_true, predicted))),
-        "mae": float(skm.mean_absolute_error(y_true, predicted)),
-        "r2": float(skm.r2_score(y_true, predicted)),
+def score_regression(y_true: np.ndarray, predicted: np.ndarray, *, only: Collection[str] | None = None) -> dict[str, float]:
+    """Every regression metric, or those named in ``only``."""
+    measures: dict[str, Callable[[], float]] = {
+        "rmse": lambda: float(np.sqrt(skm.mean_squared_error(y_true, predicted))),
+        "mae": lambda: float(skm.mean_absolute_error(y_true, predicted)),
+        "r2": lambda: float(skm.r2_score(y_true, predicted)),
     }
+    return {name: measure() for name, measure in measures.items() if only is None or name in only}
 
 
-def score(task: str, y_true: np.ndarray, prediction: np.ndarray) -> dict[str, float]:
-    """``prediction`` is the positive-class probability (classification) or the value (regression)."""
+def score(task: str, y_true: np.ndarray, prediction: np.ndarray, *, only: Collection[str] | None = None) -> dict[str, float]:
+    """``prediction`` is the positive-class probability (classification) or the value (regression); ``only``: these metrics."""
     if task == "regression":
-        return score_regression(y_true, prediction)
-    return score_classification(y_true, prediction)
+        return score_regression(y_true, prediction, only=only)
+    return score_classification(y_true, prediction, only=only)
 
 
 def _rate(hits: np.ndarray, among: np.ndarray) -> float:

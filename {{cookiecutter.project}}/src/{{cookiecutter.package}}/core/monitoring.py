@@ -8,6 +8,7 @@ Mermaid, which GitHub renders itself: no image host.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,10 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .metric_catalog import HIGHER_IS_BETTER
 from .metrics import score
-from .report import _number, chart_value, inert, inert_code, link, xychart
+from .report import _count, _number, chart_value, inert, inert_code, link, xychart
 
 HISTORY_SHOWN = 20  # runs in the trend chart
 TOP_FEATURES = 10  # columns in the "most drifted" chart
+CHART_SCORE_CAP = 10.0  # scores above it (a p-value of 0 scores infinity) are drawn at it, their label saying so
+# Each test as a reader knows it, and the comparison that makes it drift (see core.drift.METHODS).
+TESTS = {
+    "ks": ("K-S", "p ≤"),
+    "chisquare": ("chi-square", "p <"),
+    "z": ("z-test", "p <"),
+    "wasserstein": ("Wasserstein (normed)", "distance ≥"),
+    "jensenshannon": ("Jensen-Shannon", "distance ≥"),
+    "psi": ("PSI", "distance ≥"),
+}
 P_VALUE_METHODS = frozenset({"ks", "chisquare", "z"})  # drifted below the threshold; the others above it
 # Bounds of a history entry: beyond them it was not written by `mlops drift`.
 MAX_NAME = 1000  # a champion's tag, a column's name
@@ -51,14 +62,20 @@ BOOTSTRAP_ROUNDS = 200
 
 
 def bootstrap_intervals(
-    task: str, y_true: np.ndarray, prediction: np.ndarray, *, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0
+    task: str,
+    y_true: np.ndarray,
+    prediction: np.ndarray,
+    *,
+    rounds: int = BOOTSTRAP_ROUNDS,
+    seed: int = 0,
+    metrics: Collection[str] | None = None,
 ) -> dict[str, tuple[float, float]]:
-    """The 2.5 and 97.5 percentiles of each metric over ``rounds`` resamples of the rows (seeded)."""
+    """The 2.5 and 97.5 percentiles of each metric (or of ``metrics`` only) over ``rounds`` resamples of the rows (seeded)."""
     rng = np.random.default_rng(seed)
     samples: dict[str, list[float]] = {}
     for _ in range(rounds):
         rows = rng.integers(0, len(y_true), len(y_true))
-        for metric, value in score(task, y_true[rows], prediction[rows]).items():
+        for metric, value in score(task, y_true[rows], prediction[rows], only=metrics).items():
             if math.isfinite(value):
                 samples.setdefault(metric, []).append(value)
     return {metric: (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))) for metric, values in samples.items()}
@@ -83,6 +100,14 @@ def decay(
         worse_by = (released[metric] - best) if higher else (best - released[metric])
         found.append(Decay(metric, released[metric], current[metric], low, high, tolerance, decayed=worse_by > tolerance))
     return found
+
+
+def dataset_drift(columns: list[dict[str, Any]], drift_share: float) -> tuple[list[str], float, bool]:
+    """The data columns that drifted, their share of the data columns, and whether the data set drifts:
+    when at least ``drift_share`` of them drift (confs/monitor.yaml ``drift.share``, evidently's rule)."""
+    drifted = [str(column["column"]) for column in columns if column["drifted"]]
+    share = len(drifted) / len(columns) if columns else 0.0
+    return drifted, share, bool(columns) and share >= drift_share
 
 
 @dataclass
@@ -178,27 +203,58 @@ def trend_chart(history: list[dict[str, Any]]) -> str:
     )
 
 
+def drift_score(column: dict[str, Any]) -> float | None:
+    """How far a column is past its threshold, on one scale whatever its test: 1 at the threshold, more is further.
+
+    A distance scores distance ÷ threshold; a p-value log p ÷ log threshold (at 0.05, p = 0.0025 scores 2),
+    so that both grow with the evidence of drift; a p-value of 0 scores infinity. None when no test ran.
+    """
+    statistic, threshold = column.get("statistic"), column.get("threshold")
+    if column.get("method") not in TESTS or chart_value(statistic) is None or not chart_value(threshold):
+        return None
+    if column["method"] in P_VALUE_METHODS:
+        if threshold >= 1:
+            return None  # no scale: every p-value is below such a threshold
+        return math.inf if statistic == 0 else max(math.log(statistic) / math.log(threshold), 0.0)
+    return statistic / threshold
+
+
 def top_drift_chart(columns: list[dict[str, Any]]) -> str:
-    """The most drifted columns as a bar chart of statistic over threshold (distances) or threshold over p-value."""
-
-    def severity(column: dict[str, Any]) -> float:
-        statistic, threshold = column.get("statistic"), column.get("threshold")
-        if not isinstance(statistic, int | float) or not isinstance(threshold, int | float) or not threshold:
-            return 0.0
-        if column.get("method") in P_VALUE_METHODS:
-            return min(threshold / max(statistic, 1e-12), 100.0)
-        return min(statistic / threshold, 100.0)
-
-    ranked = sorted((c for c in columns if c.get("drifted")), key=severity, reverse=True)[:TOP_FEATURES]
+    """The most drifted columns' scores as bars from 0, the threshold (1) as a line; scores past the cap drawn at it."""
+    scored = [(column, score) for column in columns if column.get("drifted") for score in [drift_score(column)] if score is not None]
+    ranked = sorted(scored, key=lambda item: item[1], reverse=True)[:TOP_FEATURES]
     if not ranked:
         return ""
+    cap = CHART_SCORE_CAP
+    drawn = [min(score, cap) for _, score in ranked]
     return xychart(
-        "Most drifted columns (× their threshold)",
-        [c["column"] for c in ranked],
-        '"× threshold"',
+        "Most drifted columns: drift score (1 = its threshold)",
+        [f"{column['column']}" + (f" over {cap:.0f}" if score > cap else "") for column, score in ranked],
+        f'"score" 0 --> {max(2, math.ceil(max(drawn)))}',
         "bar",
-        [f"{severity(c):.2f}" for c in ranked],
+        [f"{value:.2f}" for value in drawn],
+        more=[("line", ["1"] * len(ranked))],
     )
+
+
+def _statistic(column: dict[str, Any]) -> str:
+    """The raw statistic, named for what it is: "p = 0.0003" or "distance 0.36"."""
+    statistic = column.get("statistic")
+    if column.get("method") not in TESTS or chart_value(statistic) is None:
+        return "—"
+    if column["method"] in P_VALUE_METHODS:
+        return "p ≈ 0" if statistic == 0 else f"p = {statistic:.2g}" if statistic < 0.001 else f"p = {statistic:.4f}"
+    return f"distance {statistic:.4f}"
+
+
+def _drifts_when(column: dict[str, Any]) -> str:
+    test, threshold = TESTS.get(column.get("method", "")), chart_value(column.get("threshold"))
+    return f"{test[1]} {threshold:g}" if test and threshold is not None else "—"
+
+
+def _score(column: dict[str, Any]) -> str:
+    score = drift_score(column)
+    return "—" if score is None else "∞" if math.isinf(score) else f"{score:.2f}×"
 
 
 def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> str:
@@ -226,17 +282,36 @@ def drift_markdown(summary: dict[str, Any], history: list[dict[str, Any]]) -> st
             f"({percent(summary.get('share', 0))}; dataset drift at ≥ {percent(summary.get('drift_share', 0.5))}); "
             f"the champion's predictions {predictions}",
             "",
-            "| column | method | statistic | threshold | drifted | nulls (ref → now) | new categories |",
-            "|---|---|---:|---:|:---:|---:|---|",
+            "Score: how far a column is past its own threshold, on one scale whatever the test (1× is the threshold): "
+            "a distance ÷ its threshold, or log p ÷ log threshold for a p-value (at 0.05, p = 0.0025 scores 2×).",
+            "",
+            "| column | test | statistic | drifts when | score | drifted | nulls (ref → now) | new categories |",
+            "|---|---|---:|---:|---:|:---:|---:|---|",
         ]
         for column in sorted(columns, key=lambda c: (not c.get("drifted"), str(c.get("column")))):
             new = ", ".join(inert_code(value, 40) for value in column.get("new_categories", [])[:5])
+            test = TESTS[column["method"]][0] if column.get("method") in TESTS else inert(column.get("method", ""))
             lines.append(
-                f"| {inert_code(column['column'])} | {inert(column.get('method', ''))} | {_number(column.get('statistic'))} "
-                f"| {_number(column.get('threshold'))} | {'⚠️' if column.get('drifted') else '—'} "
+                f"| {inert_code(column['column'])} | {test} | {_statistic(column)} "
+                f"| {_drifts_when(column)} | {_score(column)} | {'⚠️' if column.get('drifted') else '—'} "
                 f"| {percent(column.get('reference_null_rate', 0), 1)} → {percent(column.get('current_null_rate', 0), 1)} | {new} |"
             )
         lines.append("")
+        if len(data_columns) < len(columns):
+            lines += [
+                "The champion's predictions were profiled on its holdout; they are judged with the test a column "
+                "of the training data's size gets, as the features are.",
+                "",
+            ]
+        html = summary.get("html_report")
+        if isinstance(html, dict) and chart_value(html.get("columns")) is not None:
+            compared = int(html["columns"])
+            same = f"the same {compared}" if compared == len(data_columns) else f"{compared} of these {len(data_columns)}"
+            lines += [
+                f"evidently's interactive report ({inert_code(html.get('path', ''))}) compares {same} data columns "
+                f"on samples of {_count(html.get('sample_rows'))} rows: {_count(html.get('drifted'))} drifted there.",
+                "",
+            ]
     chart = top_drift_chart(columns)
     if chart:
         lines += [chart]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -333,13 +334,8 @@ def chart_value(value: Any, *, low: float = 0.0, high: float = 1e12) -> float | 
     return number if low <= number <= high else None  # NaN fails both comparisons
 
 
-def xychart(title: str, labels: list[str], y_axis: str, kind: str, values: list[str]) -> str:
-    """A Mermaid ``xychart-beta`` block (GitHub draws it: no image host); ``y_axis`` as Mermaid reads it."""
+def xychart(title: str, labels: list[str], y_axis: str, kind: str, values: list[str], *, more: Sequence[tuple[str, list[str]]] = ()) -> str:
+    """A Mermaid ``xychart-beta`` block (GitHub draws it: no image host); ``y_axis`` as Mermaid reads it; ``more`` series drawn over it."""
     x_axis = ", ".join(f'"{mermaid_label(label)}"' for label in labels)
-    return (
-        "```mermaid\nxychart-beta\n"
-        f'    title "{title}"\n'
-        f"    x-axis [{x_axis}]\n"
-        f"    y-axis {y_axis}\n"
-        f"    {kind} [{', '.join(values)}]\n```\n"
-    )
+    series = "".join(f"    {other_kind} [{', '.join(other)}]\n" for other_kind, other in [(kind, values), *more])
+    return f'```mermaid\nxychart-beta\n    title "{title}"\n    x-axis [{x_axis}]\n    y-axis {y_axis}\n{series}```\n'

@@ -40,6 +40,9 @@ MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy")
 
 for noisy in ("mlflow", "alembic", "urllib3"):
     logging.getLogger(noisy).setLevel(logging.WARNING)
+# One line per step in the logs: MLflow draws a progress bar for every artifact it downloads (a model
+# folder is five). Set here, where MLflow is configured, for every verb; a user's own setting wins.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 # uv environments have no pip; MLflow warns about it when it writes conda.yaml.
 logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
 # Integer columns in the signature are intended: the schema forbids nulls in them.

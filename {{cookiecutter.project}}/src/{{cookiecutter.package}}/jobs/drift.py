@@ -68,8 +68,9 @@ def age_in_days(published_at: str, now: datetime) -> float | None:
     return (now - published).total_seconds() / 86400
 
 
-def run(settings: Settings, *, history: bool = True, now: datetime | None = None) -> dict[str, Any]:
-    """Judge the production data; with ``history`` (and a token that may write contents), also append the run."""
+def run(settings: Settings, *, history: bool = True, html: bool = True, now: datetime | None = None) -> dict[str, Any]:
+    """Judge the production data; with ``history`` (and a token that may write contents), also append the run;
+    with ``html``, also write evidently's interactive report (evidently is imported only then)."""
     outputs = [settings.path(str(path)) for path in (DRIFT_JSON, DRIFT_MD, DRIFT_HTML, PRODUCTION_PARQUET)]
     remove(*outputs)
     now = now or datetime.now(UTC)
@@ -91,7 +92,7 @@ def run(settings: Settings, *, history: bool = True, now: datetime | None = None
     elif found is None:
         summary["nothing_to_check"] = "no champion yet (no complete release): nothing to compare production data with"
     else:
-        _check(settings, summary, files, found, now)
+        _check(settings, summary, files, found, now, html=html)
     summary["verdict"] = summary.get("verdict") or monitoring.Verdict(due=False, notes=[summary["nothing_to_check"]]).line
     markdown = _with_history(settings, summary, publish=history)
     written: dict[Path, str | bytes] = {
@@ -106,7 +107,7 @@ def run(settings: Settings, *, history: bool = True, now: datetime | None = None
     return summary
 
 
-def _check(settings: Settings, summary: dict[str, Any], files: list[str], found: dict[str, Any], now: datetime) -> None:
+def _check(settings: Settings, summary: dict[str, Any], files: list[str], found: dict[str, Any], now: datetime, *, html: bool) -> None:
     from ..io import model_files
 
     monitor, data = settings.monitor, settings.data
@@ -161,12 +162,12 @@ def _check(settings: Settings, summary: dict[str, Any], files: list[str], found:
             found.get("metrics", {}),
             score(data.task, truth, predicted),
             settings.gates.max_regression,
-            monitoring.bootstrap_intervals(data.task, truth, predicted),
+            # Only the gated metrics: decay reads no other interval, and each costs rounds × a scoring.
+            monitoring.bootstrap_intervals(data.task, truth, predicted, metrics=settings.gates.max_regression),
         )
-    drifted = [column["column"] for column in feature_columns if column["drifted"]]
-    share = len(drifted) / len(feature_columns) if feature_columns else 0.0
+    drifted, share, dataset_drift = monitoring.dataset_drift(feature_columns, monitor.drift.share)
     decided = monitoring.verdict(
-        dataset_drift=share >= monitor.drift.share,
+        dataset_drift=dataset_drift,
         drifted=drifted,
         share=share,
         prediction_drifted=bool(prediction and prediction["drifted"]),
@@ -179,7 +180,7 @@ def _check(settings: Settings, summary: dict[str, Any], files: list[str], found:
         columns=columns,
         drifted=drifted,
         share=share,
-        dataset_drift=share >= monitor.drift.share,
+        dataset_drift=dataset_drift,
         prediction_drifted=bool(prediction and prediction["drifted"]),
         labelled_rows=len(labelled),
         decay=monitoring.as_dicts(decays),
@@ -188,7 +189,12 @@ def _check(settings: Settings, summary: dict[str, Any], files: list[str], found:
         verdict=decided.line,
     )
     summary["production_sha256"] = [datasets.sha256_of(file) for file in files]
-    _html_report(settings, current)
+    if html:
+        # The same columns as the verdict (the target too when labelled), typed as the profile typed them.
+        kinds = {column["column"]: column["kind"] for column in feature_columns if not column.get("missing")}
+        summary["html_report"] = _html_report(settings, current, kinds)
+    else:
+        logger.info("evidently HTML report not made (--no-html)")
 
 
 def _shown(settings: Settings, file: str) -> str:
@@ -199,34 +205,50 @@ def _shown(settings: Settings, file: str) -> str:
     return path.relative_to(settings.root).as_posix() if path.is_absolute() and path.is_relative_to(settings.root) else file
 
 
-def _html_report(settings: Settings, current: pd.DataFrame) -> None:
+def _html_report(settings: Settings, current: pd.DataFrame, kinds: dict[str, str]) -> dict[str, Any] | None:
     """evidently's interactive report on bounded samples, for whoever wants to explore; the verdicts above use every row.
 
     evidently needs reference rows, which the champion's profile does not keep: the sample comes
-    from the data checked out beside the monitor (the training data on the base branch). Without
-    evidently installed, or on data it cannot read, the report is skipped with a log line.
+    from the data checked out beside the monitor (the training data on the base branch). It is
+    told which columns to compare and how (``kinds``, column → numeric or categorical): left to
+    guess, evidently drops a column whose type differs between the two sides (a nullable integer
+    target) and would count other columns than drift.md. Without evidently installed, or on data
+    it cannot read, the report is skipped with a log line. Returns what it counted, or None.
     """
     size = settings.monitor.report_sample_rows
     try:
         reference = steps.check_data(settings).frame
-        from evidently import Report
+        from evidently import DataDefinition, Dataset, Report
         from evidently.presets import DataDriftPreset
     except Exception as error:  # the HTML view is optional: never fail the monitor over it
         logger.info("evidently HTML report skipped (%s)", str(error).splitlines()[0] if str(error) else type(error).__name__)
-        return
+        return None
     if reference is None:
         logger.info("evidently HTML report skipped: the checked-out training data does not validate")
-        return
-    columns = [name for name in current.columns if name in reference.columns]
+        return None
+    columns = [name for name in kinds if name in current.columns and name in reference.columns]
     sample = without_markup(reference[columns].sample(min(size, len(reference)), random_state=0))
     now = without_markup(current[columns].sample(min(size, len(current)), random_state=0))
+    clean = dict(zip(columns, sample.columns, strict=True))  # the names as without_markup wrote them
+    definition = DataDefinition(
+        numerical_columns=[clean[name] for name in columns if kinds[name] == drift_rules.NUMERIC],
+        categorical_columns=[clean[name] for name in columns if kinds[name] == drift_rules.CATEGORICAL],
+    )
     try:
-        snapshot = Report([DataDriftPreset()]).run(now, sample)
+        snapshot = Report([DataDriftPreset()]).run(
+            Dataset.from_pandas(now, data_definition=definition), Dataset.from_pandas(sample, data_definition=definition)
+        )
         target = settings.path(str(DRIFT_HTML))
         target.parent.mkdir(parents=True, exist_ok=True)
         snapshot.save_html(str(target))
+        metrics = snapshot.dict()["metrics"]
+        drifted = next(round(float(m["value"]["count"])) for m in metrics if m["metric_name"].startswith("DriftedColumnsCount"))
+        judged = sum(1 for m in metrics if m["metric_name"].startswith("ValueDrift("))  # one per column it compared
     except Exception as error:
         logger.info("evidently HTML report skipped (%s)", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        return None
+    logger.info("evidently HTML report: %s (%d of %d columns drifted in samples of %d rows)", DRIFT_HTML, drifted, judged, len(now))
+    return {"path": str(DRIFT_HTML), "columns": judged, "drifted": drifted, "sample_rows": len(now)}
 
 
 # evidently 0.7 writes the report's data (column names, category values) as JSON into an inline <script>

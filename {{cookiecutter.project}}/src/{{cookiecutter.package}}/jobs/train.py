@@ -66,6 +66,8 @@ def training_profile(settings: Settings, data: pd.DataFrame, holdout_prediction:
     predictions = drift_rules.build_profile(
         pd.DataFrame({PREDICTION_COLUMN: holdout_prediction}), numeric=[PREDICTION_COLUMN], categorical=[]
     )
+    # Judged with the tests the features of the training data's size get, not those of the smaller holdout's.
+    predictions["columns"][PREDICTION_COLUMN]["tests_as_count"] = len(data)
     profile["columns"].update(predictions["columns"])
     return profile
 
