@@ -180,7 +180,8 @@ def promote() -> None:
 def champion() -> None:
     """Fetch the production model: the newest complete GitHub Release's model archive, verified and bounded.
 
-    With a tracking server (MLFLOW_TRACKING_URI=http…) the registry alias is the champion instead.
+    With a tracking server (MLFLOW_TRACKING_URI=http…) the registry alias is the champion instead; with no
+    GITHUB_REPOSITORY (a laptop), the local registry's `champion` alias that `mlops promote` moved is copied out.
     Reads: GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY. Writes: outputs/champion/.
     """
     from .jobs import champion as job

@@ -397,7 +397,7 @@ def load_champion(settings: Settings) -> tuple[ModelRef, Any] | None:
         record = read_json(fetched, produced_by="champion")
         if record["source"] == "none":
             return None
-        if record["source"] == "release":
+        if record["source"] in ("release", "local"):
             folder = settings.path(record["model_path"])
             ref = ModelRef(run_id=record.get("run_id", ""), model_uri=str(folder), version=record["tag"])
             return ref, model_files.load_model(folder)
