@@ -297,6 +297,27 @@ def drift(
     typer.echo(summary["verdict"])
 
 
+@app.command("simulate-batch")
+def simulate_batch(
+    output: Annotated[
+        Path, typer.Option("--output", help="Where to write the batch: CSV, or Parquet by its suffix (e.g. data/current/b.csv).")
+    ],
+    shift: Annotated[
+        list[str] | None, typer.Option("--shift", help="COLUMN=+10% or COLUMN=-3 (numeric), COLUMN=value:30% (any other); repeatable.")
+    ] = None,
+    rows: Annotated[int, typer.Option(help="Rows in the batch.")] = 1000,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same batch.")] = 0,
+) -> None:
+    """A production batch to try the monitor with: rows sampled from your data (confs/data.yaml), named columns shifted.
+
+    Reads: confs/data.yaml and the data file. Writes: --output (new ids, timestamps after the data's last).
+    Exit 2 for an unknown column or a shift that does not fit it.
+    """
+    from .jobs import simulate_batch as job
+
+    typer.echo(_run(lambda settings: job.run(settings, shift or [], rows=rows, seed=seed, output=output)))
+
+
 @app.command("drift-history")
 def drift_history() -> None:
     """Append the last `mlops drift --no-history` run to the history on the reports branch.

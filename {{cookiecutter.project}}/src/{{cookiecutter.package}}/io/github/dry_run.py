@@ -131,7 +131,8 @@ class DryRun(httpx.BaseTransport):
         if method == "PATCH":
             return 200, made
         if path.endswith("/releases"):
-            made["upload_url"] = f"{self.upload_origin}/repos/{repo}/releases/{number}/assets{{?name,label}}"
+            # GitHub's URI template; built by concatenation, since the file is a Jinja template too.
+            made["upload_url"] = f"{self.upload_origin}/repos/{repo}/releases/{number}/assets" + "{?name,label}"
             made["assets"] = []
             self._created[f"{path}/{number}"] = made
         if path.endswith("/labels") and "/issues/" in path:
