@@ -8,6 +8,8 @@ import json
 import httpx
 import pytest
 
+from {{ cookiecutter.package }}.config import Environment
+from {{ cookiecutter.package }}.errors import InputError
 from {{ cookiecutter.package }}.io.github import DryRun, GitHub, GitHubContext
 
 TOKEN = "ghs_" + "x" * 36
@@ -86,3 +88,14 @@ def test_no_write_method_gets_through_even_when_reads_do(tmp_path, method):
         github.request("GET", "/repos/acme/model")
     assert sent == ["GET"]
     assert recorder.lines[0].startswith(f"dry run, not sent: {method} /repos/acme/model/issues/1")
+
+
+def test_only_a_run_without_a_repository_is_offline_and_a_repository_still_needs_its_token(tmp_path):
+    laptop = Environment.read({"GITHUB_TOKEN": TOKEN})  # a gh user's token alone names no repository
+    recorder = DryRun(tmp_path / "dora", offline=not laptop.github_repository)
+    with GitHub.connect(laptop, recorder) as github:
+        assert github.context.repository.startswith("dry-run/") and github.context.token == ""
+        # Answered by the dry run, not by GitHub (where dry-run/<project> has no main branch, or is not reachable).
+        assert github.latest_release() is None and github.branch_head("main") is not None
+    with pytest.raises(InputError, match="GITHUB_TOKEN"):
+        GitHub.connect(Environment.read({"GITHUB_REPOSITORY": "acme/model"}), DryRun(tmp_path / "dora", offline=False))
