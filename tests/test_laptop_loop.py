@@ -1,8 +1,8 @@
 """The scheduled legs on a laptop: no GitHub repository, no token, no network, yet the whole loop runs.
 
 train → promote → champion (the local alias) → simulate-batch → drift → retrain-pr --dry-run →
-dora --dry-run, on a baked project, each step checked by what it wrote. Any request that tried to
-leave the machine would meet a proxy that does not exist.
+dora --dry-run → release --dry-run, on a baked project, each step checked by what it wrote. Any
+request that tried to leave the machine would meet a proxy that does not exist.
 """
 
 from __future__ import annotations
@@ -94,3 +94,14 @@ def test_the_whole_loop_runs_offline_and_the_dry_runs_hold_the_requests_they_wou
     assert any(request["json"] and request["json"].get("ref") == "refs/heads/mlops-reports" for request in requests)
     assert all(request["method"] != "GET" for request in requests), "only writes are recorded"
     assert (project / "outputs/dora/dora.json").is_file()
+
+    released = mlops(project, "release", "--dry-run", "--allow-unreviewed", "--reason", "tried on a laptop", env=env)
+    assert "would release v1.0.0" in released.stdout
+    requests = recorded(project, "release")
+    made = next(request["json"] for request in requests if request["path"].endswith("/releases"))
+    assert (made["tag_name"], made["draft"]) == ("v1.0.0", True)
+    uploaded = {request["query"]["name"]: request["content"]["file"] for request in requests if "content" in request}
+    assert {"model.tar.gz", "model.tar.gz.sha256", "release.json"} <= set(uploaded)
+    assert (project / "outputs/dry-run/release" / uploaded["model.tar.gz"]).stat().st_size > 0
+    assert any(request["path"].endswith("/deployments") for request in requests)
+    assert not (project / "outputs/release").exists(), "a dry run prepares nothing for a real release"

@@ -72,8 +72,10 @@ def test_without_a_repository_nothing_is_sent_and_github_looks_empty(tmp_path):
 
     assert listed["model.tar.gz"]["size"] == len(b"model bytes")
     assert listed["model.tar.gz"]["digest"] == "sha256:" + hashlib.sha256(b"model bytes").hexdigest()
-    assert (recorder.folder / "002-POST-releases-1-assets.model.tar.gz").read_bytes() == b"model bytes"
-    assert (recorder.folder / "003-POST-releases-1-assets.metrics.json").read_bytes() == b'{"f1": 0.5}'
+    assert (recorder.folder / "assets/002-model.tar.gz").read_bytes() == b"model bytes"
+    assert (recorder.folder / "assets/003-metrics.json").read_bytes() == b'{"f1": 0.5}'
+    record = json.loads((recorder.folder / "003-POST-releases-1-assets.json").read_text())
+    assert (record["query"], record["json"], record["content"]["file"]) == ({"name": "metrics.json"}, None, "assets/003-metrics.json")
     assert len(recorder.lines) == 3
 
 

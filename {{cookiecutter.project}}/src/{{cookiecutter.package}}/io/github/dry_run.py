@@ -8,8 +8,8 @@ would. What the run created (a draft release and its assets, an issue) is answer
 record, so a verb runs to its end.
 
 Each recorded request is written to the verb's folder (``outputs/dry-run/<verb>/``) as
-``NNN-<method>-<what>.json`` (method, URL path, query, JSON body), an uploaded asset beside it
-under its own name, and summarised in one line (:attr:`DryRun.lines`).
+``NNN-<method>-<what>.json`` (method, URL path, query, JSON body), an uploaded asset under
+``assets/NNN-<its name>``, and summarised in one line (:attr:`DryRun.lines`).
 """
 
 from __future__ import annotations
@@ -80,9 +80,11 @@ class DryRun(httpx.BaseTransport):
         stem = f"{number:03d}-{request.method}-{what}"
         entry: dict[str, Any] = {"method": request.method, "path": path, "query": query, "json": body}
         if upload or (not is_json and request.content):
-            name = Path(query.get("name") or "content.bin").name
-            (self.folder / f"{stem}.{name}").write_bytes(request.content)
-            entry["content"] = {"file": f"{stem}.{name}", "bytes": len(request.content), "type": request.headers.get("content-type", "")}
+            # Beside the records, not among them: an asset may be a .json file too.
+            file = f"assets/{number:03d}-{Path(query.get('name') or 'content.bin').name}"
+            (self.folder / "assets").mkdir(exist_ok=True)
+            (self.folder / file).write_bytes(request.content)
+            entry["content"] = {"file": file, "bytes": len(request.content), "type": request.headers.get("content-type", "")}
         (self.folder / f"{stem}.json").write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         self.lines.append(f"dry run, not sent: {request.method} {path}{_gist(body, query)}")
         status, answer = self._answer(request, body, number)
