@@ -65,6 +65,35 @@ def _guarded(work: Callable[[], T]) -> T:
         raise typer.Exit(3) from None
 
 
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Send GitHub nothing: print each request it would get (kept in outputs/dry-run/<verb>/); offline without GITHUB_REPOSITORY.",
+    ),
+]
+
+
+def _dry(verb: str, job: Callable[..., T]) -> T:
+    """Run ``job(settings, recorder)`` with a dry-run recorder, then print what it would have sent."""
+    from .jobs import steps
+
+    recorder = None
+
+    def work(settings):
+        nonlocal recorder
+        recorder = steps.dry_run(settings, verb)
+        return job(settings, recorder)
+
+    try:
+        return _run(work)
+    finally:
+        for line in recorder.lines if recorder is not None else []:
+            typer.echo(line)
+        if recorder is not None:
+            typer.echo(f"dry run: {len(recorder.lines)} request(s) recorded in {steps.DRY_RUN / verb}/, none sent")
+
+
 def _run(job: Callable[..., T], *args: object) -> T:
     """Load the config (its errors are known errors too), then run the job."""
     from .config import load_settings
@@ -193,7 +222,8 @@ def promote() -> None:
 def champion() -> None:
     """Fetch the production model: the newest complete GitHub Release's model archive, verified and bounded.
 
-    With a tracking server (MLFLOW_TRACKING_URI=http…) the registry alias is the champion instead.
+    With a tracking server (MLFLOW_TRACKING_URI=http…) the registry alias is the champion instead; with no
+    GITHUB_REPOSITORY (a laptop), the local registry's `champion` alias that `mlops promote` moved is copied out.
     Reads: GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY. Writes: outputs/champion/.
     """
     from .jobs import champion as job
@@ -204,6 +234,7 @@ def champion() -> None:
 @app.command()
 def comment(
     pr: Annotated[int | None, typer.Option(help="Pull request number (default: $PR_NUMBER).")] = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Post outputs/report.md as the pull request's one sticky comment (updated, never duplicated).
 
@@ -211,6 +242,9 @@ def comment(
     """
     from .jobs import comment as job
 
+    if dry_run:
+        _dry("comment", lambda settings, recorder: job.run(settings, pr, recorder))
+        return
     _run(job.run, pr)
 
 
@@ -227,6 +261,7 @@ def release(
         typer.Option("--allow-unreviewed", help="With --prepare: release although no PR comment shows reviewed metrics (needs --reason)."),
     ] = False,
     reason: Annotated[str, typer.Option(help="With --prepare: why an unreviewed model may be released (recorded in the model card).")] = "",
+    dry_run: DryRunOption = False,
 ) -> None:
     """Release the evaluated model from main in two steps: `--prepare`, then publish (GitHub Release, tag, Deployment, alias).
 
@@ -239,6 +274,10 @@ def release(
     """
     from .jobs import release as job
 
+    if dry_run:  # both steps in one go, with --allow-unreviewed and --reason as for --prepare
+        done = _dry("release", lambda settings, recorder: job.dry_run(settings, recorder, allow_unreviewed=allow_unreviewed, reason=reason))
+        typer.echo(f"would release {done.version}" if isinstance(done, job.ReleaseOutcome) else f"already released as {done.version}")
+        return
     if prepare:
         plan = _run(lambda settings: job.prepare(settings, allow_unreviewed=allow_unreviewed, reason=reason))
         doing = f"publish {plan.version}" if plan.publish else f"already released as {plan.version}"
@@ -274,6 +313,27 @@ def drift(
     typer.echo(summary["verdict"])
 
 
+@app.command("simulate-batch")
+def simulate_batch(
+    output: Annotated[
+        Path, typer.Option("--output", help="Where to write the batch: CSV, or Parquet by its suffix (e.g. data/current/b.csv).")
+    ],
+    shift: Annotated[
+        list[str] | None, typer.Option("--shift", help="COLUMN=+10% or COLUMN=-3 (numeric), COLUMN=value:30% (any other); repeatable.")
+    ] = None,
+    rows: Annotated[int, typer.Option(help="Rows in the batch.")] = 1000,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same batch.")] = 0,
+) -> None:
+    """A production batch to try the monitor with: rows sampled from your data (confs/data.yaml), named columns shifted.
+
+    Reads: confs/data.yaml and the data file. Writes: --output (new ids, timestamps after the data's last).
+    Exit 2 for an unknown column or a shift that does not fit it.
+    """
+    from .jobs import simulate_batch as job
+
+    typer.echo(_run(lambda settings: job.run(settings, shift or [], rows=rows, seed=seed, output=output)))
+
+
 @app.command("drift-history")
 def drift_history() -> None:
     """Append the last `mlops drift --no-history` run to the history on the reports branch.
@@ -289,7 +349,7 @@ def drift_history() -> None:
 
 
 @app.command("retrain-pr")
-def retrain_pr() -> None:
+def retrain_pr(dry_run: DryRunOption = False) -> None:
     """Open or update the one retraining pull request when `mlops drift` found retraining due.
 
     Reads: outputs/drift/drift.json, the data and the production files, the GitHub API.
@@ -298,7 +358,7 @@ def retrain_pr() -> None:
     """
     from .jobs import retrain_pr as job
 
-    outcome = _run(job.run)
+    outcome = _dry("retrain-pr", lambda settings, recorder: job.run(settings, dry_run=recorder)) if dry_run else _run(job.run)
     typer.echo(outcome["message"])
 
 
@@ -309,6 +369,7 @@ def dora_metrics(
     history: Annotated[
         bool, typer.Option(help="Append this run to the history on the reports branch (needs contents: write); see dora-history.")
     ] = True,
+    dry_run: DryRunOption = False,
 ) -> None:
     """DORA metrics of this model's delivery, from the repository's own GitHub history.
 
@@ -319,7 +380,10 @@ def dora_metrics(
     """
     from .jobs import dora as job
 
-    report = _run(lambda settings: job.run(settings, window=window, until=until, history=history))
+    if dry_run:
+        report = _dry("dora", lambda settings, recorder: job.run(settings, window=window, until=until, history=history, dry_run=recorder))
+    else:
+        report = _run(lambda settings: job.run(settings, window=window, until=until, history=history))
     for name, metric in report["metrics"].items():
         typer.echo(f"{name}: {metric['level']} ({metric['detail']})")
     typer.echo(f"tracking issue: {report['tracking_issue']['url']}")

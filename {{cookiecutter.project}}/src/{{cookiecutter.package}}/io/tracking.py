@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.metadata import version as installed_version
 from io import StringIO
 from pathlib import Path
@@ -224,6 +225,50 @@ def champion(settings: Settings) -> ModelRef | None:
         return None
     uri = f"models:/{settings.tracking.registered_model}@{CHAMPION_ALIAS}"
     return ModelRef(run_id=version.run_id, model_uri=uri, version=str(version.version))
+
+
+@dataclass(frozen=True)
+class LocalChampion:
+    """The ``champion`` alias's model, copied out of the registry: what `mlops drift` compares production data with."""
+
+    version: str
+    run_id: str
+    sha256: str
+    registered_at: str  # ISO 8601, UTC: when the version was registered (the champion's age)
+    metrics: dict[str, float]
+
+
+def fetch_champion(settings: Settings, destination: Path, profile_file: str) -> LocalChampion | None:
+    """Copy the ``champion`` alias's model folder, with its run's ``profile_file``, to ``destination`` (swapped in whole).
+
+    None before the first `mlops promote`. The copy is loaded once through the safe loader before it replaces anything.
+    """
+    ref = champion(settings)
+    if ref is None or ref.version is None:
+        return None
+    client = connect(settings)
+    version = client.get_model_version(settings.tracking.registered_model, ref.version)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}-"))
+    try:
+        try:
+            with contextlib.redirect_stderr(StringIO()):  # MLflow's download progress bars
+                folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=ref.model_uri, dst_path=str(staging)))
+                mlflow.artifacts.download_artifacts(run_id=ref.run_id, artifact_path=profile_file, dst_path=str(folder))
+        except (MlflowException, OSError) as error:
+            raise InputError(
+                f"champion v{ref.version}: could not copy its model and {profile_file} out of MLflow: {str(error).splitlines()[0]}"
+            ) from error
+        model_files.load_model(folder)  # refuses anything but a skops file of this project's trusted types
+        sha256 = hashlib.sha256((folder / model_files.MODEL_FILE).read_bytes()).hexdigest()
+        if destination.exists():
+            shutil.rmtree(destination)
+        os.replace(folder, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    registered = datetime.fromtimestamp(int(version.creation_timestamp) / 1000, UTC).isoformat(timespec="seconds")
+    metrics = {name: float(value) for name, value in client.get_run(ref.run_id).data.metrics.items()}
+    return LocalChampion(version=ref.version, run_id=ref.run_id, sha256=sha256, registered_at=registered, metrics=metrics)
 
 
 def set_champion(settings: Settings, version: str) -> None:

@@ -5,7 +5,8 @@ GitHub Releases (``io.release_protocol``): the newest published, complete releas
 checked against its sha256 and its attestations (when it has any, or when ``confs/release.yaml``
 requires one) before anything is unpacked, unpacked within bounds, and loaded once through the
 safe loader so that a model that is not a skops file of trusted types is refused here. With a remote tracking server the registry alias is
-the champion and nothing needs fetching.
+the champion and nothing needs fetching. On a laptop (no ``GITHUB_REPOSITORY``) the local registry's ``champion`` alias, which
+`mlops promote` moves, is copied out the same way: loaded once through the safe loader, with its training profile.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..io import model_files
 from ..io import release_protocol as protocol
 from ..io.artifacts import to_json, write_all
 from ..io.github import GitHub, GitHubContext
-from ..jobs import CHAMPION_DIR, CHAMPION_JSON
+from ..jobs import CHAMPION_DIR, CHAMPION_JSON, PROFILE_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 class ChampionRecord(BaseModel):
     """Where the champion came from: ``outputs/champion/champion.json``, read by ``mlops evaluate``."""
 
-    source: Literal["registry", "release", "none"]
+    source: Literal["registry", "release", "local", "none"]
     tag: str = ""
     release_url: str = ""
     sha256: str = ""
@@ -49,12 +50,46 @@ def run(settings: Settings) -> dict:
     if settings.uses_tracking_server:
         record = ChampionRecord(source="registry")
         logger.info("MLflow is a tracking server: the champion is its `champion` alias")
+    elif not settings.env.github_repository:  # not in Actions, no repository named: a laptop
+        record = _from_local_registry(settings)
     else:
         with GitHub(GitHubContext.from_env(settings.env)) as github:
             record = _from_releases(settings, github)
     payload = record.model_dump(mode="json", exclude_defaults=True) | {"source": record.source}
     write_all({settings.path(str(CHAMPION_JSON)): to_json(payload)})
     return payload
+
+
+def _from_local_registry(settings: Settings) -> ChampionRecord:
+    from ..io import local_registry
+
+    where = f"{settings.tracking_uri} ({settings.tracking.registered_model}@{local_registry.CHAMPION_ALIAS})"
+    found = None
+    if not local_registry.alias_is_absent(settings.tracking_uri, settings.tracking.registered_model, local_registry.CHAMPION_ALIAS):
+        from ..io import tracking  # MLflow costs seconds: only when there is an alias to copy
+
+        found = tracking.fetch_champion(settings, settings.path(str(CHAMPION_DIR)), PROFILE_FILE)
+    if found is None:
+        shutil.rmtree(settings.path(str(CHAMPION_DIR)), ignore_errors=True)
+        line = f"no GitHub repository (GITHUB_REPOSITORY unset) and no champion alias in {where}: run `mlops promote` first"
+        logger.info("%s", line)
+        return ChampionRecord(source="none")
+    logger.info(
+        "no GitHub repository (GITHUB_REPOSITORY unset): champion is the local registry's %s v%s, copied to %s",
+        settings.tracking.registered_model,
+        found.version,
+        CHAMPION_DIR,
+    )
+    return ChampionRecord(
+        source="local",
+        tag=f"{settings.tracking.registered_model} v{found.version}",
+        sha256=found.sha256,
+        provenance="local registry",
+        model_path=str(CHAMPION_DIR),
+        run_id=found.run_id,
+        published_at=found.registered_at,
+        metrics=found.metrics,
+    )
 
 
 def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:

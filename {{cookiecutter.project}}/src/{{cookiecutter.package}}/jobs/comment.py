@@ -9,7 +9,7 @@ from ..config import Settings
 from ..core.report import COMMENT_MARKER, fit_comment
 from ..errors import InputError
 from ..io.artifacts import read_text
-from ..io.github import GitHub, GitHubContext, GitHubError, bot_logins
+from ..io.github import DryRun, GitHub, GitHubError, bot_logins
 from ..jobs import PR_REPORT_MD
 
 logger = logging.getLogger(__name__)
@@ -17,12 +17,12 @@ logger = logging.getLogger(__name__)
 # comments with an app's token adds that app's "<slug>[bot]" login here (and the release reads the same set).
 
 
-def run(settings: Settings, pr_number: int | None) -> str | None:
+def run(settings: Settings, pr_number: int | None, dry_run: DryRun | None = None) -> str | None:
     number = pr_number or _number_from_env(settings.env.pr_number)
     body = read_text(settings.path(str(PR_REPORT_MD)), produced_by="report")
     if not body.startswith(COMMENT_MARKER):
         raise InputError(f"{PR_REPORT_MD} does not start with the report marker: render it with `mlops report`")
-    with GitHub(GitHubContext.from_env(settings.env)) as github:
+    with GitHub.connect(settings.env, dry_run) as github:
         try:
             comment, created = github.upsert_comment(number, COMMENT_MARKER, fit_comment(body), bot_logins=bot_logins(settings.env))
         except GitHubError as error:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..core import dora
@@ -28,6 +28,9 @@ from ..errors import InputError
 from ..io.artifacts import append_step_summary, remove, set_step_output, to_json, write_all
 from ..jobs import DORA_JSON, DORA_MD
 from . import steps
+
+if TYPE_CHECKING:
+    from ..io.github import DryRun
 
 logger = logging.getLogger(__name__)
 HISTORY_FILE = "dora/history.jsonl"
@@ -53,7 +56,13 @@ def parse_until(text: str | None, now: datetime) -> datetime:
 
 
 def run(
-    settings: Settings, *, window: str = "90d", until: str | None = None, history: bool = True, now: datetime | None = None
+    settings: Settings,
+    *,
+    window: str = "90d",
+    until: str | None = None,
+    history: bool = True,
+    now: datetime | None = None,
+    dry_run: DryRun | None = None,
 ) -> dict[str, Any]:
     """Measure, report and update the tracking issue; with ``history``, also append the run to the reports branch.
 
@@ -61,14 +70,14 @@ def run(
     afterwards from the outputs, in a job of its own that may write contents and reads nothing else.
     """
     from ..io import reports_branch
-    from ..io.github import GitHub, GitHubContext, bot_logins
+    from ..io.github import GitHub, bot_logins
 
     outputs = [settings.path(str(DORA_JSON)), settings.path(str(DORA_MD))]
     remove(*outputs)
     span = dora.parse_window(window)
     end = parse_until(until, now or datetime.now(UTC))
     conf, env = settings.dora, settings.env
-    with GitHub(GitHubContext.from_env(env)) as github:
+    with GitHub.connect(env, dry_run) as github:
         events, notes = collect(github, settings, end, span)
         report = dora.compute(events)
         report.update(environment=conf.environment, clock=CLOCK, notes=notes, run_url=env.run_url)

@@ -41,7 +41,7 @@ def champion(settings: Settings) -> dict[str, Any] | None:
     record = read_json(settings.path(str(CHAMPION_JSON)), produced_by="champion")
     if record.get("source") == "none":
         return None
-    if record.get("source") != "release":
+    if record.get("source") not in ("release", "local"):
         raise InputError(
             "monitoring reads the champion's profile from its release; with a tracking server as the registry, "
             "run `mlops champion` against GitHub Releases (unset MLFLOW_TRACKING_URI for the monitor job)"

@@ -38,7 +38,7 @@ from ..core.versioning import Fingerprint, model_digest, next_version
 from ..errors import CheckFailed, InputError
 from ..io import release_protocol as protocol
 from ..io.artifacts import append_step_summary, read_text, remove, set_step_output, to_json, warn, write_all
-from ..io.github import GitHub, GitHubContext, GitHubError, bot_logins
+from ..io.github import DryRun, GitHub, GitHubError, bot_logins
 from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, RELEASE_PLAN, TRAINING_JSON, steps
 from ..project import DESCRIPTION, PROJECT_NAME
 
@@ -136,14 +136,28 @@ def prepare(settings: Settings, *, allow_unreviewed: bool = False, reason: str =
     return plan
 
 
-def _prepare(settings: Settings, *, allow_unreviewed: bool, reason: str) -> tuple[ReleasePlan, bytes | None]:
+def dry_run(settings: Settings, recorder: DryRun, *, allow_unreviewed: bool = False, reason: str = "") -> ReleaseOutcome | ReleasePlan:
+    """Prepare and publish in one go with a recording client: what a release would send to GitHub, none of it sent.
+
+    Nothing is written under outputs/release/ and no registry alias moves; off Actions (no GITHUB_REF) the
+    commit is released as if from main. The plan, when this commit is already released.
+    """
+    plan, archive = _prepare(settings, allow_unreviewed=allow_unreviewed, reason=reason.strip(), dry_run=recorder)
+    if archive is None:
+        return plan
+    outcome = _release(settings, prepared=(plan, archive), dry_run=recorder)
+    logger.info("dry run: would have released %s (%s)", outcome.version, outcome.bump)
+    return outcome
+
+
+def _prepare(settings: Settings, *, allow_unreviewed: bool, reason: str, dry_run: DryRun | None = None) -> tuple[ReleasePlan, bytes | None]:
     from ..io import tracking  # mlflow import costs seconds: only here
 
-    _check_ref(settings)
+    _check_ref(settings, dry_run)
     if allow_unreviewed and not reason:
         raise InputError("--allow-unreviewed needs --reason: say why this model may be released without a reviewed PR comment")
     build = _read_build(settings, tracking.git_sha(settings))
-    with GitHub(GitHubContext.from_env(settings.env)) as github:
+    with GitHub.connect(settings.env, dry_run) as github:
         existing = protocol.release_for_commit(github, build.sha)
         if existing is not None and not existing.draft and not existing.missing:
             logger.info("commit %s is already released as %s: nothing to publish or attest", build.sha[:12], existing.tag)
@@ -223,15 +237,16 @@ def run(settings: Settings) -> ReleaseOutcome:
     return outcome
 
 
-def _release(settings: Settings) -> ReleaseOutcome:
+def _release(settings: Settings, *, prepared: tuple[ReleasePlan, bytes] | None = None, dry_run: DryRun | None = None) -> ReleaseOutcome:
     from ..io import tracking  # mlflow import costs seconds: only here
 
-    _check_ref(settings)
-    prepared = _read_plan(settings)
+    _check_ref(settings, dry_run)
+    plan_made, archive_made = prepared or (None, None)
+    prepared = plan_made or _read_plan(settings)
     build = _read_build(settings, tracking.git_sha(settings))
     if prepared.sha != build.sha:
         raise InputError(f"{RELEASE_PLAN} was prepared for {prepared.sha[:12]}, this is {build.sha[:12]}: run `mlops {PREPARE}` again")
-    with GitHub(GitHubContext.from_env(settings.env)) as github:
+    with GitHub.connect(settings.env, dry_run) as github:
         existing = protocol.release_for_commit(github, build.sha)
         if existing is not None and not existing.draft and not existing.missing:
             logger.info("commit %s is already released as %s: nothing to do", build.sha[:12], existing.tag)
@@ -241,7 +256,7 @@ def _release(settings: Settings) -> ReleaseOutcome:
                 f"{RELEASE_PLAN} says {build.sha[:12]} is released as {prepared.version}, but no complete published release of it "
                 f"exists now: run `mlops {PREPARE}` again"
             )
-        archive = _prepared_archive(settings, prepared)
+        archive = archive_made or _prepared_archive(settings, prepared)
         context = Context(settings=settings, github=github, build=build, tracking=tracking)
         plan = _plan(settings, github, build, prepared.reason, existing, released_by=prepared.released_by)
         if plan.version != prepared.version:
@@ -254,7 +269,9 @@ def _release(settings: Settings) -> ReleaseOutcome:
         return _publish_new(context, existing, plan, archive)
 
 
-def _check_ref(settings: Settings) -> None:
+def _check_ref(settings: Settings, dry_run: DryRun | None = None) -> None:
+    if dry_run is not None and not settings.env.github_ref:
+        return  # a dry run on a laptop: as if from main
     if settings.env.github_ref != protocol.MAIN_REF:
         raise CheckFailed(
             f"releases are made from {protocol.MAIN_REF} only; this run is on {settings.env.github_ref or 'no ref (GITHUB_REF is unset)'}"
@@ -492,7 +509,7 @@ def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan
     published = False
     try:
         deployment = _start_deployment(github, build.sha, plan.version, digest, bump=plan.bump)
-        restore_alias = _move_alias(context)
+        restore_alias = _move_alias(context) if github.dry_run is None else None
         data = github.publish_release(draft.id)
         published = True
         _finish_deployment(settings, github, deployment, data, state="success", description=f"{plan.version} is the champion")

@@ -34,7 +34,7 @@ from ..core.snapshot import next_snapshot, to_csv_bytes
 from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import remove, to_json, write_all
-from ..io.github import GitHub, GitHubContext, GitHubError, PullRequestsNotAllowed, bot_logins, commit_author
+from ..io.github import DryRun, GitHub, GitHubError, PullRequestsNotAllowed, bot_logins, commit_author
 from ..jobs import DRIFT_JSON, RETRAIN_JSON
 from ..project import PROJECT
 from . import steps
@@ -49,7 +49,7 @@ PR_WORKFLOW = "pr.yml"
 LABEL_COLOR = "fbca04"
 
 
-def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+def run(settings: Settings, *, now: datetime | None = None, dry_run: DryRun | None = None) -> dict[str, Any]:
     remove(settings.path(str(RETRAIN_JSON)))
     now = now or datetime.now(UTC)
     summary = steps.read_current(settings, DRIFT_JSON, produced_by="drift")
@@ -94,7 +94,7 @@ def run(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
         f"{snapshot.added} new labelled production rows, {snapshot.replaced} updated, {snapshot.aged_out} aged out, "
         f"{snapshot.unlabelled} still unlabelled: {len(snapshot.frame)} rows in all"
     )
-    with GitHub(GitHubContext.from_env(settings.env)) as github:
+    with GitHub.connect(settings.env, dry_run) as github:
         return _open_or_update(settings, github, summary, changes, stats, now)
 
 

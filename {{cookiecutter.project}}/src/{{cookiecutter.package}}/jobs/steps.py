@@ -28,10 +28,12 @@ from ..core.schemas import CheckFailure, schema_hash
 from ..errors import InputError
 from ..io import datasets
 from ..io.artifacts import read_json, remove, to_json
-from . import CHAMPION_JSON, OUTPUTS, TRAINING_JSON
+from . import CHAMPION_JSON, DRY_RUN, OUTPUTS, TRAINING_JSON
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..io.github import DryRun
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +215,16 @@ def handed_over(settings: Settings, record: Path, markdown: Path, *, produced_by
 
 def stamped(record: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {**record, "inputs": inputs_stamp(settings)}
+
+
+def dry_run(settings: Settings, verb: str) -> DryRun:
+    """Where ``mlops <verb> --dry-run`` records what it would send (``outputs/dry-run/<verb>/``, emptied first).
+
+    Without ``GITHUB_REPOSITORY`` (a laptop) its reads are answered offline too, as by a repository with no history.
+    """
+    from ..io.github import DryRun
+
+    return DryRun(settings.path(str(DRY_RUN / verb)), offline=not settings.env.github_repository)
 
 
 def read_current(settings: Settings, relative: Path, *, produced_by: str, max_bytes: int | None = None) -> dict[str, Any]:
@@ -402,7 +414,7 @@ def load_champion(settings: Settings) -> tuple[ModelRef, Any] | None:
         record = read_json(fetched, produced_by="champion")
         if record["source"] == "none":
             return None
-        if record["source"] == "release":
+        if record["source"] in ("release", "local"):
             folder = settings.path(record["model_path"])
             ref = ModelRef(run_id=record.get("run_id", ""), model_uri=str(folder), version=record["tag"])
             return ref, model_files.load_model(folder)

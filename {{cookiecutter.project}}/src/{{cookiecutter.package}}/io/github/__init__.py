@@ -10,6 +10,7 @@ whether GitHub is Enterprise Server). Callers import from here only.
 
 from __future__ import annotations
 
+from ...config import Environment
 from .actions import MAX_DISPATCH_INPUTS, Actions
 from .client import (
     ACTIONS_BOT,
@@ -21,12 +22,14 @@ from .client import (
     bot_logins,
     comment_author,
     commit_author,
+    connect_context,
     is_branch_name,
     is_loopback,
     required_permission,
 )
 from .collaborators import Collaborators
 from .deployments import Deployments
+from .dry_run import DryRun
 from .git_data import MAX_FILE_BYTES, GitData, git_blob_sha
 from .issues import ACTIONS_MAY_NOT_OPEN_PULLS, IssuesAndPulls, PullRequestsNotAllowed
 from .releases import Releases
@@ -40,6 +43,7 @@ __all__ = [
     "MAX_PAGES",
     "BranchMoved",
     "Client",
+    "DryRun",
     "GitHub",
     "GitHubContext",
     "GitHubError",
@@ -60,3 +64,8 @@ class GitHub(Releases, GitData, IssuesAndPulls, Collaborators, Deployments, Acti
 
     def __enter__(self) -> GitHub:
         return self
+
+    @classmethod
+    def connect(cls, env: Environment, dry_run: DryRun | None = None) -> GitHub:
+        """The client for this run; with ``dry_run`` every write is recorded there and none is sent (see ``dry_run``)."""
+        return cls(connect_context(env, dry_run=dry_run), dry_run=dry_run)

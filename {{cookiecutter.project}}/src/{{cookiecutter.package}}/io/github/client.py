@@ -34,6 +34,7 @@ import httpx
 from ...config import Environment
 from ...errors import InputError, MlopsError
 from ...project import PROJECT
+from .dry_run import DryRun
 
 logger = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
@@ -99,6 +100,13 @@ class GitHubContext:
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
             raise InputError(f"GITHUB_REPOSITORY is {repository!r}: expected owner/name (set by GitHub Actions)")
         return cls(api_url=env.github_api_url, repository=repository, token=token, upload_url=env.mlops_github_upload_url)
+
+
+def connect_context(env: Environment, *, dry_run: DryRun | None = None) -> GitHubContext:
+    """The run's context; a dry run without ``GITHUB_REPOSITORY`` gets a stand-in one (its reads are answered offline)."""
+    if dry_run is not None and dry_run.offline:
+        return GitHubContext(api_url=env.github_api_url, repository=f"dry-run/{PROJECT}", token="", upload_url=env.mlops_github_upload_url)
+    return GitHubContext.from_env(env)
 
 
 def upload_origin_for(api_url: str) -> str:
@@ -185,6 +193,7 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        dry_run: DryRun | None = None,
     ) -> None:
         api_url = httpx.URL(context.api_url)
         if not _secure(api_url):
@@ -205,6 +214,11 @@ class Client:
         self.sleep = sleep
         self.upload_origin = _origin(upload_origin)
         self._auth = _TokenAuth(context.token, api_url, upload_origin)
+        self.dry_run = dry_run
+        if dry_run is not None:
+            # Under the request layer, so that no endpoint can send a write: it is recorded and answered there instead.
+            dry_run.reads, dry_run.upload_origin = transport or httpx.HTTPTransport(), context.upload_origin
+            transport = dry_run
         self.client = httpx.Client(
             base_url=context.api_url,
             auth=self._auth,
