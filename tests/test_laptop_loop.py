@@ -84,7 +84,9 @@ def test_the_whole_loop_runs_offline_and_the_dry_runs_hold_the_requests_they_wou
     tree = [item["path"] for item in by_path["POST", "git/trees"]["json"]["tree"]]
     assert sorted(tree) == ["data/manifest.json", "data/reference.csv"]
     assert ("POST", "actions/workflows/pr.yml/dispatches") in by_path
-    assert json.loads((project / "outputs/retrain/retrain.json").read_text())["action"] == "opened"
+    outcome = json.loads((project / "outputs/retrain/retrain.json").read_text())
+    assert outcome["action"] == "opened" and outcome["dry_run"] is True
+    assert "dry run, nothing sent; had it been sent: #" in opened.stdout + opened.stderr, "the made-up PR number is marked as such"
 
     measured = mlops(project, "dora", "--dry-run", env=env)
     assert "deployment_frequency: not enough data" in measured.stdout

@@ -51,7 +51,16 @@ LABEL_COLOR = "fbca04"
 
 def run(settings: Settings, *, now: datetime | None = None, dry_run: DryRun | None = None) -> dict[str, Any]:
     remove(settings.path(str(RETRAIN_JSON)))
-    now = now or datetime.now(UTC)
+    outcome = _decide(settings, now or datetime.now(UTC), dry_run)
+    if dry_run is not None:
+        # The numbers and links of a dry run are made up: say so on the line a reader sees, and in the file.
+        outcome = {**outcome, "dry_run": True, "message": f"dry run, nothing sent; had it been sent: {outcome['message']}"}
+    write_all({settings.path(str(RETRAIN_JSON)): to_json(outcome)})
+    logger.info("%s", outcome["message"])
+    return outcome
+
+
+def _decide(settings: Settings, now: datetime, dry_run: DryRun | None) -> dict[str, Any]:
     summary = steps.read_current(settings, DRIFT_JSON, produced_by="drift")
     if not summary.get("due"):
         return _done(settings, "nothing", f"retraining not due: no pull request ({summary.get('verdict', '')})")
@@ -264,7 +273,4 @@ def _body(settings: Settings, summary: dict[str, Any], stats: str, head: str) ->
 
 
 def _done(settings: Settings, action: str, message: str, **extra: Any) -> dict[str, Any]:
-    outcome = {"action": action, "message": message, **extra}
-    write_all({settings.path(str(RETRAIN_JSON)): to_json(outcome)})
-    logger.info("%s", message)
-    return outcome
+    return {"action": action, "message": message, **extra}
