@@ -90,7 +90,10 @@ def run(settings: Settings, *, history: bool = True, html: bool = True, now: dat
     if not files:
         summary["nothing_to_check"] = f"nothing to check in {monitor.current}: no CSV or Parquet file there yet"
     elif found is None:
-        summary["nothing_to_check"] = "no champion yet (no complete release): nothing to compare production data with"
+        summary["nothing_to_check"] = (
+            "no champion yet (no complete release; on a laptop, `mlops promote` then `mlops champion`): "
+            "nothing to compare production data with"
+        )
     else:
         _check(settings, summary, files, found, now, html=html)
     summary["verdict"] = summary.get("verdict") or monitoring.Verdict(due=False, notes=[summary["nothing_to_check"]]).line
