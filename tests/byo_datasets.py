@@ -1,4 +1,4 @@
-"""Two tables unlike the demo, for the bring-your-own-data tests: ``python byo_datasets.py binary|regression OUT.csv``.
+"""Tables unlike the demo, for the bring-your-own-data tests: ``python byo_datasets.py KIND OUT.csv [--sort-by COLUMN]``.
 
 Seeded and with a learnable signal, so the baked project's PR loop must pass on them.
 It needs numpy, which the template's own environment lacks: the tests run it with a baked
@@ -9,6 +9,14 @@ project's interpreter (``uv run python``), where numpy is locked.
   yes/no column, a count 0..8 (a number, not categories), a sensitive attribute independent
   of the signal, and empty cells in two feature columns.
 - ``regression``: flat prices. No date at all, an integer id, and a free-text column.
+- ``loans``: loan decisions. String labels (approved/declined), many categorical columns, an
+  application date and an id, in no particular order.
+- ``cars``: used-car prices, 6,000 rows: categoricals, quantities, an integer id, no date.
+- ``diamonds``: diamond prices, 54,000 rows (the size of the public table): three graded
+  categoricals and six quantities, no id and no date.
+
+``--sort-by COLUMN`` writes the rows ordered by that column (numbers as numbers), as real
+exports often are: by id, by date, or by the very target.
 """
 
 from __future__ import annotations
@@ -94,6 +102,124 @@ def regression(rows: int = ROWS, seed: int = 11) -> list[dict[str, object]]:
     ]
 
 
+LOAN_CATEGORIES = {
+    "region": (["north", "south", "east", "west", "centre", "islands", "coast", "mountains"], [0.2, 0.0, 0.1, -0.1, 0.3, -0.4, 0.0, -0.2]),
+    "employment": (["salaried", "self-employed", "contractor", "retired", "unemployed"], [0.8, 0.0, 0.2, 0.4, -1.5]),
+    "housing": (["owner", "mortgage", "renter"], [0.5, 0.3, -0.3]),
+    "purpose": (["car", "home", "education", "holiday", "debt", "business", "medical"], [0.3, 0.5, 0.2, -0.4, -0.6, -0.2, 0.0]),
+    "education": (["primary", "secondary", "bachelor", "master", "doctorate"], [-0.4, 0.0, 0.3, 0.4, 0.4]),
+    "marital": (["single", "married", "divorced", "widowed"], [0.0, 0.2, -0.1, 0.0]),
+    "channel": (["branch", "web", "app", "broker"], [0.0, 0.1, 0.1, -0.3]),
+    "product": (["standard", "plus", "premium"], [0.0, 0.1, 0.2]),
+    "has_guarantor": (["yes", "no"], [0.6, 0.0]),
+}
+
+
+def loans(rows: int = 3000, seed: int = 13) -> list[dict[str, object]]:
+    rng = np.random.default_rng(seed)
+    start = date(2021, 1, 1)
+    days = rng.integers(0, 900, rows)  # not in date order: the sorted copy is made by --sort-by
+    categories = {name: rng.integers(0, len(values), rows) for name, (values, _) in LOAN_CATEGORIES.items()}
+    income = np.round(rng.lognormal(10.4, 0.4, rows), 0)
+    amount = np.round(rng.lognormal(9.2, 0.6, rows), -1)
+    term = rng.choice([12, 24, 36, 48, 60], rows)
+    age = rng.integers(19, 80, rows)
+    logit = 2.5 * (np.log(income) - np.log(amount) - 1.2) - 0.01 * (term - 36) + 0.01 * (age - 45)
+    for name, (_, effects) in LOAN_CATEGORIES.items():
+        logit = logit + np.asarray(effects)[categories[name]]
+    approved = rng.random(rows) < 1 / (1 + np.exp(-logit))
+    return [
+        {
+            "application_id": f"A{200000 + index}",
+            "applied_on": (start + timedelta(days=int(days[index]))).isoformat(),
+            **{name: values[categories[name][index]] for name, (values, _) in LOAN_CATEGORIES.items()},
+            "income": f"{income[index]:.0f}",
+            "amount": f"{amount[index]:.0f}",
+            "term_months": int(term[index]),
+            "age": int(age[index]),
+            "decision": "approved" if approved[index] else "declined",
+        }
+        for index in range(rows)
+    ]
+
+
+MAKES = {"avra": 1.0, "belto": 1.2, "corvan": 0.85, "dacia": 0.7, "elvo": 1.5, "fiorra": 0.95, "garna": 1.1, "hesper": 1.8}
+FUELS = {"petrol": 1.0, "diesel": 1.05, "hybrid": 1.2, "electric": 1.35}
+BODIES = {"hatchback": 0.9, "saloon": 1.0, "estate": 1.05, "suv": 1.25, "coupe": 1.15, "van": 0.95}
+
+
+def cars(rows: int = 6000, seed: int = 17) -> list[dict[str, object]]:
+    rng = np.random.default_rng(seed)
+    make, fuel, body = rng.choice(list(MAKES), rows), rng.choice(list(FUELS), rows), rng.choice(list(BODIES), rows)
+    gearbox = rng.choice(["manual", "automatic"], rows, p=[0.55, 0.45])
+    age_years = rng.integers(0, 19, rows)
+    mileage = np.round(age_years * rng.normal(13000, 4000, rows).clip(2000) + rng.normal(0, 3000, rows).clip(0), -2)
+    engine = np.round(rng.choice([1.0, 1.2, 1.4, 1.6, 2.0, 2.5, 3.0], rows), 1)
+    factor = np.vectorize(MAKES.get)(make) * np.vectorize(FUELS.get)(fuel) * np.vectorize(BODIES.get)(body)
+    price = 24000 * factor * (0.88**age_years) * (1 + 0.15 * (engine - 1.6)) * (1 + 0.06 * (gearbox == "automatic"))
+    price = np.round(price - 0.03 * mileage + rng.normal(0, 1200, rows), -1).clip(500)
+    return [
+        {
+            "car_id": 90000 + index,
+            "make": str(make[index]),
+            "fuel": str(fuel[index]),
+            "body": str(body[index]),
+            "gearbox": str(gearbox[index]),
+            "age_years": int(age_years[index]),
+            "mileage_km": f"{mileage[index]:.0f}",
+            "engine_litres": f"{engine[index]:.1f}",
+            "price": f"{price[index]:.0f}",
+        }
+        for index in range(rows)
+    ]
+
+
+CUTS = ["Fair", "Good", "Very Good", "Premium", "Ideal"]
+COLOURS = ["J", "I", "H", "G", "F", "E", "D"]
+CLARITIES = ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"]
+
+
+def diamonds(rows: int = 54000, seed: int = 19) -> list[dict[str, object]]:
+    rng = np.random.default_rng(seed)
+    carat = np.round(rng.lognormal(-0.4, 0.55, rows).clip(0.2, 5.0), 2)
+    cut, colour, clarity = rng.integers(0, len(CUTS), rows), rng.integers(0, len(COLOURS), rows), rng.integers(0, len(CLARITIES), rows)
+    depth = np.round(rng.normal(61.7, 1.4, rows), 1)
+    table = np.round(rng.normal(57.4, 2.2, rows), 0)
+    x = np.round(6.5 * carat ** (1 / 3) + rng.normal(0, 0.05, rows), 2)
+    log_price = 8.4 + 1.7 * np.log(carat) + 0.05 * cut + 0.07 * colour + 0.09 * clarity + rng.normal(0, 0.15, rows)
+    return [
+        {
+            "carat": f"{carat[index]:.2f}",
+            "cut": CUTS[cut[index]],
+            "color": COLOURS[colour[index]],
+            "clarity": CLARITIES[clarity[index]],
+            "depth": f"{depth[index]:.1f}",
+            "table": f"{table[index]:.0f}",
+            "x": f"{x[index]:.2f}",
+            "y": f"{x[index] + rng.normal(0, 0.03):.2f}",
+            "z": f"{x[index] * 0.618:.2f}",
+            "price": int(np.exp(log_price[index])),
+        }
+        for index in range(rows)
+    ]
+
+
+KINDS = {"binary": binary, "regression": regression, "loans": loans, "cars": cars, "diamonds": diamonds}
+
+
+def sorted_by(records: list[dict[str, object]], column: str) -> list[dict[str, object]]:
+    """The rows ordered by ``column``: numbers as numbers, anything else as text (ISO dates sort as text); stable."""
+
+    def key(record: dict[str, object]) -> tuple[int, float, str]:
+        value = record[column]
+        try:
+            return (0, float(value), "")
+        except (TypeError, ValueError):
+            return (1, 0.0, str(value))
+
+    return sorted(records, key=key)
+
+
 def write(records: list[dict[str, object]], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(records[0]))
@@ -102,5 +228,10 @@ def write(records: list[dict[str, object]], path: Path) -> None:
 
 
 if __name__ == "__main__":
-    kind, out = sys.argv[1], Path(sys.argv[2])
-    write({"binary": binary, "regression": regression}[kind](), out)
+    kind, out, *options = sys.argv[1:]
+    records = KINDS[kind]()
+    if options:
+        flag, column = options
+        assert flag == "--sort-by", f"unknown option {flag}"
+        records = sorted_by(records, column)
+    write(records, Path(out))

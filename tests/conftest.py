@@ -122,8 +122,32 @@ SLOW_TESTS = {
     "tests.test_release_cli": {
         "test_release_with_a_tracking_server_moves_the_champion_alias",  # a real mlflow server
         "test_release_survives_server_errors_and_rate_limits",  # trains, evaluates and waits out Retry-After: ~50 s
-        "test_the_first_release_on_github_enterprise_server_uploads_to_its_own_host_and_attests_nothing",  # trains
+        # Each trains and evaluates, then releases: stories. Refusals of a bad release (no training) stay fast.
+        "test_the_first_release_on_github_enterprise_server_uploads_to_its_own_host_and_attests_nothing",
+        "test_a_champion_is_the_newest_complete_semver_release_by_version",
+        "test_an_attested_archive_must_pass_gh_attestation_verify",
+        "test_a_merge_whose_rebuilt_model_differs_from_the_reviewed_one_is_refused",
+        "test_a_merge_matching_its_reviewed_comment_is_released_and_says_by_whom_and_why",
+        "test_reviewed_metrics_must_be_the_bots_and_for_the_pull_requests_head",
+        "test_without_reviewed_metrics_the_release_fails_closed_unless_allowed_with_a_reason",
+        "test_a_release_is_refused_off_main",
+        "test_release_with_the_workflows_permissions_is_all_or_nothing",
+        "test_a_rerun_after_publication_changes_nothing",
+        "test_a_rerun_completes_a_published_release_that_lost_an_asset",
+        "test_a_rerun_completes_or_replaces_the_draft_a_killed_run_left",
+        "test_a_leftover_draft_that_carries_every_asset_is_published_by_a_rerun",
+        "test_a_merge_commit_other_than_the_reviewed_pr_head_is_released",
+        "test_a_marker_inside_a_dispatch_reason_never_matches_another_commit",
+        "test_prepare_writes_nothing_to_github_and_the_archive_must_not_change_before_publication",
+        "test_nothing_is_attested_for_a_commit_already_released",
+        "test_auto_attests_a_public_repository_and_skips_a_private_one_on_github_free",
+        "test_required_attests_even_a_private_repository_and_refuses_an_unattested_champion",
+        "test_off_never_attests_and_the_champion_still_verifies_attestations_it_finds",
     },
+    "tests.test_monitoring_cli": "*",  # every test trains, releases and monitors: stories
+    "tests.test_comment_cli": {"test_the_whole_pr_loop_comment_carries_a_block_the_bot_alone_can_vouch_for"},  # runs the loop
+    "tests.test_generated_project": {"test_pr_loop_passes_on_the_embedded_defaults"},  # trains (the unit tests stay fast)
+    "tests.test_bring_your_own_data": "*",  # each table baked with the project installed and its data inferred
 }
 
 

@@ -5,6 +5,7 @@ Nothing is mocked: MLflow runs on a SQLite file inside that folder.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from {{ cookiecutter.package }}.config import Settings, load_settings
 from {{ cookiecutter.package }}.core.metric_catalog import GATED_GROUP_METRICS, HIGHER_IS_BETTER
 from {{ cookiecutter.package }}.core.specs import ColumnSpec
 from {{ cookiecutter.package }}.io.datasets import read_table
-from {{ cookiecutter.package }}.jobs import manifest
+from {{ cookiecutter.package }}.jobs import manifest, steps
 
 PROJECT = Path(__file__).resolve().parents[1]
 # The project's own config and data, whatever they are (the demo, or a table `mlops init-data` took in):
@@ -35,20 +36,67 @@ TEST_GATES = {
 }
 
 
+@functools.cache
+def _sample() -> pd.DataFrame:
+    data = PROJECT_SETTINGS.data
+    frame = read_table(PROJECT / data.path, data.missing_values)
+    if len(frame) > SMALL_ROWS:
+        # Drawn across the whole table, not its first rows: on a table sorted by its target, an id or a date
+        # the first rows are one class, one range or one period.
+        frame = frame.sample(n=SMALL_ROWS, random_state=PROJECT_SETTINGS.model.seed).sort_index()
+    return frame.reset_index(drop=True)
+
+
+def small_sample() -> pd.DataFrame:
+    """SMALL_ROWS rows of the project's data, seeded and from anywhere in it, in the table's own order."""
+    return _sample().copy()
+
+
+def fill(folder: Path) -> Path:
+    """Make ``folder`` a project with the real config, test gates and the small sample of the data, pinned."""
+    shutil.copytree(PROJECT / "confs", folder / "confs")
+    (folder / "confs" / "gates.yaml").write_text(yaml.safe_dump(TEST_GATES))
+    copy = folder / PROJECT_SETTINGS.data.path
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    write_table(small_sample(), copy)
+    manifest.run(load_settings(folder / "confs"))
+    return folder
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project folder with the real config and the first rows of the real data, pinned."""
+    """A project folder with the real config and a small seeded sample of the real data, pinned."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    shutil.copytree(PROJECT / "confs", tmp_path / "confs")
-    (tmp_path / "confs" / "gates.yaml").write_text(yaml.safe_dump(TEST_GATES))
-    data = PROJECT_SETTINGS.data
-    copy = tmp_path / data.path
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    write_table(read_table(PROJECT / data.path, data.missing_values).head(SMALL_ROWS), copy)
     monkeypatch.chdir(tmp_path)
-    manifest.run(load_settings(tmp_path / "confs"))
-    return tmp_path
+    return fill(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained once per session on the workspace's sample, with its profile: the champion of the tests that need one."""
+    from typer.testing import CliRunner
+
+    from {{ cookiecutter.package }}.cli import app
+
+    folder = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+        patch.chdir(folder)
+        fill(folder)
+        result = CliRunner().invoke(app, ["train"])
+        assert result.exit_code == 0, result.output
+    return folder
+
+
+def unseen_rows(workspace: Path) -> pd.DataFrame:
+    """The workspace's holdout as the project splits it (by time, or shuffled with the configured seed), as read from its file.
+
+    The rows no model trained on the same sample has seen, as production rows are.
+    """
+    _, _, holdout = steps.split_for_modelling(load_settings(workspace / "confs"))
+    return read_table(data_file(workspace), PROJECT_SETTINGS.data.missing_values).loc[holdout.index].reset_index(drop=True)
 
 
 @pytest.fixture
