@@ -230,8 +230,8 @@ def _html_report(settings: Settings, current: pd.DataFrame, kinds: dict[str, str
         logger.info("evidently HTML report skipped: the checked-out training data does not validate")
         return None
     columns = [name for name in kinds if name in current.columns and name in reference.columns]
-    sample = without_markup(reference[columns].sample(min(size, len(reference)), random_state=0))
-    now = without_markup(current[columns].sample(min(size, len(current)), random_state=0))
+    sample = without_markup(_plain(reference[columns], kinds).sample(min(size, len(reference)), random_state=0))
+    now = without_markup(_plain(current[columns], kinds).sample(min(size, len(current)), random_state=0))
     clean = dict(zip(columns, sample.columns, strict=True))  # the names as without_markup wrote them
     definition = DataDefinition(
         numerical_columns=[clean[name] for name in columns if kinds[name] == drift_rules.NUMERIC],
@@ -252,6 +252,14 @@ def _html_report(settings: Settings, current: pd.DataFrame, kinds: dict[str, str
         return None
     logger.info("evidently HTML report: %s (%d of %d columns drifted in samples of %d rows)", DRIFT_HTML, drifted, judged, len(now))
     return {"path": str(DRIFT_HTML), "columns": judged, "drifted": drifted, "sample_rows": len(now)}
+
+
+def _plain(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """Numeric columns as float64: a nullable integer (Int64 with a missing value) reaches numpy as objects, and evidently fails."""
+    plain = frame.copy()
+    for name in (name for name in frame.columns if kinds[name] == drift_rules.NUMERIC):
+        plain[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return plain
 
 
 # evidently 0.7 writes the report's data (column names, category values) as JSON into an inline <script>
