@@ -21,10 +21,8 @@ Run from the template repository (standard library only; needs cookiecutter and 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -112,20 +110,7 @@ def main() -> int:
     args = parse_args()
     pr_loop.FIT_THREADS = args.threads
     pr_loop.require_tools()
-    if args.output_dir:
-        workdir, temporary = args.output_dir.resolve(), False
-        workdir.mkdir(parents=True, exist_ok=True)
-    else:
-        workdir, temporary = Path(tempfile.mkdtemp(prefix="pr-check-")), True
-    remove_on_exit = temporary and not args.keep
-    try:
-        benchmark(args, workdir, kept=not remove_on_exit)
-    except pr_loop.BenchmarkError as error:
-        print(f"error: {error}\n(files kept in {workdir})", file=sys.stderr)
-        return 1
-    if remove_on_exit:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return pr_loop.run_in_workdir(benchmark, args, prefix="pr-check-")
 
 
 if __name__ == "__main__":

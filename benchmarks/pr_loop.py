@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -389,14 +390,19 @@ def main() -> int:
     args = parse_args()
     FIT_THREADS = args.threads
     require_tools()
+    return run_in_workdir(benchmark, args, prefix="pr-loop-")
+
+
+def run_in_workdir(run: Callable[..., None], args: argparse.Namespace, *, prefix: str) -> int:
+    """Run a benchmark in --output-dir or a temporary folder (removed afterwards unless --keep); exit 1 on a BenchmarkError."""
     if args.output_dir:
         workdir, temporary = args.output_dir.resolve(), False
         workdir.mkdir(parents=True, exist_ok=True)
     else:
-        workdir, temporary = Path(tempfile.mkdtemp(prefix="pr-loop-")), True
+        workdir, temporary = Path(tempfile.mkdtemp(prefix=prefix)), True
     remove_on_exit = temporary and not args.keep
     try:
-        benchmark(args, workdir, kept=not remove_on_exit)
+        run(args, workdir, kept=not remove_on_exit)
     except BenchmarkError as error:
         # Keep what failed for inspection, whatever --keep says.
         print(f"error: {error}\n(files kept in {workdir})", file=sys.stderr)
