@@ -11,6 +11,20 @@ import pytest
 from tests.conftest import CHOICES, OPTIONS, TEMPLATE, tool
 
 
+def bake(output: Path, *arguments: str, without_uv: bool = False) -> subprocess.CompletedProcess:
+    """The real cookiecutter CLI on the template, into ``output``; ``without_uv``: on a PATH with git and no uv."""
+    env = dict(os.environ)
+    if without_uv:
+        env["PATH"] = os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())
+    command = [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(output), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, env=env)
+
+
+def error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The ``ERROR:`` lines a hook wrote to stderr."""
+    return [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+
+
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
@@ -44,18 +58,14 @@ from tests.conftest import CHOICES, OPTIONS, TEMPLATE, tool
     ],
 )
 def test_bad_answers_are_rejected_with_one_line(tmp_path: Path, answers: list[str], expected: str):
-    result = subprocess.run(
-        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), *answers],
-        capture_output=True,
-        text=True,
-    )
+    result = bake(tmp_path, *answers)
     assert result.returncode != 0
     # No traceback on stderr, where an exception escaping cookiecutter would land. (cookiecutter
     # 2.7 logs every failed hook with its own FailedHookException traceback on stdout: not ours to change.)
     assert "Traceback" not in result.stderr, result.stderr
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    assert len(error_lines) == 1, result.stderr
-    assert expected in error_lines[0]
+    refused = error_lines(result)
+    assert len(refused) == 1, result.stderr
+    assert expected in refused[0]
     assert list(tmp_path.iterdir()) == []  # nothing half-baked is left behind
 
 
@@ -77,16 +87,11 @@ def test_every_choice_option_defaults_to_its_first_choice_and_every_choice_bakes
 def test_data_path_is_read_from_the_output_directory_and_needs_uv(tmp_path: Path):
     # Given a table beside the project-to-be, and a PATH without uv
     (tmp_path / "my.csv").write_text("x,y\n1,0\n2,1\n")
-    result = subprocess.run(
-        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), "data_path=my.csv", "target=y"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())},
-    )
+    result = bake(tmp_path, "data_path=my.csv", "target=y", without_uv=True)
     # Then the path was found (no "no such file"), and the bake stops on the missing uv with one line
     assert result.returncode != 0
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    assert error_lines == [
+    refused = error_lines(result)
+    assert refused == [
         "ERROR: data_path needs uv to install the project and infer its config: install uv (https://docs.astral.sh/uv/) and bake again"
     ]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["my.csv"]
@@ -95,16 +100,11 @@ def test_data_path_is_read_from_the_output_directory_and_needs_uv(tmp_path: Path
 def test_a_target_of_three_classes_is_refused_before_anything_is_installed(tmp_path: Path):
     # Given a table whose target has three labels, and a PATH without uv (nothing could be installed)
     (tmp_path / "iris.csv").write_text("petal,species\n1.4,setosa\n4.7,versicolor\n6.0,virginica\n1.3,setosa\n")
-    result = subprocess.run(
-        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), "data_path=iris.csv", "target=species"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())},
-    )
+    result = bake(tmp_path, "data_path=iris.csv", "target=species", without_uv=True)
     # Then the bake stops on the target, not on the missing uv, in one line naming the classes and the choices
     assert result.returncode != 0
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    assert error_lines == [
+    refused = error_lines(result)
+    assert refused == [
         "ERROR: data_path 'iris.csv': target 'species' has 3 classes (setosa, versicolor, virginica); supported are two labels "
         "(task binary_classification) or a numeric target (task regression): multiclass is not supported yet, so map the labels "
         "to two (one against the rest) or choose a numeric target"
@@ -124,14 +124,9 @@ def test_a_target_of_three_classes_is_refused_before_anything_is_installed(tmp_p
 )
 def test_a_table_the_project_cannot_model_is_refused_before_anything_is_installed(tmp_path: Path, table: str, target: str, expected: str):
     (tmp_path / "t.csv").write_text(table)
-    result = subprocess.run(
-        [tool("cookiecutter"), "--no-input", str(TEMPLATE), "--output-dir", str(tmp_path), "data_path=t.csv", f"target={target}"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": os.pathsep.join(path for path in ("/usr/bin", "/bin") if Path(path, "git").exists())},
-    )
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    assert len(error_lines) == 1 and expected in error_lines[0], result.stderr
+    result = bake(tmp_path, "data_path=t.csv", f"target={target}", without_uv=True)
+    refused = error_lines(result)
+    assert len(refused) == 1 and expected in refused[0], result.stderr
 
 
 def test_a_refused_bake_over_an_existing_project_folder_keeps_it(tmp_path: Path):
@@ -139,15 +134,9 @@ def test_a_refused_bake_over_an_existing_project_folder_keeps_it(tmp_path: Path)
     project = tmp_path / "churn-model"
     project.mkdir()
     (project / "notes.md").write_text("mine\n")
-    result = subprocess.run(
-        [tool("cookiecutter"), "--no-input", "--overwrite-if-exists", str(TEMPLATE), "--output-dir", str(tmp_path), "runs_on=a b"],
-        capture_output=True,
-        text=True,
-    )
+    result = bake(tmp_path, "--overwrite-if-exists", "runs_on=a b")
     # Then the hook's refusal leaves the folder and the user's file as they were, and its ERROR line is the one on stderr
     assert result.returncode != 0
-    assert [line for line in result.stderr.splitlines() if line.startswith("ERROR:")] == [
-        "ERROR: runs_on 'a b' is not a runner label: expected one word such as ubuntu-latest or self-hosted"
-    ]
+    assert error_lines(result) == ["ERROR: runs_on 'a b' is not a runner label: expected one word such as ubuntu-latest or self-hosted"]
     assert "Traceback" not in result.stderr
     assert [path.name for path in project.iterdir()] == ["notes.md"] and (project / "notes.md").read_text() == "mine\n"
