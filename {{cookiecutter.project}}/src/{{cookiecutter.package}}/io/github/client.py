@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -34,7 +34,9 @@ import httpx
 from ...config import Environment
 from ...errors import InputError, MlopsError
 from ...project import PROJECT
-from .dry_run import DryRun
+
+if TYPE_CHECKING:  # the dry run's transport imports git_data, which imports this module
+    from .dry_run import DryRun
 
 logger = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"

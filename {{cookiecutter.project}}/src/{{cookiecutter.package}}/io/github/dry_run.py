@@ -25,17 +25,16 @@ from typing import Any
 
 import httpx
 
+from .git_data import git_blob_sha
+
 READS = ("GET", "HEAD")
 OFFLINE_BRANCHES = ("main",)
+ASSET_UPLOAD = re.compile(r"/releases/\d+/assets$")  # an asset's bytes, whatever their type
 
 
 def _sha(*parts: object) -> str:
     """A stable fake git sha for something the dry run made up (a branch head, a tree, a commit)."""
     return hashlib.sha1("\0".join(str(part) for part in parts).encode()).hexdigest()
-
-
-def git_blob_sha(content: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
 class DryRun(httpx.BaseTransport):
@@ -73,7 +72,7 @@ class DryRun(httpx.BaseTransport):
     def _record(self, request: httpx.Request) -> httpx.Response:
         number = len(self.lines) + 1
         path, query = request.url.path, dict(request.url.params)
-        upload = re.search(r"/releases/\d+/assets$", path) is not None  # an asset's bytes, whatever their type
+        upload = ASSET_UPLOAD.search(path) is not None
         is_json = not upload and request.headers.get("content-type", "").startswith("application/json")
         body: Any = json.loads(request.content) if is_json and request.content else None
         what = re.sub(r"[^A-Za-z0-9]+", "-", path.split("/", 4)[-1] if path.startswith("/repos/") else path).strip("-")[:80]
@@ -125,7 +124,7 @@ class DryRun(httpx.BaseTransport):
             answer = {"ref": ref, "object": {"sha": fields.get("sha", ""), "type": "commit"}}
             self._created[f"{path.split('/git/refs', 1)[0]}/git/ref/{ref.removeprefix('refs/')}"] = answer
             return (201 if method == "POST" else 200), answer
-        if re.search(r"/releases/\d+/assets$", path):
+        if ASSET_UPLOAD.search(path):
             return 201, self._asset(request, number)
         if method == "PATCH" and path in self._created:
             self._created[path].update(fields)
