@@ -6,6 +6,7 @@ Nothing is mocked: MLflow runs on a SQLite file inside that folder.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from {{ cookiecutter.package }}.config import Settings, load_settings
 from {{ cookiecutter.package }}.core.metric_catalog import GATED_GROUP_METRICS, HIGHER_IS_BETTER
 from {{ cookiecutter.package }}.core.specs import ColumnSpec
 from {{ cookiecutter.package }}.io.datasets import read_table
+from {{ cookiecutter.package }}.io.local_registry import SQLITE_PREFIX
 from {{ cookiecutter.package }}.jobs import manifest, steps
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,23 @@ TEST_GATES = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_core_share_per_worker():
+    """Each pytest-xdist worker's OpenMP/BLAS threads limited to its share of the cores.
+
+    Without it every worker's gradient boosting starts a thread per core: on 2 cores, 2 workers
+    run 4 threads whose spin-waits slow every fit. (A run in one process keeps all cores.)
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers <= 1:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=max(1, (os.cpu_count() or 1) // workers)):
+        yield
+
+
 @functools.cache
 def _sample() -> pd.DataFrame:
     data = PROJECT_SETTINGS.data
@@ -52,9 +71,35 @@ def small_sample() -> pd.DataFrame:
     return _sample().copy()
 
 
-def fill(folder: Path) -> Path:
-    """Make ``folder`` a project with the real config, test gates and the small sample of the data, pinned."""
+@functools.cache
+def _empty_store() -> bytes:
+    """An empty MLflow SQLite store with its schema made: made once per test process, copied into every workspace.
+
+    Making the schema runs some 70 migrations (about 2.5 s of CPU); a copy takes milliseconds. Each
+    workspace still gets a store of its own. ``mlops`` on a brand-new store (no file yet, as in CI) is
+    what the template's own tests and this suite's ``trained`` fixture run.
+    """
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = Path(scratch) / "mlflow.db"
+        mlflow.MlflowClient(tracking_uri=f"sqlite:///{store}").search_experiments()
+        return store.read_bytes()
+
+
+def fill(folder: Path, *, store: bool = True) -> Path:
+    """Make ``folder`` a project with the real config, test gates and the small sample of the data, pinned.
+
+    ``store``: with an empty MLflow store already made (see ``_empty_store``), or none at all.
+    """
     shutil.copytree(PROJECT / "confs", folder / "confs")
+    uri = load_settings(folder / "confs", environ={}).tracking_uri
+    if store and uri.startswith(SQLITE_PREFIX):
+        path = Path(uri.removeprefix(SQLITE_PREFIX))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_empty_store())
     (folder / "confs" / "gates.yaml").write_text(yaml.safe_dump(TEST_GATES))
     copy = folder / PROJECT_SETTINGS.data.path
     copy.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +129,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
         patch.chdir(folder)
-        fill(folder)
+        fill(folder, store=False)  # the store made as `mlops train` makes it in CI: from nothing
         result = CliRunner().invoke(app, ["train"])
         assert result.exit_code == 0, result.output
     return folder

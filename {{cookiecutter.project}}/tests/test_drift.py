@@ -23,6 +23,8 @@ from tests.conftest import PROJECT_SETTINGS, feature_column, unseen_rows, write_
 DATA = PROJECT_SETTINGS.data
 
 
+# The tests that judge the verdict (drift.json, drift.md, the step outputs) pass --no-html: evidently's
+# HTML report is most of a drift run's time, and the tests about that report make it themselves.
 def mlops(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(app, list(args), env=env)
 
@@ -77,7 +79,7 @@ def test_unseen_rows_from_the_same_data_make_no_retraining_due(workspace: Path, 
         shown = ", ".join(changed)
         pytest.skip(f"the newest rows by {DATA.timestamp_column} differ from the older ones in {shown}: this data changes over time")
     github_output = tmp_path / "github_output"
-    result = mlops("drift", env={"GITHUB_OUTPUT": str(github_output)})
+    result = mlops("drift", "--no-html", env={"GITHUB_OUTPUT": str(github_output)})
     assert result.exit_code == 0, result.stderr
     summary = outputs_of(workspace)
     assert not summary["due"], summary["verdict"]
@@ -115,7 +117,7 @@ def test_a_shifted_column_drifts_and_makes_retraining_due(workspace: Path, train
 
     production(workspace, shift)
     github_output = tmp_path / "github_output"
-    assert mlops("drift", env={"GITHUB_OUTPUT": str(github_output)}).exit_code == 0
+    assert mlops("drift", "--no-html", env={"GITHUB_OUTPUT": str(github_output)}).exit_code == 0
     summary = outputs_of(workspace)
     assert name in summary["drifted"]
     column = next(c for c in summary["columns"] if c["column"] == name)
@@ -134,7 +136,7 @@ def empty_target(frame):
 def test_late_labels_are_not_compared_and_not_drift(workspace: Path, trained: Path, late):
     crown(workspace, trained)
     production(workspace, late)
-    assert mlops("drift").exit_code == 0
+    assert mlops("drift", "--no-html").exit_code == 0
     summary = outputs_of(workspace)
     assert DATA.target in summary["not_compared"] and DATA.target not in summary["drifted"]
     assert summary["labelled_rows"] == 0 and summary["decay"] == []
@@ -143,13 +145,13 @@ def test_late_labels_are_not_compared_and_not_drift(workspace: Path, trained: Pa
 def test_an_old_champion_is_due_for_retraining(workspace: Path, trained: Path):
     crown(workspace, trained, published_days_ago=400)
     production(workspace)
-    assert mlops("drift").exit_code == 0
+    assert mlops("drift", "--no-html").exit_code == 0
     assert "400 days old" in outputs_of(workspace)["verdict"]
 
 
 def test_no_production_data_is_a_clear_green_line(workspace: Path, trained: Path):
     crown(workspace, trained)
-    result = mlops("drift")
+    result = mlops("drift", "--no-html")
     assert result.exit_code == 0
     assert "nothing to check in data/current/*" in result.stdout
     assert not outputs_of(workspace)["due"]
@@ -159,7 +161,7 @@ def test_no_champion_yet_is_a_clear_green_line(workspace: Path):
     (workspace / CHAMPION_JSON).parent.mkdir(parents=True)
     (workspace / CHAMPION_JSON).write_text(json.dumps({"source": "none"}))
     production(workspace)
-    result = mlops("drift")
+    result = mlops("drift", "--no-html")
     assert result.exit_code == 0 and "no champion yet" in result.stdout
 
 
@@ -167,7 +169,7 @@ def test_a_champion_without_a_profile_is_named(workspace: Path, trained: Path):
     crown(workspace, trained)
     (workspace / CHAMPION_DIR / PROFILE_FILE).unlink()
     production(workspace)
-    result = mlops("drift")
+    result = mlops("drift", "--no-html")
     assert result.exit_code == 2 and "v1.0.0: its release has no profile.json" in result.stderr
 
 
@@ -176,7 +178,7 @@ def test_a_corrupt_production_file_is_named_and_nothing_is_written(workspace: Pa
     folder = workspace / "data" / "current"
     folder.mkdir(parents=True)
     (folder / "broken.csv").write_bytes(b'a,b\n"unterminated\n')
-    result = mlops("drift")
+    result = mlops("drift", "--no-html")
     assert result.exit_code == 2 and "broken.csv: could not parse as CSV" in result.stderr
     assert not (workspace / DRIFT_JSON).exists()
 
@@ -185,14 +187,14 @@ def test_production_data_missing_a_column_names_it(workspace: Path, trained: Pat
     crown(workspace, trained)
     column = DATA.features.all[-1]
     production(workspace, lambda frame: frame.drop(columns=[column]))
-    result = mlops("drift")
+    result = mlops("drift", "--no-html")
     assert result.exit_code == 2 and f"lacks column(s) {column}" in result.stderr
 
 
 def test_drift_is_stale_for_retrain_pr_once_the_config_changes(workspace: Path, trained: Path):
     crown(workspace, trained)
     production(workspace)
-    assert mlops("drift").exit_code == 0
+    assert mlops("drift", "--no-html").exit_code == 0
     monitor = workspace / "confs" / "monitor.yaml"
     monitor.write_text(monitor.read_text().replace("min_rows: 100", "min_rows: 101"))
     result = mlops("retrain-pr")
@@ -209,7 +211,7 @@ def test_labels_that_no_longer_follow_the_model_are_decay(workspace: Path, train
         return frame
 
     production(workspace, scramble)
-    assert mlops("drift").exit_code == 0
+    assert mlops("drift", "--no-html").exit_code == 0
     summary = outputs_of(workspace)
     decayed = [row["metric"] for row in summary["decay"] if row["decayed"]]
     assert decayed, summary["decay"]
@@ -238,7 +240,7 @@ NO_GITHUB = {"GITHUB_TOKEN": "ghs_not_a_real_token_0123456789", "GITHUB_REPOSITO
 def test_drift_history_refuses_a_summary_drift_did_not_write_before_asking_github(workspace: Path, trained: Path, tamper, expected):
     crown(workspace, trained)
     production(workspace)
-    assert mlops("drift", "--no-history").exit_code == 0
+    assert mlops("drift", "--no-history", "--no-html").exit_code == 0
     (workspace / DRIFT_JSON).write_text(json.dumps(tamper(outputs_of(workspace))))
     result = mlops("drift-history", env=NO_GITHUB)
     assert result.exit_code == 2, result.output
