@@ -346,3 +346,18 @@ def test_per_column_rules_in_monitor_yaml_reach_drift_json(workspace: Path, trai
     assert (columns[first]["method"], columns[first]["threshold"]) == ("psi", 0.37)
     for name in others[:1]:
         assert columns[name]["threshold"] == 0.0123
+
+
+def test_the_html_report_runs_the_tests_monitor_yaml_names(workspace: Path, trained: Path):
+    first = DATA.features.all[0]
+    path = workspace / "confs" / "monitor.yaml"
+    monitor = yaml.safe_load(path.read_text())
+    monitor["drift"] = {"share": 0.3, "columns": {first: {"method": "psi", "threshold": 0.37}}}
+    path.write_text(yaml.safe_dump(monitor, sort_keys=False))
+    crown(workspace, trained)
+    production(workspace)
+    assert mlops("drift").exit_code == 0
+    summary = outputs_of(workspace)
+    # evidently's own record of the test it ran on the column, read from its report: the rule, not its default
+    assert summary["html_report"]["tests"][first] == {"method": "psi", "threshold": 0.37}
+

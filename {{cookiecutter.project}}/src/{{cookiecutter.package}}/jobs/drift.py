@@ -238,7 +238,14 @@ def _html_report(settings: Settings, current: pd.DataFrame, kinds: dict[str, str
         categorical_columns=[clean[name] for name in columns if kinds[name] == drift_rules.CATEGORICAL],
     )
     try:
-        snapshot = Report([DataDriftPreset()]).run(
+        # The same tests as drift.md where monitor.yaml names them (evidently's own choice, which core.drift follows, elsewhere).
+        rules = {clean[name]: rule for name, rule in settings.monitor.drift.columns.items() if name in clean}
+        preset = DataDriftPreset(
+            drift_share=settings.monitor.drift.share,
+            per_column_method={name: rule.method for name, rule in rules.items() if rule.method} or None,
+            per_column_threshold={name: rule.threshold for name, rule in rules.items() if rule.threshold} or None,
+        )
+        snapshot = Report([preset]).run(
             Dataset.from_pandas(now, data_definition=definition), Dataset.from_pandas(sample, data_definition=definition)
         )
         target = settings.path(str(DRIFT_HTML))
@@ -246,12 +253,22 @@ def _html_report(settings: Settings, current: pd.DataFrame, kinds: dict[str, str
         snapshot.save_html(str(target))
         metrics = snapshot.dict()["metrics"]
         drifted = next(round(float(m["value"]["count"])) for m in metrics if m["metric_name"].startswith("DriftedColumnsCount"))
-        judged = sum(1 for m in metrics if m["metric_name"].startswith("ValueDrift("))  # one per column it compared
+        original = {shown: name for name, shown in clean.items()}
+        tests = dict(_value_drift_test(m["metric_name"], original) for m in metrics if m["metric_name"].startswith("ValueDrift("))
+        judged = len(tests)  # one per column it compared
     except Exception as error:
         logger.info("evidently HTML report skipped (%s)", str(error).splitlines()[0] if str(error) else type(error).__name__)
         return None
     logger.info("evidently HTML report: %s (%d of %d columns drifted in samples of %d rows)", DRIFT_HTML, drifted, judged, len(now))
-    return {"path": str(DRIFT_HTML), "columns": judged, "drifted": drifted, "sample_rows": len(now)}
+    return {"path": str(DRIFT_HTML), "columns": judged, "drifted": drifted, "sample_rows": len(now), "tests": tests}
+
+
+def _value_drift_test(metric_name: str, original: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The column and the test evidently ran on it, from its metric's name: ``ValueDrift(column=x,method=psi,threshold=0.1)``."""
+    inside = metric_name.removeprefix("ValueDrift(column=").removesuffix(")")
+    column, _, rest = inside.rpartition(",method=")
+    method, _, threshold = rest.rpartition(",threshold=")
+    return original.get(column, column), {"method": method, "threshold": float(threshold)}
 
 
 def _plain(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
