@@ -360,4 +360,3 @@ def test_the_html_report_runs_the_tests_monitor_yaml_names(workspace: Path, trai
     summary = outputs_of(workspace)
     # evidently's own record of the test it ran on the column, read from its report: the rule, not its default
     assert summary["html_report"]["tests"][first] == {"method": "psi", "threshold": 0.37}
-
