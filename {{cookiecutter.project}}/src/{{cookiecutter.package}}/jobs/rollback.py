@@ -96,20 +96,20 @@ def _rollback(settings: Settings, tag: str, dry_run: DryRun | None) -> RollbackO
             restore_alias = _move_alias(settings, registry_version)
             # The container image: moving the registry tag `production` to this release's image digest goes here
             # (issue 15, the image leg), with its own undo beside restore_alias, before GitHub marks the release latest.
-            data = github.mark_latest(target.id)
+            github.mark_latest(target.id)
         except BaseException:
             if restore_alias is not None:
                 restore_alias()
             failed = f"the rollback to {tag} failed"
             _finish(settings, github, deployment, target.data, state="failure", description=failed, best_effort=True)
             raise
-        _finish(settings, github, deployment, data, state="success", description=f"{tag} is the champion again (rollback)")
+        _finish(settings, github, deployment, target.data, state="success", description=f"{tag} is the champion again (rollback)")
     return RollbackOutcome(
         tag=tag,
         previous=current.tag,
         changed=True,
         sha=sha,
-        release_url=str(data.get("html_url") or ""),
+        release_url=str(target.data.get("html_url") or ""),
         model_sha256=verified.sha256,
         provenance=verified.provenance,
         deployment_id=int(deployment["id"]),
