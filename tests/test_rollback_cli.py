@@ -56,9 +56,55 @@ def writes(github: GitHubDouble) -> list[str]:
     return [f"{call.method} {call.path}" for call in github.calls if call.method in WRITES]
 
 
-def test_a_rollback_makes_the_earlier_release_the_champion_again_once(two_releases: Path, github: GitHubDouble, tmp_path: Path):
+def test_refusals_change_nothing_then_a_rollback_makes_the_earlier_release_the_champion_again_once(
+    two_releases: Path, github: GitHubDouble, tmp_path: Path
+):
+    # One story: each test here first trains and releases twice, over a minute of CI each.
     project, env = two_releases, rollback_env(github, two_releases, tmp_path)
+    summary = tmp_path / "summary.md"
     assert latest(github) == "v1.0.1"
+    before = writes(github)
+
+    def refused(tag: str, message: str) -> None:
+        result = mlops(project, "rollback", "--tag", tag, env=env, check=False)
+        assert (result.returncode, len(result.stderr.strip().splitlines())) == (2, 1), result.stderr
+        assert result.stderr.startswith(f"error: {message}"), result.stderr
+        assert writes(github) == before and latest(github) == "v1.0.1"
+        assert not (project / "outputs/rollback/rollback.json").exists()
+
+    # A tag that is not a tag (dispatch inputs are anyone's text), one no release has, one whose release is a draft
+    refused("v1.0.0; rm -rf /", "'v1.0.0; rm -rf /' is not a release tag: expected vMAJOR.MINOR.PATCH")
+    refused("v9.9.9", "no published release is tagged v9.9.9 in acme/churn-model")
+    first = published(github)[0]
+    asset = next(asset for asset in first["assets"] if asset["name"] == "model.tar.gz")
+    upload = first["upload_url"].split("{")[0]
+    with httpx.Client(base_url=github.url, headers={"Authorization": f"Bearer {github.token}"}) as client:
+        client.post(f"/repos/{github.full_name}/releases", json={"tag_name": "v0.9.0", "target_commitish": FIRST, "draft": True})
+        before = writes(github)
+        refused("v0.9.0", "no published release is tagged v0.9.0")
+        # A dry run shows the deployment and the latest mark, and sends neither
+        dry = mlops(project, "rollback", "--tag", "v1.0.0", "--dry-run", env=env)
+        assert writes(github) == before and latest(github) == "v1.0.1"
+        lines = [line for line in dry.stdout.splitlines() if line.startswith("dry run, not sent: ")]
+        sent = [line.split(" (")[0].removeprefix("dry run, not sent: ") for line in lines]
+        assert sent[0] == "POST /repos/acme/churn-model/deployments"
+        assert f"PATCH /repos/acme/churn-model/releases/{first['id']}" in sent
+        (patch,) = (project / "outputs/dry-run/rollback").glob("*-PATCH-*.json")
+        assert json.loads(patch.read_text())["json"] == {"make_latest": "true"}
+        assert not (project / "outputs/rollback/rollback.json").exists()
+
+        def replace_archive(content: bytes) -> None:
+            (current,) = [a for a in github.releases[0]["assets"] if a["name"] == "model.tar.gz"]
+            assert client.delete(f"/repos/{github.full_name}/releases/assets/{current['id']}").status_code == 204
+            client.post(upload, params={"name": "model.tar.gz"}, content=content, headers={"Content-Type": "application/gzip"})
+
+        # v1.0.0's archive replaced by other bytes (anyone who can edit releases can), its checksum left as it was
+        replace_archive(b"not the model")
+        before = writes(github)
+        refused("v1.0.0", "release v1.0.0: model.tar.gz has sha256")
+        assert len(github.deployments) == 2 and "### ❌ Rollback failed" in summary.read_text()
+        replace_archive(asset["content"])  # put back as it was released
+
     # When v1.0.0 is rolled back to, with the workflow's permissions
     result = mlops(project, "rollback", "--tag", "v1.0.0", env=env)
     assert result.stdout.startswith("rolled back to v1.0.0 from v1.0.1: model ")
@@ -74,7 +120,7 @@ def test_a_rollback_makes_the_earlier_release_the_champion_again_once(two_releas
     assert [status["state"] for status in deployment["statuses"]] == ["in_progress", "success"]
     record = json.loads((project / "outputs/rollback/rollback.json").read_text())
     assert (record["tag"], record["previous"], record["changed"], record["deployment_id"]) == ("v1.0.0", "v1.0.1", True, deployment["id"])
-    assert (tmp_path / "summary.md").read_text().startswith("### ↩️ rolled back to v1.0.0 from v1.0.1")
+    assert summary.read_text().splitlines()[-1].startswith("### ↩️ rolled back to v1.0.0 from v1.0.1")
     # And DORA counts it: a rollback, which makes the deployment it replaced (v1.0.1) a failed change
     mlops(project, "dora", "--no-history", env=github_env(github))
     dora = json.loads((project / "outputs/dora/dora.json").read_text())
@@ -91,44 +137,3 @@ def test_a_rollback_makes_the_earlier_release_the_champion_again_once(two_releas
     third = hashlib.sha1(b"the third merged commit").hexdigest()
     run_release(project, *UNREVIEWED, env={**github_env(github), "GITHUB_SHA": third})
     assert latest(github) == "v1.0.2" and github.refs["refs/tags/v1.0.2"] == third
-
-
-def test_refusals_and_a_dry_run_change_nothing(two_releases: Path, github: GitHubDouble, tmp_path: Path):
-    # (One test: each case would otherwise train and release twice first, over a minute each.)
-    project, env = two_releases, rollback_env(github, two_releases, tmp_path)
-    before = writes(github)
-
-    def refused(tag: str, message: str) -> None:
-        result = mlops(project, "rollback", "--tag", tag, env=env, check=False)
-        assert (result.returncode, len(result.stderr.strip().splitlines())) == (2, 1), result.stderr
-        assert result.stderr.startswith(f"error: {message}"), result.stderr
-        assert writes(github) == before and latest(github) == "v1.0.1"
-        assert not (project / "outputs/rollback/rollback.json").exists()
-
-    # A tag that is not a tag (dispatch inputs are anyone's text), one no release has, one whose release is a draft
-    refused("v1.0.0; rm -rf /", "'v1.0.0; rm -rf /' is not a release tag: expected vMAJOR.MINOR.PATCH")
-    refused("v9.9.9", "no published release is tagged v9.9.9 in acme/churn-model")
-    with httpx.Client(base_url=github.url, headers={"Authorization": f"Bearer {github.token}"}) as client:
-        client.post(f"/repos/{github.full_name}/releases", json={"tag_name": "v0.9.0", "target_commitish": FIRST, "draft": True})
-        before = writes(github)
-        refused("v0.9.0", "no published release is tagged v0.9.0")
-        # A dry run shows the deployment and the latest mark, and sends neither
-        result = mlops(project, "rollback", "--tag", "v1.0.0", "--dry-run", env=env)
-        assert writes(github) == before and latest(github) == "v1.0.1"
-        first = published(github)[0]
-        lines = [line for line in result.stdout.splitlines() if line.startswith("dry run, not sent: ")]
-        sent = [line.split(" (")[0].removeprefix("dry run, not sent: ") for line in lines]
-        assert sent[0] == "POST /repos/acme/churn-model/deployments"
-        assert f"PATCH /repos/acme/churn-model/releases/{first['id']}" in sent
-        (patch,) = (project / "outputs/dry-run/rollback").glob("*-PATCH-*.json")
-        assert json.loads(patch.read_text())["json"] == {"make_latest": "true"}
-        assert not (project / "outputs/rollback/rollback.json").exists()
-        # v1.0.0's archive replaced by other bytes (anyone who can edit releases can), its checksum left as it was
-        archive = next(asset for asset in first["assets"] if asset["name"] == "model.tar.gz")
-        assert client.delete(f"/repos/{github.full_name}/releases/assets/{archive['id']}").status_code == 204
-        upload = first["upload_url"].split("{")[0]
-        client.post(upload, params={"name": "model.tar.gz"}, content=b"not the model", headers={"Content-Type": "application/gzip"})
-    before = writes(github)
-    refused("v1.0.0", "release v1.0.0: model.tar.gz has sha256")
-    assert len(github.deployments) == 2
-    assert "Rollback failed" in (tmp_path / "summary.md").read_text()
