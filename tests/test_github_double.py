@@ -150,6 +150,21 @@ def test_release_without_a_tag_creates_it_and_latest_follows_github_rules(gh: Gi
     assert [release["tag_name"] for release in api.get(f"{REPO}/releases").json()][-1] == "v1.0.0"  # newest first
 
 
+def test_make_latest_alone_moves_latest_back_to_an_older_release_as_a_rollback_does(gh: GitHubDouble, api: httpx.Client) -> None:
+    older = api.post(f"{REPO}/releases", json={"tag_name": "v1.0.0"}).json()
+    api.post(f"{REPO}/releases", json={"tag_name": "v1.1.0"})
+    assert api.get(f"{REPO}/releases/latest").json()["tag_name"] == "v1.1.0"
+    # An edit of a published release that does not say make_latest leaves latest alone ("defaults to true for newly
+    # published releases" only); make_latest "true" alone marks it latest; a token that may only read is refused.
+    assert api.patch(f"{REPO}/releases/{older['id']}", json={"body": "notes"}).status_code == 200
+    assert api.get(f"{REPO}/releases/latest").json()["tag_name"] == "v1.1.0"
+    with client(gh, gh.token_for(permissions={"contents": "read"})) as reader:
+        assert reader.patch(f"{REPO}/releases/{older['id']}", json={"make_latest": "true"}).status_code == 403
+    moved = api.patch(f"{REPO}/releases/{older['id']}", json={"make_latest": "true"})
+    assert moved.status_code == 200 and moved.json()["tag_name"] == "v1.0.0"
+    assert api.get(f"{REPO}/releases/latest").json()["id"] == older["id"]
+
+
 # Comments, pagination
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import tarfile
 from pathlib import Path
 
@@ -186,3 +187,40 @@ def test_a_marker_anywhere_but_the_last_line_is_not_the_projects():
     assert protocol.marked_sha(body) == ours
     assert protocol.marked_sha(f"card\n{protocol.release_marker(theirs)} and more\n") is None
     assert protocol.marked_sha(f"{protocol.release_marker(theirs)}\nthen someone's text\n") is None
+
+
+def test_complete_release_takes_only_a_published_full_release_carrying_every_asset():
+    import httpx
+
+    from {{ cookiecutter.package }}.io.github import GitHub, GitHubContext
+
+    releases = [
+        {"id": 1, "tag_name": "v1.0.0", "draft": False, "prerelease": False},
+        {"id": 2, "tag_name": "v1.1.0", "draft": False, "prerelease": False},
+        {"id": 3, "tag_name": "v2.0.0", "draft": True, "prerelease": False},
+        {"id": 4, "tag_name": "v2.1.0", "draft": False, "prerelease": True},
+    ]
+    assets = {1: list(protocol.ASSETS), 2: [protocol.MODEL_ARCHIVE]}
+
+    def github_api(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/releases/latest"):
+            return httpx.Response(200, json=releases[1])
+        if path.endswith("/releases"):
+            return httpx.Response(200, json=releases)
+        number = int(path.split("/")[-2])
+        return httpx.Response(200, json=[{"name": name, "url": f"https://api.github.com/a/{name}"} for name in assets.get(number, [])])
+
+    context = GitHubContext(api_url="https://api.github.com", repository="acme/model", token="ghs_" + "x" * 36)
+    with GitHub(context, transport=httpx.MockTransport(github_api)) as github:
+        assert protocol.complete_release(github, "v1.0.0").id == 1
+        refusals = {
+            "1.0.0": "'1.0.0' is not a release tag: expected vMAJOR.MINOR.PATCH",
+            "v1.1.0": "release v1.1.0 lacks model.tar.gz.sha256",
+            "v2.0.0": "no published release is tagged v2.0.0 in acme/model",  # a draft
+            "v2.1.0": "no published release is tagged v2.1.0",  # a prerelease
+            "v9.0.0": "no published release is tagged v9.0.0",
+        }
+        for tag, message in refusals.items():
+            with pytest.raises(InputError, match=re.escape(message)):
+                protocol.complete_release(github, tag)

@@ -334,6 +334,23 @@ def complete_releases(github: GitHub) -> Iterator[Release]:
         yield release
 
 
+def complete_release(github: GitHub, tag: str) -> Release:
+    """The published full release tagged ``tag`` carrying every asset: one a champion may be taken from.
+
+    Raises ``InputError`` for a tag that is not semver, has no such release (drafts and prereleases are not
+    ones), or whose release lacks an asset.
+    """
+    if semver_or_none(tag) is None or not tag.startswith("v"):
+        raise InputError(f"{tag[:60]!r} is not a release tag: expected vMAJOR.MINOR.PATCH, as `mlops release` tags them")
+    data = next((data for data in published_releases(github) if data["tag_name"] == tag), None)
+    if data is None:
+        raise InputError(f"no published release is tagged {tag} in {github.context.repository} (drafts and prereleases are not releases)")
+    release = with_assets(github, data)
+    if release.missing:
+        raise InputError(f"{release.where} lacks {', '.join(release.missing)}: an incomplete release is never a champion")
+    return release
+
+
 def release_for_commit(github: GitHub, sha: str) -> Release | None:
     """The release (draft or published) whose body ends with this commit's marker."""
     for data in github.releases():

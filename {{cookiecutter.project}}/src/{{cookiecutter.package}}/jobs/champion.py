@@ -1,31 +1,29 @@
 """``mlops champion``: fetch the production model to compare against.
 
 With the embedded SQLite tracking store every CI run starts empty, so the champion comes from
-GitHub Releases (``io.release_protocol``): the newest published, complete release, its archive
-checked against its sha256 and its attestations (when it has any, or when ``confs/release.yaml``
-requires one) before anything is unpacked, unpacked within bounds, and loaded once through the
-safe loader so that a model that is not a skops file of trusted types is refused here. With a remote tracking server the registry alias is
-the champion and nothing needs fetching. On a laptop (no ``GITHUB_REPOSITORY``) the local registry's ``champion`` alias, which
-`mlops promote` moves, is copied out the same way: loaded once through the safe loader, with its training profile.
+GitHub Releases (``io.release_protocol``): the newest published, complete release, fetched through
+``jobs.verified_release`` as every verb that takes a model from a release does (its archive checked
+against its sha256 and its attestations, when it has any or when ``confs/release.yaml`` requires one,
+before anything is unpacked; unpacked within bounds; loaded once through the safe loader, so that a
+model that is not a skops file of trusted types is refused here). With a remote tracking server the
+registry alias is the champion and nothing needs fetching. On a laptop (no ``GITHUB_REPOSITORY``) the
+local registry's ``champion`` alias, which `mlops promote` moves, is copied out the same way: loaded
+once through the safe loader, with its training profile.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
 from ..config import Settings
-from ..errors import InputError
-from ..io import model_files
 from ..io import release_protocol as protocol
 from ..io.artifacts import to_json, write_all
 from ..io.github import GitHub, GitHubContext
-from ..jobs import CHAMPION_DIR, CHAMPION_JSON, PROFILE_FILE
+from ..jobs import CHAMPION_DIR, CHAMPION_JSON, PROFILE_FILE, verified_release
 
 logger = logging.getLogger(__name__)
 
@@ -97,46 +95,17 @@ def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:
     if release is None:
         logger.info("no complete release yet: the challenger will be judged on absolute gates alone")
         return ChampionRecord(source="none")
-    where = release.where
-    archive = release.download(github, protocol.MODEL_ARCHIVE, limit=protocol.MAX_ARCHIVE_BYTES)
-    expected = protocol.parse_checksum(release.download(github, protocol.CHECKSUM), where=where)
-    actual = protocol.sha256(archive)
-    if actual != expected:
-        raise InputError(
-            f"{where}: {protocol.MODEL_ARCHIVE} has sha256 {actual[:12]}…, its checksum file says {expected[:12]}…; refusing to load it"
-        )
-    record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=where)
-    if record.model_sha256 != actual:
-        raise InputError(f"{where}: {protocol.RELEASE_RECORD} names another model archive ({record.model_sha256[:12]}…); refusing it")
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / protocol.MODEL_ARCHIVE
-        copy.write_bytes(archive)
-        provenance = protocol.verify_provenance(
-            github,
-            settings.env,
-            copy,
-            actual,
-            where=where,
-            commit=protocol.marked_sha(release.data.get("body")),
-            required=settings.release.attestation == "required",
-        )
-    destination = settings.path(str(CHAMPION_DIR))
-    protocol.unpack_model(archive, destination, where=where)
-    try:
-        model_files.load_model(destination)  # refuses anything but a skops file of this project's trusted types
-    except InputError as error:
-        shutil.rmtree(destination, ignore_errors=True)
-        raise InputError(f"{where}: {error}") from error
-    logger.info("champion: %s (sha256 %s, %s)", release.tag, actual[:12], provenance)
+    verified = verified_release.fetch(settings, github, release, settings.path(str(CHAMPION_DIR)))
+    logger.info("champion: %s (sha256 %s, %s)", release.tag, verified.sha256[:12], verified.provenance)
     return ChampionRecord(
         source="release",
         tag=release.tag,
         release_url=release.data["html_url"],
-        sha256=actual,
-        provenance=provenance,
+        sha256=verified.sha256,
+        provenance=verified.provenance,
         model_path=str(CHAMPION_DIR),
-        run_id=record.run_id,
-        fingerprint=record.fingerprint.as_dict() if record.fingerprint else None,
+        run_id=verified.record.run_id,
+        fingerprint=verified.record.fingerprint.as_dict() if verified.record.fingerprint else None,
         published_at=str(release.data.get("published_at") or ""),
-        metrics=record.metrics,
+        metrics=verified.record.metrics,
     )
