@@ -97,24 +97,80 @@ def read_table(location: str | Path, missing_values: Sequence[str] = ("",)) -> p
     if str(location).lower().endswith(PARQUET_SUFFIXES):
         frame = _read_parquet(location, missing_values)
     else:
-        with storage_errors(location), _open(location) as stream:
-            try:
-                frame = pd.read_csv(stream, dtype=str, keep_default_na=False, na_values=list(missing_values), skipinitialspace=True)
-            except pd.errors.EmptyDataError as error:
-                raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
-            except (pd.errors.ParserError, UnicodeDecodeError) as error:
-                raise InputError(f"{location}: could not parse as CSV ({_first_line(error)})") from error
-        # pandas takes the first column as the index when the rows hold more fields than the header: every
-        # column would shift by one. (A row with fewer fields reads as empty trailing cells, which the
-        # contract then judges; telling those apart would mean parsing every file twice.)
-        if not isinstance(frame.index, pd.RangeIndex):
-            raise InputError(
-                f"{location}: could not parse as CSV (the rows have more fields than the header's {len(frame.columns)} names; "
-                "a delimiter at the end of every line?)"
-            )
+        with storage_errors(location), _open(location) as stream, _csv_errors(location):
+            frame = pd.read_csv(stream, **_csv_options(missing_values))
+        _check_csv_index(location, frame)
     if frame.empty:
         raise InputError(f"{location}: data file has a header but no rows")
     return frame
+
+
+def _csv_options(missing_values: Sequence[str]) -> dict:
+    """Every cell as text; only ``missing_values`` read as missing (the schema decides the types)."""
+    return {"dtype": str, "keep_default_na": False, "na_values": list(missing_values), "skipinitialspace": True}
+
+
+@contextmanager
+def _csv_errors(location: str | Path) -> Iterator[None]:
+    import pandas as pd
+
+    try:
+        yield
+    except pd.errors.EmptyDataError as error:
+        raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise InputError(f"{location}: could not parse as CSV ({_first_line(error)})") from error
+
+
+def _check_csv_index(location: str | Path, frame: pd.DataFrame) -> None:
+    # pandas takes the first column as the index when the rows hold more fields than the header: every
+    # column would shift by one. (A row with fewer fields reads as empty trailing cells, which the
+    # contract then judges; telling those apart would mean parsing every file twice.)
+    import pandas as pd
+
+    if not isinstance(frame.index, pd.RangeIndex):
+        raise InputError(
+            f"{location}: could not parse as CSV (the rows have more fields than the header's {len(frame.columns)} names; "
+            "a delimiter at the end of every line?)"
+        )
+
+
+def read_table_chunks(location: str | Path, missing_values: Sequence[str] = ("",), *, rows: int) -> Iterator[pd.DataFrame]:
+    """The table ``read_table`` reads, ``rows`` at a time (bounded memory): the same text cells, indexed by row position.
+
+    The index runs on across chunks (0 for the first data row), so a chunk's labels are rows of the whole file.
+    A file with a header and no rows yields nothing.
+    """
+    import pandas as pd
+
+    with storage_errors(location), _open(location) as stream:
+        if str(location).lower().endswith(PARQUET_SUFFIXES):
+            yield from _parquet_chunks(location, stream, missing_values, rows)
+            return
+        with _csv_errors(location):
+            reader = pd.read_csv(stream, chunksize=rows, **_csv_options(missing_values))
+            for chunk in reader:
+                _check_csv_index(location, chunk)
+                yield chunk
+
+
+def _parquet_chunks(location: str | Path, stream, missing_values: Sequence[str], rows: int) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    try:
+        import pyarrow.parquet as pq
+        from pyarrow import ArrowException
+    except ImportError as error:
+        raise InputError(f"{location}: reading Parquet needs pyarrow: `uv add pyarrow`, or export the table as CSV") from error
+    start = 0
+    try:
+        for batch in pq.ParquetFile(stream).iter_batches(batch_size=rows):
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            yield _as_text(frame, missing_values)
+    except (ArrowException, OSError, ValueError, TypeError, NotImplementedError) as error:  # what pyarrow raises on a bad file
+        raise InputError(f"{location}: could not read as Parquet ({type(error).__name__}: {_first_line(error)})") from error
 
 
 def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.DataFrame:
@@ -132,7 +188,13 @@ def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.Dat
         frame = pd.read_parquet(io.BytesIO(content))
     except (ArrowException, OSError, ValueError, TypeError, NotImplementedError) as error:  # what pyarrow raises on a bad file
         raise InputError(f"{location}: could not read as Parquet ({type(error).__name__}: {_first_line(error)})") from error
-    # The same text a CSV export would hold, so that validation and inference see one representation.
+    return _as_text(frame, missing_values)
+
+
+def _as_text(frame: pd.DataFrame, missing_values: Sequence[str]) -> pd.DataFrame:
+    """The same text a CSV export would hold, so that validation and inference see one representation."""
+    import pandas as pd
+
     text = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         column = frame[name]

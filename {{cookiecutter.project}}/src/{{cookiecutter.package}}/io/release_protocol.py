@@ -334,6 +334,22 @@ def complete_releases(github: GitHub) -> Iterator[Release]:
         yield release
 
 
+def release_by_tag(github: GitHub, tag: str) -> Release:
+    """The published, complete semver release tagged ``tag``; anything else (no such release, a draft, a
+    prerelease, a tag that is not a version, missing assets) is an input error naming what was expected."""
+    if semver_or_none(tag) is None:
+        raise InputError(f"--release {tag!r}: expected a release tag vMAJOR.MINOR.PATCH (e.g. v1.2.0)")
+    data = next((data for data in published_releases(github) if data["tag_name"] == tag), None)
+    if data is None:
+        raise InputError(
+            f"{tag} is not a published release of {github.context.repository} (expected the tag of one; see its Releases page)"
+        )
+    release = with_assets(github, data)
+    if release.missing:
+        raise InputError(f"{release.where} lacks {', '.join(release.missing)}: not a complete release, refusing it")
+    return release
+
+
 def release_for_commit(github: GitHub, sha: str) -> Release | None:
     """The release (draft or published) whose body ends with this commit's marker."""
     for data in github.releases():

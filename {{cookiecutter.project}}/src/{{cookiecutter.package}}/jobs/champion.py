@@ -13,37 +13,15 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
-from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel
 
 from ..config import Settings
-from ..errors import InputError
-from ..io import model_files
 from ..io import release_protocol as protocol
 from ..io.artifacts import to_json, write_all
 from ..io.github import GitHub, GitHubContext
 from ..jobs import CHAMPION_DIR, CHAMPION_JSON, PROFILE_FILE
+from .release_model import ChampionRecord, unpack_verified
 
 logger = logging.getLogger(__name__)
-
-
-class ChampionRecord(BaseModel):
-    """Where the champion came from: ``outputs/champion/champion.json``, read by ``mlops evaluate``."""
-
-    source: Literal["registry", "release", "local", "none"]
-    tag: str = ""
-    release_url: str = ""
-    sha256: str = ""
-    provenance: str = ""
-    model_path: str = ""
-    run_id: str = ""
-    fingerprint: dict[str, str] | None = None
-    # For `mlops drift`: when it was published (staleness) and the holdout metrics it shipped with (decay).
-    published_at: str = ""
-    metrics: dict[str, float] = {}
 
 
 def run(settings: Settings) -> dict:
@@ -55,7 +33,7 @@ def run(settings: Settings) -> dict:
     else:
         with GitHub(GitHubContext.from_env(settings.env)) as github:
             record = _from_releases(settings, github)
-    payload = record.model_dump(mode="json", exclude_defaults=True) | {"source": record.source}
+    payload = record.payload()
     write_all({settings.path(str(CHAMPION_JSON)): to_json(payload)})
     return payload
 
@@ -97,46 +75,6 @@ def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:
     if release is None:
         logger.info("no complete release yet: the challenger will be judged on absolute gates alone")
         return ChampionRecord(source="none")
-    where = release.where
-    archive = release.download(github, protocol.MODEL_ARCHIVE, limit=protocol.MAX_ARCHIVE_BYTES)
-    expected = protocol.parse_checksum(release.download(github, protocol.CHECKSUM), where=where)
-    actual = protocol.sha256(archive)
-    if actual != expected:
-        raise InputError(
-            f"{where}: {protocol.MODEL_ARCHIVE} has sha256 {actual[:12]}…, its checksum file says {expected[:12]}…; refusing to load it"
-        )
-    record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=where)
-    if record.model_sha256 != actual:
-        raise InputError(f"{where}: {protocol.RELEASE_RECORD} names another model archive ({record.model_sha256[:12]}…); refusing it")
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / protocol.MODEL_ARCHIVE
-        copy.write_bytes(archive)
-        provenance = protocol.verify_provenance(
-            github,
-            settings.env,
-            copy,
-            actual,
-            where=where,
-            commit=protocol.marked_sha(release.data.get("body")),
-            required=settings.release.attestation == "required",
-        )
-    destination = settings.path(str(CHAMPION_DIR))
-    protocol.unpack_model(archive, destination, where=where)
-    try:
-        model_files.load_model(destination)  # refuses anything but a skops file of this project's trusted types
-    except InputError as error:
-        shutil.rmtree(destination, ignore_errors=True)
-        raise InputError(f"{where}: {error}") from error
-    logger.info("champion: %s (sha256 %s, %s)", release.tag, actual[:12], provenance)
-    return ChampionRecord(
-        source="release",
-        tag=release.tag,
-        release_url=release.data["html_url"],
-        sha256=actual,
-        provenance=provenance,
-        model_path=str(CHAMPION_DIR),
-        run_id=record.run_id,
-        fingerprint=record.fingerprint.as_dict() if record.fingerprint else None,
-        published_at=str(release.data.get("published_at") or ""),
-        metrics=record.metrics,
-    )
+    record = unpack_verified(settings, github, release, settings.path(str(CHAMPION_DIR)), model_path=str(CHAMPION_DIR))
+    logger.info("champion: %s", release.tag)
+    return record
