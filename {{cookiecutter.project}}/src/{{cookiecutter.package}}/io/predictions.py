@@ -52,6 +52,9 @@ class _Staged:
         handle, name = tempfile.mkstemp(dir=folder, prefix=f".{Path(location).name}.", suffix=".tmp")
         os.close(handle)
         self.staging = Path(name)
+        umask = os.umask(0)
+        os.umask(umask)
+        self.staging.chmod(0o666 & ~umask)  # mkstemp makes it private; the published file gets the usual mode
         self._writer = None
         self._csv_started = False
 
