@@ -24,6 +24,7 @@ COMMON_FILES = {
     ".github/workflows/release.yml",
     ".github/workflows/monitor.yml",
     ".github/workflows/dora.yml",
+    ".github/workflows/rollback.yml",
     ".github/ISSUE_TEMPLATE/incident.yml",
     ".github/actionlint.yaml",
     ".gitignore",
@@ -127,6 +128,7 @@ COMMON_FILES = {
         "jobs/drift.py",
         "jobs/dora.py",
         "jobs/retrain_pr.py",
+        "jobs/rollback.py",
         "jobs/simulate_batch.py",
         "jobs/evaluate.py",
         "jobs/init_data.py",
@@ -137,6 +139,7 @@ COMMON_FILES = {
         "jobs/steps.py",
         "jobs/train.py",
         "jobs/validate.py",
+        "jobs/verified_release.py",
     )
 }
 # Jinja left behind: a cookiecutter variable, a block tag, or a comment. (GitHub's own

@@ -624,9 +624,9 @@ def test_predict_with_a_release_tag_scores_with_that_release_verified_as_the_cha
     # And a tampered release, a draft, a tag with no release and one that is not a version are each one line, exit 2, nothing written
     for tag, message in [
         ("v1.1.0", "error: release v1.1.0: model.tar.gz has sha256"),
-        ("v1.2.0", "error: v1.2.0 is not a published release of acme/churn-model"),
-        ("v9.9.9", "error: v9.9.9 is not a published release of acme/churn-model"),
-        ("nightly", "error: --release 'nightly': expected a release tag vMAJOR.MINOR.PATCH"),
+        ("v1.2.0", "error: no published release is tagged v1.2.0 in acme/churn-model"),
+        ("v9.9.9", "error: no published release is tagged v9.9.9 in acme/churn-model"),
+        ("nightly", "error: 'nightly' is not a release tag: expected vMAJOR.MINOR.PATCH"),
     ]:
         refused = predict(tag, f"{tag}.csv")
         assert (refused.returncode, refused.stderr.count("\n")) == (2, 1), refused.stderr

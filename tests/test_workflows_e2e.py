@@ -325,3 +325,29 @@ def test_dora_reports_on_a_seeded_month_and_a_second_run_updates_the_same_tracki
         assert "60%" in again["body"] and "### Trend" in again["body"]  # the hand-worked failure rate; two runs of history
         assert len(github.files("mlops-reports")["dora/history.jsonl"].splitlines()) == 2
         assert github.violations == []
+
+
+def test_rollback_moves_latest_records_a_rollback_deployment_and_a_second_run_changes_nothing(baked: Path, synced_project, tmp_path: Path):
+    from tests.test_rollback_cli import FIRST, make_two_releases
+
+    with GitHubDouble(owner=OWNER, repo=REPO) as github:
+        # Given v1.0.0 and v1.0.1 released through the CLI (the release workflow's own story is above)
+        make_two_releases(synced_project(DEFAULT), github)
+        first_id = github.releases[0]["id"]
+        # When rollback.yml is dispatched with v1.0.0
+        rollback = act(baked, github, "workflow_dispatch", "rollback.yml", dispatch_event(tag="v1.0.0"), tmp_path / "b1")
+        assert rollback.returncode == 0, rollback.log[-6000:]
+        # Then v1.0.0 is marked latest, and a production deployment of its commit records the rollback
+        assert posted(github, "PATCH", f"/releases/{first_id}") == 1
+        deployment = github.deployments[-1]
+        assert deployment["sha"] == FIRST and deployment["payload"]["rollback"] is True
+        assert [status["state"] for status in deployment["statuses"]] == ["in_progress", "success"]
+        assert "↩️ rolled back to v1.0.0 from v1.0.1" in rollback.summary
+        assert list((tmp_path / "b1").glob("rollback-run*/rollback.json")), "the record was kept as an artifact"
+        # When it is dispatched again with the same tag, Then nothing is written
+        before = len(github.calls)
+        again = act(baked, github, "workflow_dispatch", "rollback.yml", dispatch_event(tag="v1.0.0"), tmp_path / "b2")
+        assert again.returncode == 0, again.log[-6000:]
+        assert not [call for call in github.calls[before:] if call.method in {"POST", "PATCH", "PUT", "DELETE"}]
+        assert "v1.0.0 is the champion already: nothing changed" in again.summary
+        assert len(github.deployments) == 3 and github.violations == []

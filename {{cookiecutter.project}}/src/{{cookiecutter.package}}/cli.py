@@ -328,6 +328,24 @@ def release(
 
 
 @app.command()
+def rollback(
+    tag: Annotated[str, typer.Option("--tag", help="The release to make the champion again, e.g. v1.2.0.")],
+    dry_run: DryRunOption = False,
+) -> None:
+    """Make an earlier release the champion again: verified as `mlops champion` verifies it, recorded as a deployment.
+
+    Reads: the GitHub API (GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY), confs/release.yaml (attestation policy).
+    Writes: a production Deployment marked as a rollback, the release marked latest, the registry's `champion`
+    alias (tracking server only), outputs/rollback/rollback.json and the job summary. The current champion's
+    tag changes nothing. Exit 2 for a tag that is not a published, complete release or whose archive fails its checks.
+    """
+    from .jobs import rollback as job
+
+    outcome = _dry("rollback", lambda settings, recorder: job.run(settings, tag, recorder)) if dry_run else _run(job.run, tag)
+    typer.echo(outcome.message)
+
+
+@app.command()
 def drift(
     history: Annotated[
         bool, typer.Option(help="Append this run to the history on the reports branch (needs contents: write); see drift-history.")

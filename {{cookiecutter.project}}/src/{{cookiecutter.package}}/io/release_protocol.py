@@ -334,19 +334,20 @@ def complete_releases(github: GitHub) -> Iterator[Release]:
         yield release
 
 
-def release_by_tag(github: GitHub, tag: str) -> Release:
-    """The published, complete semver release tagged ``tag``; anything else (no such release, a draft, a
-    prerelease, a tag that is not a version, missing assets) is an input error naming what was expected."""
-    if semver_or_none(tag) is None:
-        raise InputError(f"--release {tag!r}: expected a release tag vMAJOR.MINOR.PATCH (e.g. v1.2.0)")
+def complete_release(github: GitHub, tag: str) -> Release:
+    """The published full release tagged ``tag`` carrying every asset: one a champion may be taken from.
+
+    Raises ``InputError`` for a tag that is not semver, has no such release (drafts and prereleases are not
+    ones), or whose release lacks an asset.
+    """
+    if semver_or_none(tag) is None or not tag.startswith("v"):
+        raise InputError(f"{tag[:60]!r} is not a release tag: expected vMAJOR.MINOR.PATCH, as `mlops release` tags them")
     data = next((data for data in published_releases(github) if data["tag_name"] == tag), None)
     if data is None:
-        raise InputError(
-            f"{tag} is not a published release of {github.context.repository} (expected the tag of one; see its Releases page)"
-        )
+        raise InputError(f"no published release is tagged {tag} in {github.context.repository} (drafts and prereleases are not releases)")
     release = with_assets(github, data)
     if release.missing:
-        raise InputError(f"{release.where} lacks {', '.join(release.missing)}: not a complete release, refusing it")
+        raise InputError(f"{release.where} lacks {', '.join(release.missing)}: an incomplete release is never a champion")
     return release
 
 

@@ -271,6 +271,15 @@ def fetch_champion(settings: Settings, destination: Path, profile_file: str) -> 
     return LocalChampion(version=ref.version, run_id=ref.run_id, sha256=sha256, registered_at=registered, metrics=metrics)
 
 
+def version_of_run(settings: Settings, run_id: str) -> str | None:
+    """The registered model's version logged by run ``run_id`` (the newest when several are), None when there is none."""
+    if not run_id.isalnum():  # a value read from a release record: never put into the search filter unchecked
+        return None
+    client = connect(settings)
+    found = client.search_model_versions(f"name = '{settings.tracking.registered_model}' and run_id = '{run_id}'")
+    return str(max(int(version.version) for version in found)) if found else None
+
+
 def set_champion(settings: Settings, version: str) -> None:
     client = connect(settings)
     client.set_registered_model_alias(settings.tracking.registered_model, CHAMPION_ALIAS, version)

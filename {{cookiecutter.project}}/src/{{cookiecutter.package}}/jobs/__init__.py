@@ -24,5 +24,6 @@ DORA_MD = OUTPUTS / "dora" / "dora.md"
 DRIFT_HTML = OUTPUTS / "drift" / "report.html"
 PRODUCTION_PARQUET = OUTPUTS / "drift" / "production.parquet"
 RETRAIN_JSON = OUTPUTS / "retrain" / "retrain.json"
+ROLLBACK_JSON = OUTPUTS / "rollback" / "rollback.json"
 DRY_RUN = OUTPUTS / "dry-run"  # <verb>/: what a --dry-run would have sent to GitHub, one file per request
 PROFILE_FILE = "profile.json"  # in the model folder: the training data's profile, which `mlops drift` compares with

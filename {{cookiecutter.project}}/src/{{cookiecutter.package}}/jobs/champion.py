@@ -1,12 +1,14 @@
 """``mlops champion``: fetch the production model to compare against.
 
 With the embedded SQLite tracking store every CI run starts empty, so the champion comes from
-GitHub Releases (``io.release_protocol``): the newest published, complete release, its archive
-checked against its sha256 and its attestations (when it has any, or when ``confs/release.yaml``
-requires one) before anything is unpacked, unpacked within bounds, and loaded once through the
-safe loader so that a model that is not a skops file of trusted types is refused here. With a remote tracking server the registry alias is
-the champion and nothing needs fetching. On a laptop (no ``GITHUB_REPOSITORY``) the local registry's ``champion`` alias, which
-`mlops promote` moves, is copied out the same way: loaded once through the safe loader, with its training profile.
+GitHub Releases (``io.release_protocol``): the newest published, complete release, fetched through
+``jobs.verified_release`` as every verb that takes a model from a release does (its archive checked
+against its sha256 and its attestations, when it has any or when ``confs/release.yaml`` requires one,
+before anything is unpacked; unpacked within bounds; loaded once through the safe loader, so that a
+model that is not a skops file of trusted types is refused here). With a remote tracking server the
+registry alias is the champion and nothing needs fetching. On a laptop (no ``GITHUB_REPOSITORY``) the
+local registry's ``champion`` alias, which `mlops promote` moves, is copied out the same way: loaded
+once through the safe loader, with its training profile.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from ..config import Settings
 from ..io import release_protocol as protocol
 from ..io.artifacts import to_json, write_all
 from ..io.github import GitHub, GitHubContext
-from ..jobs import CHAMPION_DIR, CHAMPION_JSON, PROFILE_FILE
-from .release_model import ChampionRecord, unpack_verified
+from ..jobs import CHAMPION_DIR, CHAMPION_JSON, PROFILE_FILE, verified_release
+from .release_model import ChampionRecord
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,6 @@ def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:
     if release is None:
         logger.info("no complete release yet: the challenger will be judged on absolute gates alone")
         return ChampionRecord(source="none")
-    record = unpack_verified(settings, github, release, settings.path(str(CHAMPION_DIR)), model_path=str(CHAMPION_DIR))
-    logger.info("champion: %s", release.tag)
-    return record
+    verified = verified_release.fetch(settings, github, release, settings.path(str(CHAMPION_DIR)))
+    logger.info("champion: %s (sha256 %s, %s)", release.tag, verified.sha256[:12], verified.provenance)
+    return ChampionRecord.of_release(verified, model_path=str(CHAMPION_DIR))

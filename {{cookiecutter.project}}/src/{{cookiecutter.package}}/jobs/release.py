@@ -34,7 +34,7 @@ from ..core.model_card import model_card
 from ..core.provenance import AttestationDecision, attestation_decision
 from ..core.report import find_reviewed, inert
 from ..core.schemas import schema_hash
-from ..core.versioning import Fingerprint, model_digest, next_version
+from ..core.versioning import Fingerprint, model_digest, next_version, semver_or_none
 from ..errors import CheckFailed, InputError
 from ..io import release_protocol as protocol
 from ..io.artifacts import append_step_summary, read_text, remove, set_step_output, to_json, warn, write_all
@@ -359,14 +359,17 @@ def _plan(
     if existing is not None and not existing.draft:
         version, bump = existing.tag, "completing an incomplete release"
     else:
-        previous = next((data for data in protocol.published_releases(github)), None)
+        releases = protocol.published_releases(github)
+        previous = next(iter(releases), None)  # the latest: what production runs, which the bump compares with
         previous_fingerprint = None
         if previous is not None:
             release = protocol.with_assets(github, previous)
             if protocol.RELEASE_RECORD in release.assets:
                 record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=release.where)
                 previous_fingerprint = record.fingerprint
-        version, bump = next_version(previous["tag_name"] if previous else None, previous_fingerprint, build.fingerprint)
+        # The number goes on from the highest version: after `mlops rollback` the latest is an older one.
+        highest = max(releases, key=lambda data: semver_or_none(data["tag_name"]) or (0, 0, 0), default=None)
+        version, bump = next_version(highest["tag_name"] if highest else None, previous_fingerprint, build.fingerprint)
         tagged = github.tag_sha(version)
         if tagged is not None and tagged != build.sha:
             raise CheckFailed(f"tag {version} already exists on {tagged[:12]}, not on {build.sha[:12]}: delete it or release by hand")

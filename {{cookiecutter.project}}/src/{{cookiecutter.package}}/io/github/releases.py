@@ -68,6 +68,11 @@ class Releases(Client):
         url = f"{self.repo_path}/releases/{int(release_id)}"
         return self._release(self.request_json("PATCH", url, json={"draft": False, "make_latest": "true"}, ok=(200,)))
 
+    def mark_latest(self, release_id: int) -> dict[str, Any]:
+        """Mark a published release the repository's latest (what ``GET /releases/latest`` answers from then on)."""
+        url = f"{self.repo_path}/releases/{int(release_id)}"
+        return self._release(self.request_json("PATCH", url, json={"make_latest": "true"}, ok=(200,)))
+
     def delete_release(self, release_id: int) -> None:
         """Delete a release (a draft has no tag to leave behind); gone already is fine."""
         self.request("DELETE", f"{self.repo_path}/releases/{int(release_id)}", ok=(204, 404))
