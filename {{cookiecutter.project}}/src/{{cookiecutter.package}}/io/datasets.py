@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,26 +135,33 @@ def _check_csv_index(location: str | Path, frame: pd.DataFrame) -> None:
         )
 
 
-def read_table_chunks(location: str | Path, missing_values: Sequence[str] = ("",), *, rows: int) -> Iterator[pd.DataFrame]:
+def read_table_chunks(
+    location: str | Path, missing_values: Sequence[str] = ("",), *, rows: int, columns: Collection[str] | None = None
+) -> Iterator[pd.DataFrame]:
     """The table ``read_table`` reads, ``rows`` at a time (bounded memory): the same text cells, indexed by row position.
 
-    The index runs on across chunks (0 for the first data row), so a chunk's labels are rows of the whole file.
-    A file with a header and no rows yields nothing.
+    Only ``columns`` are read when given (those of them the file has: the caller judges what is absent), which
+    spares parsing and converting the rest. The index runs on across chunks (0 for the first data row), so a
+    chunk's labels are rows of the whole file. A file with a header and no rows yields nothing.
     """
     import pandas as pd
 
+    wanted = None if columns is None else set(columns)
     with storage_errors(location), _open(location) as stream:
         if str(location).lower().endswith(PARQUET_SUFFIXES):
-            yield from _parquet_chunks(location, stream, missing_values, rows)
+            yield from _parquet_chunks(location, stream, missing_values, rows, wanted)
             return
         with _csv_errors(location):
-            reader = pd.read_csv(stream, chunksize=rows, **_csv_options(missing_values))
+            usecols = None if wanted is None else (lambda name: name in wanted)
+            reader = pd.read_csv(stream, chunksize=rows, usecols=usecols, **_csv_options(missing_values))
             for chunk in reader:
                 _check_csv_index(location, chunk)
                 yield chunk
 
 
-def _parquet_chunks(location: str | Path, stream, missing_values: Sequence[str], rows: int) -> Iterator[pd.DataFrame]:
+def _parquet_chunks(
+    location: str | Path, stream, missing_values: Sequence[str], rows: int, wanted: set[str] | None
+) -> Iterator[pd.DataFrame]:
     import pandas as pd
 
     try:
@@ -164,7 +171,9 @@ def _parquet_chunks(location: str | Path, stream, missing_values: Sequence[str],
         raise InputError(f"{location}: reading Parquet needs pyarrow: `uv add pyarrow`, or export the table as CSV") from error
     start = 0
     try:
-        for batch in pq.ParquetFile(stream).iter_batches(batch_size=rows):
+        table = pq.ParquetFile(stream)
+        names = None if wanted is None else [name for name in table.schema_arrow.names if name in wanted]
+        for batch in table.iter_batches(batch_size=rows, columns=names):
             frame = batch.to_pandas()
             frame.index = pd.RangeIndex(start, start + len(frame))
             start += len(frame)

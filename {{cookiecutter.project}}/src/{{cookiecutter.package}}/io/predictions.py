@@ -3,7 +3,8 @@
 Predictions: one row per scored input row, the input's id column (``id_column`` in ``confs/data.yaml``; without
 one, ``row``: the data row's number in the input, from 1) and ``prediction`` (the positive-class probability for a
 classifier, the value for a regressor). CSV, or Parquet by the suffix. Rejected rows go beside them, always as CSV
-(``<name>.rejected.csv``): ``row``, ``reason`` and the row's cells as read, so they can be fixed and scored again.
+(``<name>.rejected.csv``): ``row``, ``reason`` and the cells that were checked (the id and the features) as read,
+so they can be fixed and scored again.
 
 Both are written chunk by chunk to local staging files, then moved into place (a local path) or uploaded in one
 piece (any fsspec URI): a failure part-way leaves the destination as it was, never half a file.

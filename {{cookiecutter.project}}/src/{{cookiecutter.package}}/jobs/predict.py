@@ -10,7 +10,7 @@ model needs is refused whole. Memory is bounded by the chunk size; the outputs a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,7 +88,7 @@ def run(
     scored = rejected = 0
     columns: list[str] = list(keep)
     with PredictionFiles(output) as files:
-        for chunk in datasets.read_table_chunks(source, data.missing_values, rows=chunk_rows):
+        for chunk in _read_ahead(datasets.read_table_chunks(source, data.missing_values, rows=chunk_rows, columns=keep)):
             columns = list(chunk.columns)
             typed, bad = _checked(settings, source, chunk, keep)
             if len(typed):
@@ -105,6 +105,25 @@ def run(
     if not scored:
         raise CheckFailed(f"no row of {source} meets the data contract: {rejected} row(s) rejected → {files.rejected}")
     return result
+
+
+def _read_ahead(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``chunks``, the next one read by a thread while this one is checked and scored (at most two in memory).
+
+    Parsing and the model's prediction both spend most of their time outside the GIL, so on two cores
+    reading overlaps scoring. An error while reading is raised here, at the chunk it stopped at.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = object()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict-read") as reader:
+            ahead = reader.submit(next, chunks, done)
+            while (chunk := ahead.result()) is not done:
+                ahead = reader.submit(next, chunks, done)
+                yield chunk
+    finally:
+        chunks.close()  # the reader is idle here: close the file now, not when the generator is collected
 
 
 def _same(source: str, output: str) -> bool:
