@@ -77,24 +77,28 @@ def test_predictions_equal_what_evaluate_scores_on_the_holdout(workspace: Path, 
 
 
 def test_rows_that_break_the_contract_go_to_the_side_file_with_their_reasons(workspace: Path, trained: Path):
-    # Given text in a numeric feature on data row 4 and a missing value on row 9 (by the contract's own column specs)
-    number, _ = feature_column(lambda spec: spec.dtype in {"int", "float"} and spec.allowed is None, "numeric")
+    # Given, by the contract's own column specs, a value under a numeric feature's minimum on data row 2 and text in
+    # it on row 4 (pandera checks no bound on a column it could not coerce: the rows are judged in two rounds), and
+    # a missing value on row 9
+    number, spec = feature_column(lambda spec: spec.dtype in {"int", "float"} and spec.min is not None, "bounded numeric")
     required, _ = feature_column(lambda spec: not spec.nullable, "non-nullable")
     frame = small_sample().head(50)
+    frame.loc[1, number] = str(int(spec.min) - 1)
     frame.loc[3, number] = "lots"
     frame.loc[8, required] = None
     write_table(frame, workspace / "batch.csv")
     # When it is scored in chunks of 5 (the bad rows fall in two chunks)
     result = predict(trained, "batch.csv", "scored.csv", "--chunk-rows", "5")
-    # Then both rows are in the side file with why, the line says so, and every other row is scored
+    # Then the three rows are in the side file with why, the line says so, and every other row is scored
     assert result.exit_code == 0, result.output
-    assert f"scored {len(frame) - 2} row(s)" in result.stdout and "; 2 row(s) rejected → scored.rejected.csv" in result.stdout
+    assert f"scored {len(frame) - 3} row(s)" in result.stdout and "; 3 row(s) rejected → scored.rejected.csv" in result.stdout
     rejected = pd.read_csv(workspace / "scored.rejected.csv", dtype=str, keep_default_na=False)
-    assert rejected["row"].tolist() == ["4", "9"]
-    assert rejected["reason"][0].startswith(f"{number}: not a valid") and "'lots'" in rejected["reason"][0]
-    assert rejected["reason"][1].startswith(f"{required}: missing")
-    assert rejected[number][0] == "lots"  # the cells as read, to fix and score again
-    assert len(read_predictions(workspace / "scored.csv")) == len(frame) - 2
+    assert rejected["row"].tolist() == ["2", "4", "9"]
+    assert rejected["reason"][0].startswith(f"{number}: < ") and "(min)" in rejected["reason"][0]
+    assert rejected["reason"][1].startswith(f"{number}: not a valid") and "'lots'" in rejected["reason"][1]
+    assert rejected["reason"][2].startswith(f"{required}: missing")
+    assert rejected[number][1] == "lots"  # the cells as read, to fix and score again
+    assert len(read_predictions(workspace / "scored.csv")) == len(frame) - 3
 
 
 def test_a_failure_part_way_leaves_the_earlier_output_as_it_was(workspace: Path, trained: Path):

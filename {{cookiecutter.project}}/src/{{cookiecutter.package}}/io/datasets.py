@@ -140,8 +140,8 @@ def read_table_chunks(
 ) -> Iterator[pd.DataFrame]:
     """The table ``read_table`` reads, ``rows`` at a time (bounded memory): the same text cells, indexed by row position.
 
-    Only ``columns`` are read when given (those of them the file has: the caller judges what is absent), which
-    spares parsing and converting the rest. The index runs on across chunks (0 for the first data row), so a
+    Only ``columns`` are kept when given (those of them the file has: the caller judges what is absent), which
+    spares converting the rest. The index runs on across chunks (0 for the first data row), so a
     chunk's labels are rows of the whole file. A file with a header and no rows yields nothing.
     """
     import pandas as pd
@@ -152,11 +152,11 @@ def read_table_chunks(
             yield from _parquet_chunks(location, stream, missing_values, rows, wanted)
             return
         with _csv_errors(location):
-            usecols = None if wanted is None else (lambda name: name in wanted)
-            reader = pd.read_csv(stream, chunksize=rows, usecols=usecols, **_csv_options(missing_values))
-            for chunk in reader:
+            # Every field is parsed (``usecols`` would let a row with a field too many through unseen), then only
+            # the wanted columns kept.
+            for chunk in pd.read_csv(stream, chunksize=rows, **_csv_options(missing_values)):
                 _check_csv_index(location, chunk)
-                yield chunk
+                yield chunk if wanted is None else chunk[[name for name in chunk.columns if name in wanted]]
 
 
 def _parquet_chunks(
