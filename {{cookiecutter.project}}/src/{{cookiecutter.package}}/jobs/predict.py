@@ -98,6 +98,8 @@ def run(
             scored, rejected = scored + len(typed), rejected + len(bad)
             if progress is not None:
                 progress(len(chunk))
+        if not scored and not rejected:
+            raise InputError(f"{source}: data file has a header but no rows")
         files.publish(_predictions(settings, _empty(keep), _no_values()), _rejected_frame(columns))
     result = Scored(scored, rejected, output, files.rejected, name)
     if rejected:
