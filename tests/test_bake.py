@@ -40,6 +40,7 @@ COMMON_FILES = {
     "confs/monitor.yaml",
     "confs/dora.yaml",
     "confs/release.yaml",
+    "confs/serving.yaml",
     "data/manifest.json",
     "data/reference.csv",
     "pyproject.toml",
@@ -63,6 +64,7 @@ COMMON_FILES = {
     "tests/test_reviewed_metrics.py",
     "tests/test_core_schemas.py",
     "tests/test_steps.py",
+    "tests/test_predict.py",
     "tests/test_stale_outputs.py",
     "tests/test_core_inference.py",
     "tests/test_init_data.py",
@@ -75,6 +77,7 @@ COMMON_FILES = {
     "tests/test_inert_text.py",
     "tests/test_dora_incidents.py",
     "tests/test_bad_input.py",
+    "tests/test_serving.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
@@ -119,6 +122,7 @@ COMMON_FILES = {
         "io/github/repository.py",
         "io/local_registry.py",
         "io/model_files.py",
+        "io/predictions.py",
         "io/release_protocol.py",
         "io/reports_branch.py",
         "io/tracking.py",
@@ -140,6 +144,15 @@ COMMON_FILES = {
         "jobs/train.py",
         "jobs/validate.py",
         "jobs/verified_release.py",
+        "jobs/predict.py",
+        "jobs/release_model.py",
+        "jobs/serve.py",
+        "serving/__init__.py",
+        "serving/app.py",
+        "serving/metrics.py",
+        "serving/prediction_log.py",
+        "serving/schema.py",
+        "serving/scoring.py",
     )
 }
 # Jinja left behind: a cookiecutter variable, a block tag, or a comment. (GitHub's own
@@ -192,6 +205,7 @@ def test_baked_sources_and_configs_parse_and_carry_the_answers(cookies, combo):
     assert set(gates) == {"beat_baseline", "minimums", "maximums", "max_regression", "max_fairness_gap"}
     release = yaml.safe_load((project / "confs" / "release.yaml").read_text())
     assert release == {"attestation": combo["attestation"], "private_attestations": False}
+    assert yaml.safe_load((project / "confs" / "serving.yaml").read_text())["policy"] == combo["release_policy"]
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert {key: answers[key] for key in combo} == combo
 

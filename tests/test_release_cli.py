@@ -582,3 +582,53 @@ def test_the_first_release_on_github_enterprise_server_uploads_to_its_own_host_a
         assert len(uploads) == len(ASSETS) and all(call.status == 201 and call.login for call in uploads)
         assert "attest=false" in (tmp_path / "outputs.txt").read_text()
         assert ghes.violations == []
+
+
+# `--release TAG`: a named release, verified as the champion is (jobs/release_model.py).
+
+
+def test_predict_with_a_release_tag_scores_with_that_release_verified_as_the_champion_is(
+    released: Path, github: GitHubDouble, tmp_path: Path
+):
+    # Given v1.0.0 released from this project, a tampered v1.1.0 (its checksum names another archive) and a draft v1.2.0
+    archive = archive_of(github.releases[0])
+    wrong = hashlib.sha256(b"another archive").hexdigest()
+    publish(github, "v1.1.0", model_release(archive, **{"model.tar.gz.sha256": f"{wrong}  model.tar.gz\n".encode()}))
+    publish(github, "v1.2.0", model_release(archive), draft=True)
+    env = github_env(github)
+
+    def predict(tag: str, output: str) -> subprocess.CompletedProcess:
+        return mlops(
+            released, "predict", "--input", "data/reference.csv", "--output", str(tmp_path / output), "--release", tag, env=env, check=False
+        )
+
+    # When v1.0.0 scores the data, Then its verified archive is unpacked in the champion's layout and scores like the trained model
+    result = predict("v1.0.0", "release.csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("scored 6000 row(s) with v1.0.0 → ")
+    folder = released / "outputs" / "releases" / "v1.0.0"
+    record = json.loads((folder / "champion.json").read_text())
+    assert (record["source"], record["tag"], record["sha256"]) == ("release", "v1.0.0", hashlib.sha256(archive).hexdigest())
+    assert (folder / "model" / "model.skops").is_file()
+    mlops(
+        released,
+        "predict",
+        "--input",
+        "data/reference.csv",
+        "--output",
+        str(tmp_path / "trained.csv"),
+        "--model-dir",
+        "outputs/train/model",
+    )
+    assert (tmp_path / "release.csv").read_bytes() == (tmp_path / "trained.csv").read_bytes()
+    # And a tampered release, a draft, a tag with no release and one that is not a version are each one line, exit 2, nothing written
+    for tag, message in [
+        ("v1.1.0", "error: release v1.1.0: model.tar.gz has sha256"),
+        ("v1.2.0", "error: no published release is tagged v1.2.0 in acme/churn-model"),
+        ("v9.9.9", "error: no published release is tagged v9.9.9 in acme/churn-model"),
+        ("nightly", "error: 'nightly' is not a release tag: expected vMAJOR.MINOR.PATCH"),
+    ]:
+        refused = predict(tag, f"{tag}.csv")
+        assert (refused.returncode, refused.stderr.count("\n")) == (2, 1), refused.stderr
+        assert refused.stderr.startswith(message), refused.stderr
+        assert not (tmp_path / f"{tag}.csv").exists() and not (released / "outputs" / "releases" / tag / "model").exists()

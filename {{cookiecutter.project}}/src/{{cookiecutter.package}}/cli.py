@@ -232,6 +232,43 @@ def champion() -> None:
 
 
 @app.command()
+def predict(
+    input: Annotated[str, typer.Option("--input", help="The rows to score: CSV, or Parquet by its suffix; a path or an fsspec URI.")],
+    output: Annotated[str, typer.Option("--output", help="Where the predictions go (.csv or .parquet; a path or an fsspec URI).")],
+    release: Annotated[str | None, typer.Option("--release", help="Score with this GitHub release (vX.Y.Z), fetched and verified.")] = None,
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="A model folder as `mlops champion` writes it.")] = None,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read, checked and scored at a time (bounds memory).")] = 200_000,
+) -> None:
+    """Score a table with the champion (or --release / --model-dir), chunk by chunk; bad rows go to a side file with reasons.
+
+    Reads: --input, outputs/champion/ (run `mlops champion`) unless --release or --model-dir, confs/data.yaml.
+    Writes: --output (id column, prediction) and <output>.rejected.csv (row, reason, cells), each whole or not at all.
+    Exit 2 for a missing column or an unreadable file; exit 1 when no row meets the data contract.
+    """
+    from .jobs import predict as job
+
+    def work(settings):
+        if not sys.stderr.isatty():
+            return job.run(settings, input, output, model_dir=model_dir, release=release, chunk_rows=chunk_rows)
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (SpinnerColumn(), TextColumn("scoring: {task.completed:,.0f} rows"), TimeElapsedColumn())
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task("scoring", total=None)
+            return job.run(
+                settings,
+                input,
+                output,
+                model_dir=model_dir,
+                release=release,
+                chunk_rows=chunk_rows,
+                progress=lambda rows: bar.advance(task, rows),
+            )
+
+    typer.echo(_run(work).line())
+
+
+@app.command()
 def comment(
     pr: Annotated[int | None, typer.Option(help="Pull request number (default: $PR_NUMBER).")] = None,
     dry_run: DryRunOption = False,
@@ -329,6 +366,32 @@ def drift(
 
     summary = _run(lambda settings: job.run(settings, history=history, html=html))
     typer.echo(summary["verdict"])
+
+
+@app.command()
+def serve(
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir", help="Folder holding champion.json and model/ (default: outputs/champion, as `mlops champion` writes it)."
+        ),
+    ] = None,
+    previous_model_dir: Annotated[
+        Path | None,
+        typer.Option("--previous-model-dir", help="canary/shadow: the model rolled out from (default: outputs/previous when present)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the champion over HTTP: /predict, /health, /ready, /metadata, /metrics, OpenAPI at /docs.
+
+    Reads: confs/data.yaml (the request schema), confs/serving.yaml (caps, release policy, prediction log),
+    the model folder(s). Writes: the prediction log when confs/serving.yaml turns it on. Stops on SIGTERM
+    after the requests in flight are answered. Exit 2 when there is no champion to serve.
+    """
+    from .jobs import serve as job
+
+    _run(lambda settings: job.run(settings, model_dir=model_dir, previous_model_dir=previous_model_dir, host=host, port=port))
 
 
 @app.command("simulate-batch")

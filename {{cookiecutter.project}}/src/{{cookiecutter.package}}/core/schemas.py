@@ -90,6 +90,31 @@ def production_schema(columns: dict[str, ColumnSpec], *, may_be_missing: set[str
     )
 
 
+def scoring_schema(columns: dict[str, ColumnSpec], keep: list[str]) -> pa.DataFrameSchema:
+    """The contract for rows to score: the ``keep`` columns (features, id) exactly as ``build_schema`` checks and
+    types them; other columns (a label, a timestamp, anything else) are dropped, not judged, since the model never
+    sees them. Ids may repeat, as in production data.
+    """
+    return production_schema({name: columns[name] for name in keep}, may_be_missing=set())
+
+
+def row_reasons(failure_cases: pd.DataFrame) -> pd.Series:
+    """Why each failing row failed, by its index label: "age: > 110 (max) ('140'); region: not one of ...".
+
+    For one cell, a missing value is reported as missing and a value that could not be coerced by its coercion
+    alone (pandera also reports them under the column's type and its other checks). Cases without a row (a
+    table-level failure, or a check pandera could not run on uncoerced text) are left out: the caller re-checks
+    the rows left once these are set aside.
+    """
+    cases = failure_cases[failure_cases["index"].notna()].copy()
+    cases["index"] = cases["index"].astype("int64")
+    rank = cases["check"].map(lambda check: 0 if check == "not_nullable" else 1 if check.startswith("coerce_dtype") else 2)
+    cases = cases[rank == rank.groupby([cases["index"], cases["column"]]).transform("min")]
+    values = cases["failure_case"].map(lambda value: "null" if value is None or value != value else repr(value))
+    text = cases["column"].astype(str) + ": " + cases["check"].map(readable_check) + " (" + values + ")"
+    return text.groupby(cases["index"], sort=True).agg("; ".join)
+
+
 @dataclass(frozen=True)
 class CheckFailure:
     """One failing check of one column, with how many rows failed and a few examples."""

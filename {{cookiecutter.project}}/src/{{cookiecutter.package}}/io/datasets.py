@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,37 +84,106 @@ def sha256_of(location: str | Path) -> str:
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+JSONL_SUFFIXES = (".jsonl",)
 
 
 def read_table(location: str | Path, missing_values: Sequence[str] = ("",)) -> pd.DataFrame:
     """Every cell as text, only ``missing_values`` read as missing: the schema decides the types.
 
     So a stray ``n/a`` in a numeric column is a reported bad value, not silently a null, unless
-    ``confs/data.yaml`` declares it under ``missing_values``. CSV, or Parquet by its suffix.
+    ``confs/data.yaml`` declares it under ``missing_values``. CSV, or Parquet or JSON lines (the
+    service's prediction log) by the suffix.
     """
     import pandas as pd
 
     if str(location).lower().endswith(PARQUET_SUFFIXES):
         frame = _read_parquet(location, missing_values)
+    elif str(location).lower().endswith(JSONL_SUFFIXES):
+        frame = _read_jsonl(location, missing_values)
     else:
-        with storage_errors(location), _open(location) as stream:
-            try:
-                frame = pd.read_csv(stream, dtype=str, keep_default_na=False, na_values=list(missing_values), skipinitialspace=True)
-            except pd.errors.EmptyDataError as error:
-                raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
-            except (pd.errors.ParserError, UnicodeDecodeError) as error:
-                raise InputError(f"{location}: could not parse as CSV ({_first_line(error)})") from error
-        # pandas takes the first column as the index when the rows hold more fields than the header: every
-        # column would shift by one. (A row with fewer fields reads as empty trailing cells, which the
-        # contract then judges; telling those apart would mean parsing every file twice.)
-        if not isinstance(frame.index, pd.RangeIndex):
-            raise InputError(
-                f"{location}: could not parse as CSV (the rows have more fields than the header's {len(frame.columns)} names; "
-                "a delimiter at the end of every line?)"
-            )
+        with storage_errors(location), _open(location) as stream, _csv_errors(location):
+            frame = pd.read_csv(stream, **_csv_options(missing_values))
+        _check_csv_index(location, frame)
     if frame.empty:
         raise InputError(f"{location}: data file has a header but no rows")
     return frame
+
+
+def _csv_options(missing_values: Sequence[str]) -> dict:
+    """Every cell as text; only ``missing_values`` read as missing (the schema decides the types)."""
+    return {"dtype": str, "keep_default_na": False, "na_values": list(missing_values), "skipinitialspace": True}
+
+
+@contextmanager
+def _csv_errors(location: str | Path) -> Iterator[None]:
+    import pandas as pd
+
+    try:
+        yield
+    except pd.errors.EmptyDataError as error:
+        raise InputError(f"{location}: data file is empty (expected a CSV with a header row)") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise InputError(f"{location}: could not parse as CSV ({_first_line(error)})") from error
+
+
+def _check_csv_index(location: str | Path, frame: pd.DataFrame) -> None:
+    # pandas takes the first column as the index when the rows hold more fields than the header: every
+    # column would shift by one. (A row with fewer fields reads as empty trailing cells, which the
+    # contract then judges; telling those apart would mean parsing every file twice.)
+    import pandas as pd
+
+    if not isinstance(frame.index, pd.RangeIndex):
+        raise InputError(
+            f"{location}: could not parse as CSV (the rows have more fields than the header's {len(frame.columns)} names; "
+            "a delimiter at the end of every line?)"
+        )
+
+
+def read_table_chunks(
+    location: str | Path, missing_values: Sequence[str] = ("",), *, rows: int, columns: Collection[str] | None = None
+) -> Iterator[pd.DataFrame]:
+    """The table ``read_table`` reads, ``rows`` at a time (bounded memory): the same text cells, indexed by row position.
+
+    Only ``columns`` are kept when given (those of them the file has: the caller judges what is absent), which
+    spares converting the rest. The index runs on across chunks (0 for the first data row), so a
+    chunk's labels are rows of the whole file. A file with a header and no rows yields nothing.
+    """
+    import pandas as pd
+
+    wanted = None if columns is None else set(columns)
+    with storage_errors(location), _open(location) as stream:
+        if str(location).lower().endswith(PARQUET_SUFFIXES):
+            yield from _parquet_chunks(location, stream, missing_values, rows, wanted)
+            return
+        with _csv_errors(location):
+            # Every field is parsed (``usecols`` would let a row with a field too many through unseen), then only
+            # the wanted columns kept.
+            for chunk in pd.read_csv(stream, chunksize=rows, **_csv_options(missing_values)):
+                _check_csv_index(location, chunk)
+                yield chunk if wanted is None else chunk[[name for name in chunk.columns if name in wanted]]
+
+
+def _parquet_chunks(
+    location: str | Path, stream, missing_values: Sequence[str], rows: int, wanted: set[str] | None
+) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    try:
+        import pyarrow.parquet as pq
+        from pyarrow import ArrowException
+    except ImportError as error:
+        raise InputError(f"{location}: reading Parquet needs pyarrow: `uv add pyarrow`, or export the table as CSV") from error
+    start = 0
+    try:
+        table = pq.ParquetFile(stream)
+        names = None if wanted is None else [name for name in table.schema_arrow.names if name in wanted]
+        for batch in table.iter_batches(batch_size=rows, columns=names):
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            yield _as_text(frame, missing_values)
+    except (ArrowException, OSError, ValueError, TypeError, NotImplementedError) as error:  # what pyarrow raises on a bad file
+        raise InputError(f"{location}: could not read as Parquet ({type(error).__name__}: {_first_line(error)})") from error
 
 
 def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.DataFrame:
@@ -132,7 +201,44 @@ def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.Dat
         frame = pd.read_parquet(io.BytesIO(content))
     except (ArrowException, OSError, ValueError, TypeError, NotImplementedError) as error:  # what pyarrow raises on a bad file
         raise InputError(f"{location}: could not read as Parquet ({type(error).__name__}: {_first_line(error)})") from error
-    # The same text a CSV export would hold, so that validation and inference see one representation.
+    return _as_text(frame, missing_values)
+
+
+def _read_jsonl(location: str | Path, missing_values: Sequence[str]) -> pd.DataFrame:
+    """One JSON object per line (the service's prediction log), every value as its text: no type guessed."""
+    import pandas as pd
+
+    with storage_errors(location), _open(location) as stream:
+        content = stream.read()
+    records = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            raise InputError(f"{location}: line {number} is not JSON ({_first_line(error)})") from error
+        if not isinstance(record, dict):
+            raise InputError(f"{location}: line {number} is not a JSON object (expected one row per line)")
+        records.append({str(key): _cell_text(value, missing_values) for key, value in record.items()})
+    if not records:
+        raise InputError(f"{location}: data file has no rows")
+    frame = pd.DataFrame.from_records(records)
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _cell_text(value: object, missing_values: Sequence[str]) -> str | None:
+    # As a CSV export writes it: 42, 70.5, true as True (pandas' own text of a bool), nested values as JSON.
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, dict | list) else str(value)
+    return None if text in missing_values else text
+
+
+def _as_text(frame: pd.DataFrame, missing_values: Sequence[str]) -> pd.DataFrame:
+    """The same text a CSV export would hold, so that validation and inference see one representation."""
+    import pandas as pd
+
     text = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         column = frame[name]
@@ -175,7 +281,7 @@ def read_manifest(path: Path) -> Manifest:
         raise InputError(f"{path}: not a valid data manifest ({str(error).splitlines()[0]})") from error
 
 
-DATA_SUFFIXES = (".csv", *PARQUET_SUFFIXES)
+DATA_SUFFIXES = (".csv", *PARQUET_SUFFIXES, *JSONL_SUFFIXES)
 
 
 def matching_files(pattern: str | Path) -> list[str]:

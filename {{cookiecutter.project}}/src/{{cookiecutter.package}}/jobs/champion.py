@@ -15,33 +15,15 @@ from __future__ import annotations
 
 import logging
 import shutil
-from typing import Literal
-
-from pydantic import BaseModel
 
 from ..config import Settings
 from ..io import release_protocol as protocol
 from ..io.artifacts import to_json, write_all
 from ..io.github import GitHub, GitHubContext
 from ..jobs import CHAMPION_DIR, CHAMPION_JSON, PROFILE_FILE, verified_release
+from .release_model import ChampionRecord
 
 logger = logging.getLogger(__name__)
-
-
-class ChampionRecord(BaseModel):
-    """Where the champion came from: ``outputs/champion/champion.json``, read by ``mlops evaluate``."""
-
-    source: Literal["registry", "release", "local", "none"]
-    tag: str = ""
-    release_url: str = ""
-    sha256: str = ""
-    provenance: str = ""
-    model_path: str = ""
-    run_id: str = ""
-    fingerprint: dict[str, str] | None = None
-    # For `mlops drift`: when it was published (staleness) and the holdout metrics it shipped with (decay).
-    published_at: str = ""
-    metrics: dict[str, float] = {}
 
 
 def run(settings: Settings) -> dict:
@@ -53,7 +35,7 @@ def run(settings: Settings) -> dict:
     else:
         with GitHub(GitHubContext.from_env(settings.env)) as github:
             record = _from_releases(settings, github)
-    payload = record.model_dump(mode="json", exclude_defaults=True) | {"source": record.source}
+    payload = record.payload()
     write_all({settings.path(str(CHAMPION_JSON)): to_json(payload)})
     return payload
 
@@ -97,15 +79,4 @@ def _from_releases(settings: Settings, github: GitHub) -> ChampionRecord:
         return ChampionRecord(source="none")
     verified = verified_release.fetch(settings, github, release, settings.path(str(CHAMPION_DIR)))
     logger.info("champion: %s (sha256 %s, %s)", release.tag, verified.sha256[:12], verified.provenance)
-    return ChampionRecord(
-        source="release",
-        tag=release.tag,
-        release_url=release.data["html_url"],
-        sha256=verified.sha256,
-        provenance=verified.provenance,
-        model_path=str(CHAMPION_DIR),
-        run_id=verified.record.run_id,
-        fingerprint=verified.record.fingerprint.as_dict() if verified.record.fingerprint else None,
-        published_at=str(release.data.get("published_at") or ""),
-        metrics=verified.record.metrics,
-    )
+    return ChampionRecord.of_release(verified, model_path=str(CHAMPION_DIR))
