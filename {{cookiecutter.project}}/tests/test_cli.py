@@ -134,7 +134,8 @@ def _null():
 def _out_of_range():
     name, spec = feature_column(lambda spec: spec.dtype in {"int", "float"} and spec.min is not None, "bounded numeric")
     below = int(spec.min) - 1 if spec.dtype == "int" else spec.min - 1.5
-    return _set(name, 7, str(below)), [f"{name}: 1 row(s) < {spec.min:g} (min)"]
+    bound = int(spec.min) if spec.dtype == "int" else float(spec.min)  # as the schema holds it: 0.0 on a float column
+    return _set(name, 7, str(below)), [f"{name}: 1 row(s) < {bound} (min)"]
 
 
 def _unknown_category():
