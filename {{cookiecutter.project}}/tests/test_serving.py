@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from {{ cookiecutter.package }}.cli import app as cli
 from {{ cookiecutter.package }}.config import PredictionLogConfig, ServingConfig, Settings, load_settings
 from {{ cookiecutter.package }}.core.schemas import build_schema
+from {{ cookiecutter.package }}.errors import ConfigError
 from {{ cookiecutter.package }}.io.model_files import load_model
 from {{ cookiecutter.package }}.jobs import CHAMPION_DIR, CHAMPION_JSON, DRIFT_JSON, steps
 from {{ cookiecutter.package }}.serving.app import Service
@@ -411,3 +412,32 @@ def test_a_real_server_matches_evaluation_bit_for_bit_and_finishes_in_flight_req
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_serving_yaml_is_optional_spells_out_the_defaults_and_names_a_wrong_key(workspace: Path):
+    shipped = load_settings(workspace / "confs").serving
+    assert shipped.model_copy(update={"policy": "direct"}) == ServingConfig()  # the file says what the defaults are
+    assert shipped.prediction_log.sample_rate == 0  # off until someone turns it on
+    path = workspace / "confs" / "serving.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("  sample_rate:", "  sample_rat:"))
+    unknown = r"^confs/serving\.yaml: prediction_log\.sample_rat: unknown key \(did you mean `sample_rate`\?\)$"
+    with pytest.raises(ConfigError, match=unknown):
+        load_settings(workspace / "confs")
+    path.write_text(text.replace("canary_share: 0.1", "canary_share: 1.5"))
+    with pytest.raises(ConfigError, match=r"^confs/serving\.yaml: canary_share: Input should be less than 1$"):
+        load_settings(workspace / "confs")
+    path.unlink()
+    assert load_settings(workspace / "confs").serving == ServingConfig()
+
+
+def test_the_log_is_off_by_default_and_on_for_a_shadow_with_a_previous_model(workspace: Path, trained: Path):
+    from {{ cookiecutter.package }}.jobs import serve
+
+    folder = crown(workspace, trained)
+    settings = load_settings(workspace / "confs")
+    assert serve.service(with_serving(settings), folder).log is None
+    assert serve.service(with_serving(settings, prediction_log=PredictionLogConfig(sample_rate=0.1)), folder).log is not None
+    shadow = with_serving(settings, policy="shadow")
+    assert serve.service(shadow, folder).log is None  # no previous model: the release answers alone, nothing to compare
+    assert serve.service(shadow, folder, previous_model_dir=folder).log is not None
