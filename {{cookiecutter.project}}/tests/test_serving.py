@@ -441,3 +441,16 @@ def test_the_log_is_off_by_default_and_on_for_a_shadow_with_a_previous_model(wor
     shadow = with_serving(settings, policy="shadow")
     assert serve.service(shadow, folder).log is None  # no previous model: the release answers alone, nothing to compare
     assert serve.service(shadow, folder, previous_model_dir=folder).log is not None
+
+
+def test_a_quiet_service_still_writes_its_log_after_flush_seconds(trained: Path, estimator: Any, tmp_path: Path):
+    logged = PredictionLogConfig(sample_rate=1.0, sink=str(tmp_path), flush_rows=1000, flush_seconds=0.05)
+    settings = with_serving(prediction_log=logged)
+    service = Service(settings, lambda: models(trained, estimator), log=PredictionLog(settings, logged))
+    with TestClient(service.app) as client:
+        assert ready(client).post("/predict", json={"rows": as_json(typed_rows(2))}, headers={"X-Request-ID": "quiet"}).status_code == 200
+        for _ in range(500):  # no more traffic, no shutdown: the flusher writes the two rows on its own
+            if list(tmp_path.glob("*.jsonl")):
+                break
+            time.sleep(0.01)
+        assert [line["mlops_request_id"] for line in read_log(tmp_path)] == ["quiet", "quiet"]
