@@ -51,6 +51,11 @@ def error_lines(result: subprocess.CompletedProcess) -> list[str]:
             ["license=GPL-3.0"], "license 'GPL-3.0' is not supported: expected MIT, Apache-2.0 or Proprietary", id="choice-license"
         ),
         pytest.param(["python_version=3.10"], "python_version '3.10' is not supported: expected 3.11, 3.12 or 3.13", id="choice-python"),
+        pytest.param(
+            ["release_policy=blue-green"],
+            "release_policy 'blue-green' is not supported: expected direct, canary or shadow",
+            id="choice-policy",
+        ),
         # Bring your own data: the table must exist (a relative path is read from the output directory), with a target.
         pytest.param(["data_path=missing.csv", "target=churned"], "data_path 'missing.csv': no such file (looked for", id="data-missing"),
         pytest.param(["data_path=missing.csv"], "data_path 'missing.csv' needs target", id="data-without-target"),

@@ -91,8 +91,12 @@ def service(settings: Settings, model_dir: Path | None = None, previous_model_di
 
 def run(settings: Settings, *, model_dir: Path | None, previous_model_dir: Path | None, host: str, port: int) -> None:
     import uvicorn
+    from threadpoolctl import threadpool_limits
 
     app = service(settings, model_dir, previous_model_dir).app
+    # The model runs on the event loop's thread, in micro-batches of a few rows: OpenMP threads would spin against
+    # the loop for the cores (on 2 cores a single-row call took 5-10x longer with them). Same predictions either way.
+    threadpool_limits(limits=1)
     logger.info("serving on http://%s:%d (OpenAPI page: /docs)", host, port)
     uvicorn.run(
         app,

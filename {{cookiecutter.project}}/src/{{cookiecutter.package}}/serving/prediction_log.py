@@ -54,6 +54,13 @@ class PredictionLog:
                 return self._take()
         return None
 
+    def due(self) -> list[str]:
+        """The buffered lines when the first of them waited flush_seconds (a quiet service still writes them)."""
+        with self._lock:
+            if self._lines and time.monotonic() - self._first_at >= self.config.flush_seconds:
+                return self._take()
+        return []
+
     def take(self) -> list[str]:
         """Whatever is buffered (at shutdown)."""
         with self._lock:

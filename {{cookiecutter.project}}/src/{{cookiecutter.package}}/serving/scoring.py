@@ -103,20 +103,32 @@ class Scorer:
         self.policy = Policy(config.policy, config.canary_share, has_previous=PREVIOUS in models)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[Any]] = set()
         self._random = random.Random()
         # /predict requests that have arrived but are not queued yet (being read or validated); the app counts them.
         self.arriving = 0
 
     def start(self) -> None:
-        self._worker = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self._worker = loop.create_task(self._run())
+        if self.log is not None:
+            self._flusher = loop.create_task(self._flush_when_due(self.log))
+
+    async def _flush_when_due(self, log: PredictionLog) -> None:
+        while True:
+            await asyncio.sleep(min(log.config.flush_seconds, 5.0))
+            lines = log.due()
+            if lines:
+                await asyncio.to_thread(log.write, lines)
 
     async def stop(self) -> None:
         """Score what is queued, stop, and write what the log holds."""
         while not self._queue.empty():
             await asyncio.sleep(0.001)
-        if self._worker is not None:
-            self._worker.cancel()
+        for task in (self._worker, self._flusher):
+            if task is not None:
+                task.cancel()
         if self.log is not None:
             await asyncio.gather(*self._writes, return_exceptions=True)
             await asyncio.to_thread(self.log.write, self.log.take())
