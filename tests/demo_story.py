@@ -4,7 +4,9 @@ against the GitHub REST API double on loopback (the one the tests use), printed 
 After the demo's PR loop (validate → train → evaluate → report) this:
 
 1. opens the first pull request in the double, posts the sticky report comment (`mlops comment`),
-   merges it, and releases the model (`mlops release`): tag, release assets, deployment;
+   merges it, and releases the model (`mlops release`): tag, release assets, deployment; then
+   serves the release: `mlops champion` fetches and verifies it, `mlops predict` scores the data
+   in batch, and `mlops serve` answers one row posted to /predict;
 2. lands a production batch with a price rise in ``data/current/`` (the demo generator's
    ``--batch shifted``), runs the scheduled monitor (`mlops champion`, `mlops drift`,
    `mlops retrain-pr`) and prints its job summary; the first `retrain-pr` meets GitHub's default
@@ -102,6 +104,15 @@ def main(project: Path) -> int:
             f"deployment to {deployment['environment']}: {deployment['statuses'][-1]['state']}",
         )
 
+        # The release in service: the champion fetched and verified, scored in batch and online (the image is #15's next step).
+        mlops(project, "champion", env=env)
+        scored = mlops(project, "predict", "--input", "data/reference.csv", "--output", "outputs/predictions/reference.csv", env=env)
+        row, answer = one_online_prediction(project)
+        show(
+            "Serving · the release, in batch and online",
+            f"mlops predict: {scored.stdout.strip()}\nmlops serve: POST /predict {json.dumps({'rows': [row]})}\n  → {answer}",
+        )
+
         # A month later: production data with a price rise lands, and the scheduled monitor runs.
         current = project / "data" / "current"
         current.mkdir(parents=True, exist_ok=True)
@@ -149,6 +160,48 @@ def main(project: Path) -> int:
         assert github.violations == [], github.violations
     print(textwrap.dedent(f"\n{said}\n"))
     return 0
+
+
+def one_online_prediction(project: Path) -> tuple[dict[str, object], str]:
+    """`mlops serve` on a free loopback port: one row of the data posted to /predict once /ready says the model is loaded."""
+    import urllib.request
+
+    import yaml
+
+    from tests.services import free_port
+
+    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
+    with (project / data["path"]).open(newline="") as table:
+        first = next(csv.DictReader(table))
+    numeric = set(data["features"].get("numeric", []))
+    features = [*data["features"].get("numeric", []), *data["features"].get("categorical", [])]
+    row = {name: json.loads(first[name]) if name in numeric else first[name] for name in features if first[name] != ""}
+    port = free_port()
+    say(f"mlops serve --port {port}")
+    environment = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}}
+    server = subprocess.Popen(
+        [UV, "run", "--frozen", "--no-sync", "mlops", "serve", "--port", str(port)],
+        cwd=project, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/ready", timeout=2) as ready:
+                    if ready.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("`mlops serve` did not get ready within 60 s") from None
+                time.sleep(0.3)
+        request = urllib.request.Request(
+            f"{url}/predict", data=json.dumps({"rows": [row]}).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return row, answer.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def dora_report(project: Path, github: GitHubDouble, env: dict[str, str]) -> None:

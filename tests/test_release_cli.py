@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -10,15 +11,16 @@ import pickle
 import shutil
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.act_support import job_permissions
-from tests.conftest import DEFAULT, mlops, project_env
+from tests.conftest import DEFAULT, mlops, project_env, tool
 from tests.github_double import GitHubDouble
-from tests.services import mlflow_server
+from tests.services import free_port, mlflow_server
 
 SHA = hashlib.sha1(b"merged commit").hexdigest()
 ASSETS = {"model.tar.gz", "model.tar.gz.sha256", "metrics.json", "report.md", "model_card.md", "release.json"}
@@ -632,3 +634,36 @@ def test_predict_with_a_release_tag_scores_with_that_release_verified_as_the_cha
         assert (refused.returncode, refused.stderr.count("\n")) == (2, 1), refused.stderr
         assert refused.stderr.startswith(message), refused.stderr
         assert not (tmp_path / f"{tag}.csv").exists() and not (released / "outputs" / "releases" / tag / "model").exists()
+    # And `mlops serve --release` takes the same verified releases, and refuses the same tampered one
+    serves_the_release(released, archive, env)
+
+
+def serves_the_release(released: Path, archive: bytes, env: dict[str, str]) -> None:
+    """`mlops serve --release`: v1.0.0 served once verified, the tampered v1.1.0 refused before anything listens."""
+    # A tampered release is refused in one line before anything listens; two models named at once too
+    for args, message in [
+        (("--release", "v1.1.0"), "error: release v1.1.0: model.tar.gz has sha256"),
+        (("--release", "v1.0.0", "--model-dir", "outputs/train"), "error: --release v1.0.0 and --model-dir outputs/train: two models"),
+    ]:
+        refused = mlops(released, "serve", *args, "--port", str(free_port()), env=env, check=False)
+        assert (refused.returncode, refused.stderr.count("\n")) == (2, 1), refused.stderr
+        assert refused.stderr.startswith(message), refused.stderr
+    # v1.0.0 is fetched, verified and served: /metadata names it once /ready says the model is loaded
+    port = free_port()
+    command = [tool("uv"), "run", "--frozen", "--no-sync", "mlops", "serve", "--release", "v1.0.0", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=released, env=project_env() | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and server.poll() is None:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.5)
+        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        metadata = httpx.get(f"{url}/metadata", timeout=5).json()
+        assert json.dumps(metadata).count('"v1.0.0"') >= 1, metadata
+        assert hashlib.sha256(archive).hexdigest() in json.dumps(metadata), metadata
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -380,6 +380,7 @@ def serve(
         Path | None,
         typer.Option("--previous-model-dir", help="canary/shadow: the model rolled out from (default: outputs/previous when present)."),
     ] = None,
+    release: Annotated[str | None, typer.Option("--release", help="Serve this GitHub release (vX.Y.Z), fetched and verified.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
@@ -391,7 +392,11 @@ def serve(
     """
     from .jobs import serve as job
 
-    _run(lambda settings: job.run(settings, model_dir=model_dir, previous_model_dir=previous_model_dir, host=host, port=port))
+    _run(
+        lambda settings: job.run(
+            settings, model_dir=model_dir, previous_model_dir=previous_model_dir, host=host, port=port, release=release
+        )
+    )
 
 
 @app.command("simulate-batch")

@@ -78,6 +78,8 @@ def run(
         raise InputError(f"--chunk-rows {chunk_rows}: expected a positive number of rows")
     if _same(source, output):
         raise InputError(f"{output}: the output would overwrite the input; expected another path")
+    if release and model_dir:
+        raise InputError(f"--release {release} and --model-dir {model_dir}: two models named; expected one of them")
     if release:
         from .release_model import fetch_release
 

@@ -89,10 +89,18 @@ def service(settings: Settings, model_dir: Path | None = None, previous_model_di
     return Service(settings, loader(folders), log=log)
 
 
-def run(settings: Settings, *, model_dir: Path | None, previous_model_dir: Path | None, host: str, port: int) -> None:
+def run(
+    settings: Settings, *, model_dir: Path | None, previous_model_dir: Path | None, host: str, port: int, release: str | None = None
+) -> None:
     import uvicorn
     from threadpoolctl import threadpool_limits
 
+    if release and model_dir:
+        raise InputError(f"--release {release} and --model-dir {model_dir}: two models named; expected one of them")
+    if release:  # that GitHub release, fetched and verified as `mlops champion` verifies the newest
+        from .release_model import fetch_release
+
+        model_dir = fetch_release(settings, release)
     app = service(settings, model_dir, previous_model_dir).app
     # The model runs on the event loop's thread, in micro-batches of a few rows: OpenMP threads would spin against
     # the loop for the cores (on 2 cores a single-row call took 5-10x longer with them). Same predictions either way.
