@@ -41,6 +41,7 @@ COMMON_FILES = {
     "confs/monitor.yaml",
     "confs/dora.yaml",
     "confs/release.yaml",
+    "confs/serving.yaml",
     "data/manifest.json",
     "data/reference.csv",
     "pyproject.toml",
@@ -77,6 +78,7 @@ COMMON_FILES = {
     "tests/test_inert_text.py",
     "tests/test_dora_incidents.py",
     "tests/test_bad_input.py",
+    "tests/test_serving.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
@@ -140,6 +142,13 @@ COMMON_FILES = {
         "jobs/steps.py",
         "jobs/train.py",
         "jobs/validate.py",
+        "jobs/serve.py",
+        "serving/__init__.py",
+        "serving/app.py",
+        "serving/metrics.py",
+        "serving/prediction_log.py",
+        "serving/schema.py",
+        "serving/scoring.py",
     )
 }
 # Jinja left behind: a cookiecutter variable, a block tag, or a comment. (GitHub's own
@@ -192,6 +201,7 @@ def test_baked_sources_and_configs_parse_and_carry_the_answers(cookies, combo):
     assert set(gates) == {"beat_baseline", "minimums", "maximums", "max_regression", "max_fairness_gap"}
     release = yaml.safe_load((project / "confs" / "release.yaml").read_text())
     assert release == {"attestation": combo["attestation"], "private_attestations": False}
+    assert yaml.safe_load((project / "confs" / "serving.yaml").read_text())["policy"] == combo["release_policy"]
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert {key: answers[key] for key in combo} == combo
 

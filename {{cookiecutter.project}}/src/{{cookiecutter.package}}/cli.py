@@ -313,6 +313,32 @@ def drift(
     typer.echo(summary["verdict"])
 
 
+@app.command()
+def serve(
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir", help="Folder holding champion.json and model/ (default: outputs/champion, as `mlops champion` writes it)."
+        ),
+    ] = None,
+    previous_model_dir: Annotated[
+        Path | None,
+        typer.Option("--previous-model-dir", help="canary/shadow: the model rolled out from (default: outputs/previous when present)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the champion over HTTP: /predict, /health, /ready, /metadata, /metrics, OpenAPI at /docs.
+
+    Reads: confs/data.yaml (the request schema), confs/serving.yaml (caps, release policy, prediction log),
+    the model folder(s). Writes: the prediction log when confs/serving.yaml turns it on. Stops on SIGTERM
+    after the requests in flight are answered. Exit 2 when there is no champion to serve.
+    """
+    from .jobs import serve as job
+
+    _run(lambda settings: job.run(settings, model_dir=model_dir, previous_model_dir=previous_model_dir, host=host, port=port))
+
+
 @app.command("simulate-batch")
 def simulate_batch(
     output: Annotated[

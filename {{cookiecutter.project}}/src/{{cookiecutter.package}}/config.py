@@ -210,6 +210,39 @@ class ReleaseConfig(Strict):
         return "off" if value is False else value
 
 
+ReleasePolicy = Literal["direct", "canary", "shadow"]
+
+
+class PredictionLogConfig(Strict):
+    """Where `mlops serve` logs a sample of what it scored, as production data `mlops drift` reads."""
+
+    # Share of requests whose rows are logged; 0 (the default) logs nothing. Shadow mode logs every request.
+    sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    # A folder, local (relative to the project) or any fsspec URI; JSONL files land there. Keep it where
+    # confs/monitor.yaml's `current` reads, so the monitor watches served traffic.
+    sink: str = "data/current"
+    # A file is written when this many rows are buffered, or this many seconds after the first of them.
+    flush_rows: Annotated[int, Field(ge=1)] = 1000
+    flush_seconds: Annotated[float, Field(gt=0)] = 60.0
+
+
+class ServingConfig(Strict):
+    """``confs/serving.yaml``: the prediction service's caps, release policy and prediction log."""
+
+    # direct: the release answers; canary: canary_share of request ids go to the release, the rest to the
+    # previous model; shadow: the previous model answers, the release is scored and logged beside it.
+    policy: ReleasePolicy = "direct"
+    canary_share: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    # Caps of one /predict request: larger bodies and longer batches get 413.
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1 << 20
+    max_batch_rows: Annotated[int, Field(ge=1)] = 1000
+    # Micro-batching: concurrent requests are scored in one call of the model, up to this many rows; a batch
+    # waits for requests that have already arrived (being read and validated), at most batch_wait_ms.
+    micro_batch_rows: Annotated[int, Field(ge=1)] = 512
+    batch_wait_ms: Annotated[float, Field(ge=0, le=50)] = 5.0
+    prediction_log: PredictionLogConfig = PredictionLogConfig()
+
+
 class Environment(Strict):
     """The process environment this project reads, read once (nothing else calls ``os.environ``).
 
@@ -269,6 +302,7 @@ class Settings(Strict):
     monitor: MonitorConfig = MonitorConfig()
     dora: DoraConfig = DoraConfig()
     release: ReleaseConfig = ReleaseConfig()
+    serving: ServingConfig = ServingConfig()
     env: Environment = Environment()
     root: Path = Path(".")
     # Where the YAML files were read from: outputs record a hash of them (see jobs.steps.inputs_stamp).
@@ -310,9 +344,10 @@ SECTIONS: dict[str, type[Strict]] = {
     "monitor": MonitorConfig,
     "dora": DoraConfig,
     "release": ReleaseConfig,
+    "serving": ServingConfig,
 }
 # Sections a project may leave out (projects made before the section existed): defaults apply.
-OPTIONAL_SECTIONS = frozenset({"monitor", "dora", "release"})
+OPTIONAL_SECTIONS = frozenset({"monitor", "dora", "release", "serving"})
 
 
 def _read_yaml(file: Path, shown: str) -> dict[str, Any]:

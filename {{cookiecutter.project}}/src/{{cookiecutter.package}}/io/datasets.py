@@ -84,18 +84,22 @@ def sha256_of(location: str | Path) -> str:
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+JSONL_SUFFIXES = (".jsonl",)
 
 
 def read_table(location: str | Path, missing_values: Sequence[str] = ("",)) -> pd.DataFrame:
     """Every cell as text, only ``missing_values`` read as missing: the schema decides the types.
 
     So a stray ``n/a`` in a numeric column is a reported bad value, not silently a null, unless
-    ``confs/data.yaml`` declares it under ``missing_values``. CSV, or Parquet by its suffix.
+    ``confs/data.yaml`` declares it under ``missing_values``. CSV, or Parquet or JSON lines (the
+    service's prediction log) by the suffix.
     """
     import pandas as pd
 
     if str(location).lower().endswith(PARQUET_SUFFIXES):
         frame = _read_parquet(location, missing_values)
+    elif str(location).lower().endswith(JSONL_SUFFIXES):
+        frame = _read_jsonl(location, missing_values)
     else:
         with storage_errors(location), _open(location) as stream:
             try:
@@ -132,7 +136,44 @@ def _read_parquet(location: str | Path, missing_values: Sequence[str]) -> pd.Dat
         frame = pd.read_parquet(io.BytesIO(content))
     except (ArrowException, OSError, ValueError, TypeError, NotImplementedError) as error:  # what pyarrow raises on a bad file
         raise InputError(f"{location}: could not read as Parquet ({type(error).__name__}: {_first_line(error)})") from error
-    # The same text a CSV export would hold, so that validation and inference see one representation.
+    return _as_text(frame, missing_values)
+
+
+def _read_jsonl(location: str | Path, missing_values: Sequence[str]) -> pd.DataFrame:
+    """One JSON object per line (the service's prediction log), every value as its text: no type guessed."""
+    import pandas as pd
+
+    with storage_errors(location), _open(location) as stream:
+        content = stream.read()
+    records = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            raise InputError(f"{location}: line {number} is not JSON ({_first_line(error)})") from error
+        if not isinstance(record, dict):
+            raise InputError(f"{location}: line {number} is not a JSON object (expected one row per line)")
+        records.append({str(key): _cell_text(value, missing_values) for key, value in record.items()})
+    if not records:
+        raise InputError(f"{location}: data file has no rows")
+    frame = pd.DataFrame.from_records(records)
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _cell_text(value: object, missing_values: Sequence[str]) -> str | None:
+    # As a CSV export writes it: 42, 70.5, true as True (pandas' own text of a bool), nested values as JSON.
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, dict | list) else str(value)
+    return None if text in missing_values else text
+
+
+def _as_text(frame: pd.DataFrame, missing_values: Sequence[str]) -> pd.DataFrame:
+    """The same text a CSV export would hold, so that validation and inference see one representation."""
+    import pandas as pd
+
     text = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         column = frame[name]
@@ -175,7 +216,7 @@ def read_manifest(path: Path) -> Manifest:
         raise InputError(f"{path}: not a valid data manifest ({str(error).splitlines()[0]})") from error
 
 
-DATA_SUFFIXES = (".csv", *PARQUET_SUFFIXES)
+DATA_SUFFIXES = (".csv", *PARQUET_SUFFIXES, *JSONL_SUFFIXES)
 
 
 def matching_files(pattern: str | Path) -> list[str]:
