@@ -9,7 +9,6 @@ the batch path answers on the same rows, and to stop cleanly on SIGTERM. One sto
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import shutil
@@ -21,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests import images
 from tests.conftest import DEFAULT, in_project, mlops, running_in_ci
@@ -31,16 +29,20 @@ pytestmark = pytest.mark.slow
 SIZE_BUDGET = 450 * 1000 * 1000  # bytes, uncompressed, as `docker images` counts them
 GRACE = 10  # seconds between SIGTERM and SIGKILL when the container is stopped
 ROWS = 25
-# The batch path's answer on the same rows: the one prediction function, on a frame typed as every reader types it.
+# The batch path's answer on the same rows: the one prediction function, on the rows typed as `mlops validate` types
+# them; the rows as a client sends them (every declared column but the target, as JSON values).
 BATCH_PREDICT = """
 import json, sys
 from pathlib import Path
+from {package}.config import load_settings
+from {package}.core.schemas import build_schema
 from {package}.io.datasets import read_table
 from {package}.io.model_files import load_model
 from {package}.jobs.steps import predict
-frame = read_table(sys.argv[1])
-print(json.dumps({{"rows": json.loads(frame.to_json(orient="records")),
-                  "predictions": [float(value) for value in predict(load_model(Path(sys.argv[2])), frame)]}}))
+data = load_settings(Path("confs"), environ={{}}).data
+frame = build_schema(data.columns).validate(read_table(sys.argv[1]))
+rows = json.loads(frame.drop(columns=[data.target]).to_json(orient="records", date_format="iso"))
+print(json.dumps({{"rows": rows, "predictions": predict(load_model(Path(sys.argv[2])), frame[data.features.all]).tolist()}}))
 """
 
 # Run inside the image: what must not be in it (training stack, installers, compilers, the build stage's files).
@@ -103,17 +105,10 @@ def wait_ready(url: str, container, timeout: float = 120) -> None:
 
 
 def sample_rows(project: Path, folder: Path) -> Path:
-    """The first rows of the reference data, without the target: what a client would send."""
-    data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
-    with (project / "data" / "reference.csv").open(newline="") as source:
-        rows = [row for _, row in zip(range(ROWS), csv.DictReader(source), strict=False)]
-    path = folder / "rows.csv"
-    with path.open("w", newline="") as sink:
-        columns = [name for name in rows[0] if name not in {data["target"], data.get("id_column")}]
-        writer = csv.DictWriter(sink, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    """The first rows of the reference data."""
+    lines = (project / "data" / "reference.csv").read_text().splitlines(keepends=True)[: ROWS + 1]
+    (folder / "rows.csv").write_text("".join(lines))
+    return folder / "rows.csv"
 
 
 def test_the_release_image_is_small_serves_the_champion_from_the_registry_and_stops_cleanly(client, champion: Path, tmp_path: Path):
