@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import docker
@@ -77,3 +78,17 @@ def base_image(client: docker.DockerClient) -> str:
             )
         print(f"made base image {BASE_IMAGE} in {time.monotonic() - started:.0f} s")
         return BASE_IMAGE
+
+
+def forget_earlier_builds(client: docker.DockerClient, base: str, before: datetime) -> None:
+    """Remove the build stages that earlier builds on ``base`` left, keeping this build's (the next one's cache).
+
+    Each build leaves its builder stage as an untagged image; on vfs every layer of it is a full copy of the files.
+    Layers this build shares with them (the locked dependencies) stay, since this build's stage still uses them.
+    """
+    base_id = client.images.get(base).id
+    for image in client.images.list(filters={"dangling": True}):
+        created = datetime.fromisoformat(image.attrs["Created"][:26].rstrip("Z") + "+00:00")
+        if created < before and base_id in {layer["Id"] for layer in image.history()}:
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(image.id)

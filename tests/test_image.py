@@ -119,8 +119,8 @@ def test_the_release_image_is_small_serves_the_champion_from_the_registry_and_st
     # The proxy's CA, where Debian keeps the CAs a machine adds to its own (none on a machine that needs none).
     extra_ca.write_text("".join(path.read_text() for path in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))))
     containers, references = [], [tag]
+    started, build_started = time.monotonic(), datetime.now(UTC)
     try:
-        started = time.monotonic()
         built = in_project(
             project, sys.executable, "scripts/build_image.py", tag, env={"BASE_IMAGE": base, "EXTRA_CA_CERT_FILE": str(extra_ca)}
         )
@@ -197,3 +197,4 @@ def test_the_release_image_is_small_serves_the_champion_from_the_registry_and_st
         for reference in references:
             with contextlib.suppress(images.docker.errors.ImageNotFound):
                 client.images.remove(reference, force=True)
+        images.forget_earlier_builds(client, base, before=build_started)
