@@ -1,4 +1,4 @@
-"""Real services the tests start on loopback and always stop: an MLflow tracking server."""
+"""Real services the tests start on loopback and always stop: an MLflow tracking server, a Docker registry."""
 
 from __future__ import annotations
 
@@ -66,4 +66,44 @@ def mlflow_server(venv: Path, workdir: Path, env: dict[str, str], startup_timeou
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
+        log.close()
+
+
+@contextlib.contextmanager
+def docker_registry(workdir: Path, startup_timeout: float = 30.0) -> Iterator[str]:
+    """Debian's `docker-registry` (distribution 2.x) on loopback, storing in workdir; yields its host:port.
+
+    The stand-in for GHCR. Docker talks plain HTTP to a registry on 127.0.0.0/8 without being told to.
+    """
+    port = free_port()
+    config = workdir / "registry.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log: {level: warn}\n"
+        f"storage: {{filesystem: {{rootdirectory: {workdir / 'registry-storage'}}}, delete: {{enabled: true}}}}\n"
+        f"http: {{addr: '127.0.0.1:{port}'}}\n"
+    )
+    log = (workdir / "registry.log").open("w")
+    registry = subprocess.Popen(
+        ["docker-registry", "serve", str(config)], cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if registry.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"docker-registry did not start: {(workdir / 'registry.log').read_text()[-2000:]}") from None
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        registry.terminate()
+        try:
+            registry.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            registry.kill()
+            registry.wait(timeout=10)
         log.close()

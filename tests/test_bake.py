@@ -18,6 +18,8 @@ from tests.conftest import DEFAULT, MATRIX, combo_id
 # that is the point (nothing appears in users' projects by accident).
 COMMON_FILES = {
     ".cookiecutter.json",
+    ".dockerignore",
+    "Dockerfile",
     ".github/actions/setup/action.yml",
     ".github/dependabot.yml",
     ".github/workflows/pr.yml",
@@ -44,6 +46,7 @@ COMMON_FILES = {
     "data/manifest.json",
     "data/reference.csv",
     "pyproject.toml",
+    "scripts/build_image.py",
     "scripts/make_dataset.py",
     "uv.lock",
     "tests/__init__.py",

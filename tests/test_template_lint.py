@@ -8,7 +8,9 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from tests.conftest import TEMPLATE, tool
+import pytest
+
+from tests.conftest import CHOICES, TEMPLATE, tool
 
 # Named explicitly: ruff would otherwise try to read the Jinja-templated pyproject.toml.
 TEMPLATE_CODE = ["hooks", "tests", "tasks.py", "benchmarks"]
@@ -91,3 +93,15 @@ def test_generated_tests_pass_the_projects_own_ruff_settings(tmp_path: Path):
     assert check.returncode == 0, check.stdout + check.stderr
     formatted = ruff_on_generated(tmp_path, "format", "--check", "tests")
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+@pytest.mark.parametrize("python_version", CHOICES["python_version"])
+def test_the_baked_dockerfile_passes_hadolint_and_defaults_to_the_projects_python(tmp_path: Path, python_version: str):
+    from cookiecutter.main import cookiecutter
+
+    project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context={"python_version": python_version}, output_dir=str(tmp_path)))
+    lint = subprocess.run([tool("hadolint"), "--no-color", "Dockerfile"], cwd=project, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    (default,) = [line for line in (project / "Dockerfile").read_text().splitlines() if line.startswith("ARG BASE_IMAGE=")]
+    assert default == f"ARG BASE_IMAGE=python:{(project / '.python-version').read_text().strip()}-slim-bookworm"
+    assert (project / ".python-version").read_text().strip() == python_version
