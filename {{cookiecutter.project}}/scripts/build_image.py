@@ -1,9 +1,10 @@
 """Build the serving image of the champion in outputs/champion/ (write it with `mlops champion` first).
 
 Usage: python3 scripts/build_image.py IMAGE [extra `docker build` options]
-Environment: BASE_IMAGE (default: the Dockerfile's official slim Python), EXTRA_CA_CERT_FILE (the PEM file of a
-TLS-intercepting proxy's CA, trusted by pip and uv during the build only) and MODEL_DIR (the model folder to serve,
-under the project: outputs/champion by default; release.yml builds outputs/release/serving, the prepared release). Standard library only: it runs before,
+Environment: BASE_IMAGE (default: the Dockerfile's official slim Python), EXTRA_CA_CERT_FILE (the PEM file of
+a TLS-intercepting proxy's CA, trusted by pip and uv during the build only) and MODEL_DIR (the model folder to
+serve, under the project: outputs/champion by default; release.yml builds outputs/release/serving, the prepared
+release). Standard library only: it runs before,
 and without, the project's environment. The image is labelled with the release it serves.
 """
 

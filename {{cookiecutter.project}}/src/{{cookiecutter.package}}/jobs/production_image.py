@@ -65,18 +65,28 @@ def read_pushed(settings: Settings, version: str) -> PushedImage | None:
         ) from error
     if pushed.tag != version:
         raise InputError(f"{RELEASE_IMAGE_JSON} records the image of {pushed.tag}, this release is {version}: run `mlops push-image` again")
+    own_image(settings.env, pushed.reference, where=str(RELEASE_IMAGE_JSON))
     return pushed
 
 
-def move_production(env: Environment, reference: str) -> Callable[[], None] | None:
-    """Point ``production`` at ``reference`` (``name@digest``); returns how to put it back, None when nothing moved."""
+def own_image(env: Environment, reference: str, *, where: str) -> ImageRef:
+    """``reference`` (``name@digest``) checked to be this repository's image: the registry credentials go to no other.
+
+    A release record is written by whoever can publish a release, so what it names is checked before anything is written.
+    """
     image = ImageRef.parse(reference)
-    if not image.digest:
-        raise InputError(f"{reference[:200]!r}: expected an image named by digest (NAME@sha256:…)")
-    # A release record is written by whoever can publish a release: the credentials go to this project's image only.
     expected = image_name(env, "").rstrip(":")
-    if image.name != expected:
-        raise InputError(f"{reference[:200]!r} is not this repository's image ({expected or 'no GITHUB_REPOSITORY'}); refusing to tag it")
+    if not image.digest or image.name != expected:
+        raise InputError(
+            f"{where}: its image {reference[:200]!r} is not this repository's image by digest "
+            f"({expected or 'no GITHUB_REPOSITORY'}@sha256:…); refusing to tag it {PRODUCTION_TAG}"
+        )
+    return image
+
+
+def move_production(env: Environment, reference: str, *, where: str) -> Callable[[], None] | None:
+    """Point ``production`` at ``reference`` (``name@digest``); returns how to put it back, None when nothing moved."""
+    image = own_image(env, reference, where=where)
     with Registry(image.host, credentials(env)) as registry:
         before = registry.digest_of(image.repository, PRODUCTION_TAG)
         if not registry.tag(image.repository, image.digest, PRODUCTION_TAG):

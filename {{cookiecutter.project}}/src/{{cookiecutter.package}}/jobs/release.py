@@ -568,7 +568,7 @@ def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan
         deployment = _start_deployment(github, build.sha, plan.version, digest, bump=plan.bump, image=plan.image)
         restore_alias = _move_alias(context) if github.dry_run is None else None
         # The image tag `production` follows the release, like the alias: put back if publication fails.
-        restore_image = production_image.move_production(settings.env, plan.image) if plan.image else None
+        restore_image = production_image.move_production(settings.env, plan.image, where=plan.version) if plan.image else None
         data = github.publish_release(draft.id)
         published = True
         _finish_deployment(settings, github, deployment, data, state="success", description=f"{plan.version} is the champion")

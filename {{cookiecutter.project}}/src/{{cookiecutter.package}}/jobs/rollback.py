@@ -79,6 +79,8 @@ def _rollback(settings: Settings, tag: str, dry_run: DryRun | None) -> RollbackO
         if sha is None:
             raise InputError(f"{target.where} names no commit (no marker in its notes, no tag ref): cannot record its deployment")
         registry_version = _registry_version(settings, verified) if dry_run is None else ""
+        if verified.record.image:  # checked before anything is written
+            production_image.own_image(settings.env, verified.record.image, where=target.where)
         deployment = github.create_deployment(
             sha=sha,
             environment=protocol.ENVIRONMENT,
@@ -100,7 +102,7 @@ def _rollback(settings: Settings, tag: str, dry_run: DryRun | None) -> RollbackO
             restore_alias = _move_alias(settings, registry_version)
             # The image tag `production` goes to the digest the release's own record names (verified above).
             if verified.record.image and dry_run is None:
-                restore_image = production_image.move_production(settings.env, verified.record.image)
+                restore_image = production_image.move_production(settings.env, verified.record.image, where=target.where)
             github.mark_latest(target.id)
         except BaseException:
             for restore in (restore_image, restore_alias):
