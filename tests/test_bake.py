@@ -212,7 +212,7 @@ def test_baked_sources_and_configs_parse_and_carry_the_answers(cookies, combo):
     assert model["search"]["enabled"] is (combo["hyperparameter_search"] == "yes")
     assert set(gates) == {"beat_baseline", "minimums", "maximums", "max_regression", "max_fairness_gap"}
     release = yaml.safe_load((project / "confs" / "release.yaml").read_text())
-    assert release == {"attestation": combo["attestation"], "private_attestations": False}
+    assert release == {"attestation": combo["attestation"], "private_attestations": False, "image": True}
     assert yaml.safe_load((project / "confs" / "serving.yaml").read_text())["policy"] == combo["release_policy"]
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert {key: answers[key] for key in combo} == combo

@@ -202,6 +202,8 @@ class ReleaseConfig(Strict):
     attestation: AttestationPolicy = "auto"
     # True when the plan stores attestations for private and internal repositories (GitHub Enterprise Cloud).
     private_attestations: bool = False
+    # Ship a serving image with each release (release.yml builds, smoke-tests and pushes it): needs Docker on the runner.
+    image: bool = True
 
     @field_validator("attestation", mode="before")
     @classmethod

@@ -207,7 +207,7 @@ def _prepare(settings: Settings, *, allow_unreviewed: bool, reason: str, dry_run
         archive_sha256=protocol.sha256(archive),
         attest=decision.attest,
         attest_reason=decision.reason,
-        image=production_image.image_name(settings.env, plan.version),
+        image=production_image.image_name(settings.env, plan.version) if settings.release.image else "",
     )
     return record, archive
 
@@ -230,6 +230,7 @@ def _serving_folder(settings: Settings, plan: ReleasePlan, archive: bytes) -> No
         provenance=f"built by this release run from {plan.sha[:12]}",
         model_path=str(RELEASE_SERVING_DIR / MODEL_SUBDIR),
         run_id=build.training["model"]["run_id"],
+        commit=plan.sha,
         fingerprint=build.fingerprint.as_dict(),
         metrics=build.metrics,
     )
