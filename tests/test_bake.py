@@ -123,10 +123,12 @@ COMMON_FILES = {
         "io/github/issues.py",
         "io/github/releases.py",
         "io/github/repository.py",
+        "io/containers.py",
         "io/local_registry.py",
         "io/model_files.py",
         "io/predictions.py",
         "io/release_protocol.py",
+        "io/registry.py",
         "io/reports_branch.py",
         "io/tracking.py",
         "jobs/__init__.py",
@@ -150,6 +152,9 @@ COMMON_FILES = {
         "jobs/predict.py",
         "jobs/release_model.py",
         "jobs/serve.py",
+        "jobs/smoke_test.py",
+        "jobs/push_image.py",
+        "jobs/production_image.py",
         "serving/__init__.py",
         "serving/app.py",
         "serving/metrics.py",
@@ -207,7 +212,7 @@ def test_baked_sources_and_configs_parse_and_carry_the_answers(cookies, combo):
     assert model["search"]["enabled"] is (combo["hyperparameter_search"] == "yes")
     assert set(gates) == {"beat_baseline", "minimums", "maximums", "max_regression", "max_fairness_gap"}
     release = yaml.safe_load((project / "confs" / "release.yaml").read_text())
-    assert release == {"attestation": combo["attestation"], "private_attestations": False}
+    assert release == {"attestation": combo["attestation"], "private_attestations": False, "image": True}
     assert yaml.safe_load((project / "confs" / "serving.yaml").read_text())["policy"] == combo["release_policy"]
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert {key: answers[key] for key in combo} == combo

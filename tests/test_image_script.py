@@ -44,6 +44,7 @@ def test_the_build_names_the_base_the_extra_ca_and_the_release_it_serves(project
     assert arguments == {
         "BASE_IMAGE=local/python:3.11",
         f"EXTRA_CA_CERT={ca.read_text()}",
+        "MODEL_DIR=outputs/champion",
         "MODEL_VERSION=v1.2.0",
         f"MODEL_SHA256={'ab' * 32}",
     }
@@ -51,3 +52,23 @@ def test_the_build_names_the_base_the_extra_ca_and_the_release_it_serves(project
     # Without them the Dockerfile's defaults apply: the official slim Python and no extra CA.
     plain = script.build_command("churn-model", [], {})
     assert not [argument for argument in plain if argument.startswith(("BASE_IMAGE=", "EXTRA_CA_CERT="))]
+
+
+def test_the_release_builds_the_prepared_model_folder_and_no_folder_the_build_context_leaves_out(project: Path):
+    (project / "outputs/release/serving/model").mkdir(parents=True)
+    (project / "outputs/release/serving/champion.json").write_text(json.dumps({"source": "release", "tag": "v2.0.0", "sha256": "cd" * 32}))
+    spec = importlib.util.spec_from_file_location("build_image", project / "scripts/build_image.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    command = script.build_command("reg/churn-model:v2.0.0", [], {"MODEL_DIR": "outputs/release/serving"})
+    arguments = {command[index + 1] for index, flag in enumerate(command) if flag == "--build-arg"}
+    assert {"MODEL_DIR=outputs/release/serving", "MODEL_VERSION=v2.0.0"} <= arguments
+    assert "!outputs/release/serving/" in (project / ".dockerignore").read_text().splitlines()
+
+    (project / "elsewhere/model").mkdir(parents=True)
+    (project / "elsewhere/champion.json").write_text("{}")
+    result = subprocess.run(
+        [sys.executable, "scripts/build_image.py", "acme/churn-model:v1"],
+        cwd=project, capture_output=True, text=True, env={"PATH": "", "MODEL_DIR": "elsewhere"},
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stderr.startswith("MODEL_DIR=elsewhere: expected one of outputs/champion")

@@ -6,9 +6,12 @@ assets, the deployment, and what a re-run changes (nothing).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -53,10 +56,19 @@ def push_event(sha: str) -> dict:
     return {"ref": "refs/heads/main", "before": "0" * 40, "after": sha, "head_commit": {"id": sha}}
 
 
+def without_image(project: Path) -> Path:
+    """confs/release.yaml with `image: false`: building the image takes minutes, so only the image's story builds one."""
+    conf = project / "confs" / "release.yaml"
+    text = conf.read_text()
+    assert "\nimage: true\n" in text
+    conf.write_text(text.replace("\nimage: true\n", "\nimage: false\n"))
+    return project
+
+
 @pytest.fixture
 def baked(tmp_path: Path) -> Path:
     project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=DEFAULT, output_dir=str(tmp_path / "bake")))
-    prepare_repo(project, OWNER, REPO)
+    prepare_repo(without_image(project), OWNER, REPO)
     return project
 
 
@@ -163,7 +175,7 @@ def test_a_required_attestation_that_github_refuses_stops_the_release_before_any
     project = Path(
         cookiecutter(str(TEMPLATE), no_input=True, extra_context={**DEFAULT, "attestation": "required"}, output_dir=str(tmp_path / "bake"))
     )
-    prepare_repo(project, OWNER, REPO)
+    prepare_repo(without_image(project), OWNER, REPO)
     with GitHubDouble(owner=OWNER, repo=REPO, visibility="private", plan="free") as github:
         # When the release is dispatched, Then the attest step fails with GitHub's refusal and the release step never runs
         payload = dispatch_event(allow_unreviewed=True, reason="first")
@@ -350,3 +362,80 @@ def test_rollback_moves_latest_records_a_rollback_deployment_and_a_second_run_ch
         assert not [call for call in github.calls[before:] if call.method in {"POST", "PATCH", "PUT", "DELETE"}]
         assert "v1.0.0 is the champion already: nothing changed" in again.summary
         assert len(github.deployments) == 3 and github.violations == []
+
+
+def test_the_release_ships_its_smoke_tested_image_by_digest_and_a_failing_smoke_test_publishes_nothing(tmp_path: Path):
+    from tests import images
+    from tests.conftest import running_in_ci
+    from tests.services import docker_registry, free_port
+    from tests.test_image import http, wait_ready
+    from tests.test_release_image_cli import tagged
+
+    client = images.daemon()
+    if client is None:
+        message = "no Docker daemon answers: `bash .ci/docker up` (as root) starts one, as .ci/run does"
+        if running_in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=DEFAULT, output_dir=str(tmp_path / "bake")))
+    prepare_repo(project, OWNER, REPO)
+    base, started = images.base_image(client), datetime.now(UTC)
+    extra_ca = tmp_path / "extra-ca.pem"  # this machine's TLS-intercepting proxy, as in tests/test_image.py
+    extra_ca.write_text("".join(path.read_text() for path in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))))
+    repository, containers, references = f"{OWNER}/{REPO}", [], []
+    (tmp_path / "registry").mkdir()
+    try:
+        with docker_registry(tmp_path / "registry") as registry, GitHubDouble(owner=OWNER, repo=REPO) as github:
+            references += [f"{registry}/{repository}:v1.0.0", f"{registry}/{repository}:v1.0.1"]  # built here by the runs
+            variables = {"IMAGE_REGISTRY": registry, "BASE_IMAGE": base, "EXTRA_CA_CERT_FILE": str(extra_ca)}
+
+            def release(artifacts: str, reason: str):
+                token = github.token_for(permissions=job_permissions(project / ".github/workflows/release.yml"))
+                payload = dispatch_event(allow_unreviewed=True, reason=reason)
+                return run_act(
+                    project, "workflow_dispatch", "release.yml", payload, env=github.api_env, secrets={"GITHUB_TOKEN": token},
+                    artifacts_dir=tmp_path / artifacts, timeout=2400, variables=variables,
+                )  # fmt: skip
+
+            # When the first release runs, Then its image is built, smoke-tested, pushed, attested and named by digest
+            first = release("r1", "first image")
+            assert first.returncode == 0, first.log[-8000:]
+            (published,) = github.releases
+            record = json.loads(next(asset["content"] for asset in published["assets"] if asset["name"] == "release.json"))
+            name, digest = record["image"].split("@")
+            assert name == f"{registry}/{repository}" and f"docker pull {record['image']}" in published["body"]
+            (deployment,) = github.deployments
+            assert deployment["payload"]["image"] == record["image"]
+            assert tagged(registry, repository, "v1.0.0") == digest == tagged(registry, repository, "production")
+            assert [{"name": name, "digest": digest}] in [attestation["subjects"] for attestation in github.attestations]
+            # And the image pulled back from the registry by digest serves that release
+            pulled = client.images.pull(record["image"])
+            references.append(record["image"])
+            port = free_port()
+            command = ["mlops", "serve", "--model-dir", "/opt/champion", "--host", "127.0.0.1", "--port", str(port)]
+            served = client.containers.run(pulled.id, command, detach=True, network_mode="host", labels={images.TEST_LABEL: "ephemeral"})
+            containers.append(served)
+            wait_ready(f"http://127.0.0.1:{port}", served)
+            metadata = json.loads(http(f"http://127.0.0.1:{port}/metadata")[1])
+            assert metadata["release_tag"] == "v1.0.0" and metadata["git_sha"] == git(project, "rev-parse", "HEAD")
+
+            # When a change that breaks the service (batches capped at 5 rows: the smoke test sends 20) is released
+            commit_change(project, "main", "confs/serving.yaml", "max_batch_rows: 1000", "max_batch_rows: 5", "Cap batches at 5 rows")
+            attestations = len(github.attestations)
+            second = release("r2", "a broken cap")
+            # Then the smoke test fails the job, and nothing is attested, pushed, published, tagged or deployed
+            assert second.returncode != 0
+            failed = [step.split(": ", 1)[1] for step in second.failed_steps()]
+            assert failed == ["Smoke-test the image (nothing is pushed unless it passes)"], second.log[-8000:]
+            assert "/predict answered 413" in second.log
+            assert len(github.releases) == 1 and len(github.deployments) == 1 and len(github.attestations) == attestations
+            assert "refs/tags/v1.0.1" not in github.refs
+            assert tagged(registry, repository, "v1.0.1") is None and tagged(registry, repository, "production") == digest
+            assert github.violations == []
+    finally:
+        for container in containers:
+            container.remove(force=True)
+        for reference in references:
+            with contextlib.suppress(images.docker.errors.ImageNotFound):
+                client.images.remove(reference, force=True)
+        images.forget_earlier_builds(client, base, before=started)

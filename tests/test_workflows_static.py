@@ -141,7 +141,7 @@ JOB_PERMISSIONS = {
     ("monitor", "retrain"): {"contents": "write", "pull-requests": "write", "issues": "write", "actions": "write"},
     ("dora", "measure"): {"deployments": "read", "contents": "read", "pull-requests": "read", "issues": "write"},
     ("dora", "history"): {"contents": "write"},
-    ("rollback", "rollback"): {"contents": "write", "deployments": "write", "attestations": "read"},
+    ("rollback", "rollback"): {"contents": "write", "deployments": "write", "attestations": "read", "packages": "write"},
 }
 
 

@@ -293,3 +293,9 @@ def test_dora_history_refuses_a_report_dora_did_not_write_before_asking_github(
     (workspace / "outputs" / "dora" / "dora.json").write_text(report)
     (workspace / "outputs" / "dora" / "dora.md").write_text("# report\n")
     assert_one_line_error(mlops("dora-history"), 2, expected)
+
+
+def test_the_image_verbs_refuse_without_their_inputs(workspace: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PATH", str(workspace / "no-bin"))  # no docker: a verb that reached it would say "docker is not on PATH"
+    assert_one_line_error(mlops("smoke-test", "acme/churn-model:v1", "--model-dir", "nowhere"), 2, "nowhere: no model folder")
+    assert_one_line_error(mlops("push-image", "ghcr.io/acme/churn-model:v1.0.0"), 2, "outputs/release/plan.json")

@@ -345,6 +345,38 @@ def rollback(
     typer.echo(outcome.message)
 
 
+@app.command("smoke-test")
+def smoke_test(
+    image: Annotated[str, typer.Argument(help="The image to run, as built by scripts/build_image.py.")],
+    model_dir: Annotated[
+        Path, typer.Option("--model-dir", help="The model folder the image was built from (the batch path's answers come from it).")
+    ] = Path("outputs/release/serving"),
+    ready_within: Annotated[float, typer.Option("--ready-within", help="Seconds /ready may take after `docker run`.")] = 60.0,
+) -> None:
+    """Run the serving image and check it: /ready within the bound, /predict equal to the batch path, a bad row refused with 422.
+
+    Reads: the image (a Docker daemon and its CLI), the model folder, the first rows of the data file. Writes nothing; the
+    container is removed. Exit 1 when a check fails (the release then pushes and publishes nothing).
+    """
+    from .jobs import smoke_test as job
+
+    result = _run(lambda settings: job.run(settings, image, model_dir, ready_within=ready_within))
+    typer.echo(f"{result.image}: ready in {result.ready_after:.1f} s; {result.rows} prediction(s) equal the batch path's; bad row → 422")
+
+
+@app.command("push-image")
+def push_image(image: Annotated[str, typer.Argument(help="The image the release plan names (REGISTRY/OWNER/NAME:vX.Y.Z).")]) -> None:
+    """Push the release's smoke-tested image; record the digest the registry stored (outputs/release/image.json).
+
+    Reads outputs/release/plan.json (the image must be the one it names), IMAGE_REGISTRY_USERNAME and
+    IMAGE_REGISTRY_PASSWORD. Sets the step outputs name and digest (the attestation's subject).
+    """
+    from .jobs import push_image as job
+
+    pushed = _run(job.run, image)
+    typer.echo(pushed.reference)
+
+
 @app.command()
 def drift(
     history: Annotated[

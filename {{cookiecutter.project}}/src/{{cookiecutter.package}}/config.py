@@ -202,6 +202,8 @@ class ReleaseConfig(Strict):
     attestation: AttestationPolicy = "auto"
     # True when the plan stores attestations for private and internal repositories (GitHub Enterprise Cloud).
     private_attestations: bool = False
+    # Ship a serving image with each release (release.yml builds, smoke-tests and pushes it): needs Docker on the runner.
+    image: bool = True
 
     @field_validator("attestation", mode="before")
     @classmethod
@@ -271,6 +273,11 @@ class Environment(Strict):
     # beside api.github.com, the same host on GitHub Enterprise Server): a proxy, or the tests' double.
     mlops_github_upload_url: str = ""
     mlflow_tracking_uri: str = ""
+    # The container registry of the serving image (`ghcr.io/<owner>/<repository>`), and who may push there: in the
+    # release and rollback jobs, github.actor and the job's token (`packages: write`). They go to that registry only.
+    image_registry: str = "ghcr.io"
+    image_registry_username: str = ""
+    image_registry_password: str = Field(default="", repr=False)
     # Handed to the tools the CLI starts (gh), which get nothing else of this environment.
     path: str = ""
     home: str = ""

@@ -78,9 +78,10 @@ def release_marker(sha: str) -> str:
     return f"<!-- mlops-release sha={sha} -->"
 
 
-def release_body(card: str, sha: str) -> str:
-    """The release notes: the model card, then the marker as the last line."""
-    return f"{card.rstrip()}\n\n{release_marker(sha)}\n"
+def release_body(card: str, sha: str, *, image: str = "") -> str:
+    """The release notes: the model card, the serving image by digest (when there is one), then the marker as the last line."""
+    pull = f"## Container image\n\n```\ndocker pull {image}\n```\n\n" if image else ""
+    return f"{card.rstrip()}\n\n{pull}{release_marker(sha)}\n"
 
 
 def marked_sha(body: str | None) -> str | None:
@@ -125,6 +126,7 @@ class ReleaseRecord(BaseModel):
     metrics: dict[str, float]
     released_by: str = ""
     reason: str = ""
+    image: str = ""  # the serving image, name@sha256:… (releases made before images have none)
 
     def to_bytes(self) -> bytes:
         return (json.dumps(self.model_dump(mode="json"), indent=2, allow_nan=True) + "\n").encode()

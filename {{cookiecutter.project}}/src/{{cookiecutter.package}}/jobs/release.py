@@ -19,8 +19,10 @@ archive, replaces it otherwise, and changes nothing once the release is publishe
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,11 +38,24 @@ from ..core.report import find_reviewed, inert
 from ..core.schemas import schema_hash
 from ..core.versioning import Fingerprint, model_digest, next_version, semver_or_none
 from ..errors import CheckFailed, InputError
+from ..io import model_files
 from ..io import release_protocol as protocol
 from ..io.artifacts import append_step_summary, read_text, remove, set_step_output, to_json, warn, write_all
 from ..io.github import DryRun, GitHub, GitHubError, bot_logins
-from ..jobs import EVALUATION_MD, METRICS_JSON, RELEASE_ARCHIVE, RELEASE_JSON, RELEASE_PLAN, TRAINING_JSON, steps
+from ..jobs import (
+    EVALUATION_MD,
+    METRICS_JSON,
+    RELEASE_ARCHIVE,
+    RELEASE_IMAGE_JSON,
+    RELEASE_JSON,
+    RELEASE_PLAN,
+    RELEASE_SERVING_DIR,
+    TRAINING_JSON,
+    production_image,
+    steps,
+)
 from ..project import DESCRIPTION, PROJECT_NAME
+from .release_model import MODEL_SUBDIR, RECORD_FILE, ChampionRecord
 
 logger = logging.getLogger(__name__)
 PREPARE = "release --prepare"
@@ -57,6 +72,7 @@ class ReleaseOutcome(BaseModel):
     bump: str
     released_by: str
     reason: str
+    image: str = ""  # the serving image's name@digest, when one was pushed for this release
 
 
 class ReleasePlan(BaseModel):
@@ -71,6 +87,8 @@ class ReleasePlan(BaseModel):
     archive_sha256: str  # of outputs/release/model.tar.gz, the bytes the release carries ("" when not publishing)
     attest: bool
     attest_reason: str
+    # The serving image to build from outputs/release/serving/, smoke-test and push (`mlops push-image`): "" when not publishing.
+    image: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class Plan:
     released_by: str
     reason: str
     card: str
+    image: str = ""  # the pushed serving image's name@digest, named by the notes, the record and the Deployment
 
 
 def fingerprint(settings: Settings, training: dict[str, Any]) -> Fingerprint:
@@ -120,7 +139,8 @@ def fingerprint(settings: Settings, training: dict[str, Any]) -> Fingerprint:
 
 
 def prepare(settings: Settings, *, allow_unreviewed: bool = False, reason: str = "") -> ReleasePlan:
-    remove(*(settings.path(str(path)) for path in (RELEASE_PLAN, RELEASE_ARCHIVE, RELEASE_JSON)))
+    remove(*(settings.path(str(path)) for path in (RELEASE_PLAN, RELEASE_ARCHIVE, RELEASE_JSON, RELEASE_IMAGE_JSON)))
+    shutil.rmtree(settings.path(str(RELEASE_SERVING_DIR)), ignore_errors=True)
     try:
         plan, archive = _prepare(settings, allow_unreviewed=allow_unreviewed, reason=reason.strip())
     except Exception as error:
@@ -130,8 +150,10 @@ def prepare(settings: Settings, *, allow_unreviewed: bool = False, reason: str =
     outputs: dict[Path, str | bytes] = {settings.path(str(RELEASE_PLAN)): to_json(steps.stamped(plan.model_dump(mode="json"), settings))}
     if archive is not None:
         outputs[settings.path(str(RELEASE_ARCHIVE))] = archive
+        _serving_folder(settings, plan, archive)
     write_all(outputs)
     set_step_output("attest", "true" if plan.attest else "false", settings.env)
+    set_step_output("image", plan.image, settings.env)
     logger.info("prepared %s; attest: %s (%s)", plan.version, "yes" if plan.attest else "no", plan.attest_reason)
     return plan
 
@@ -185,8 +207,34 @@ def _prepare(settings: Settings, *, allow_unreviewed: bool, reason: str, dry_run
         archive_sha256=protocol.sha256(archive),
         attest=decision.attest,
         attest_reason=decision.reason,
+        image=production_image.image_name(settings.env, plan.version) if settings.release.image else "",
     )
     return record, archive
+
+
+def _serving_folder(settings: Settings, plan: ReleasePlan, archive: bytes) -> None:
+    """The prepared archive unpacked as a model folder (the champion's layout), loaded once through the safe loader.
+
+    The serving image is built from it (``MODEL_DIR``), and ``mlops smoke-test`` compares the image with it: the image
+    serves the very bytes the release publishes.
+    """
+    folder = settings.path(str(RELEASE_SERVING_DIR))
+    where = f"the archive prepared for {plan.version}"
+    protocol.unpack_model(archive, folder / MODEL_SUBDIR, where=where)
+    model_files.load_model(folder / MODEL_SUBDIR)
+    build = _read_build(settings, plan.sha)
+    record = ChampionRecord(
+        source="release",
+        tag=plan.version,
+        sha256=plan.archive_sha256,
+        provenance=f"built by this release run from {plan.sha[:12]}",
+        model_path=str(RELEASE_SERVING_DIR / MODEL_SUBDIR),
+        run_id=build.training["model"]["run_id"],
+        commit=plan.sha,
+        fingerprint=build.fingerprint.as_dict(),
+        metrics=build.metrics,
+    )
+    write_all({folder / RECORD_FILE: to_json(record.payload())})
 
 
 def _released_plan(build: Build, release: protocol.Release) -> ReleasePlan:
@@ -230,6 +278,7 @@ def run(settings: Settings) -> ReleaseOutcome:
         f"### ✅ Released {outcome.version}\n\n{outcome.bump}; model sha256 `{outcome.model_sha256[:16]}`; "
         f"deployment {outcome.deployment_id} to {protocol.ENVIRONMENT}; released by {inert(outcome.released_by or 'unknown')}: "
         f"{inert(outcome.reason, 1000)}. {outcome.release_url}\n"
+        + (f"\nImage: `{outcome.image}` (tagged `{production_image.PRODUCTION_TAG}`)\n" if outcome.image else "")
     )
     write_all({settings.path(str(RELEASE_JSON)): to_json(outcome.model_dump(mode="json"))})
     append_step_summary(summary, settings.env.github_step_summary)
@@ -259,6 +308,8 @@ def _release(settings: Settings, *, prepared: tuple[ReleasePlan, bytes] | None =
         archive = archive_made or _prepared_archive(settings, prepared)
         context = Context(settings=settings, github=github, build=build, tracking=tracking)
         plan = _plan(settings, github, build, prepared.reason, existing, released_by=prepared.released_by)
+        pushed = production_image.read_pushed(settings, plan.version) if dry_run is None else None
+        plan = dataclasses.replace(plan, image=pushed.reference if pushed else "")
         if plan.version != prepared.version:
             raise CheckFailed(
                 f"this release is now {plan.version}, {RELEASE_PLAN} prepared {prepared.version} (another release since?): "
@@ -401,6 +452,7 @@ def _assets(settings: Settings, build: Build, plan: Plan, archive: bytes) -> dic
         metrics=build.metrics,
         released_by=plan.released_by,
         reason=plan.reason,
+        image=plan.image,
     )
     return {
         protocol.MODEL_ARCHIVE: (archive, "application/gzip"),
@@ -462,7 +514,9 @@ def _upload_missing(github: GitHub, release: protocol.Release, assets: dict[str,
 
 
 def _create_draft(github: GitHub, build: Build, plan: Plan) -> protocol.Release:
-    data = github.create_draft_release(plan.version, name=plan.version, body=protocol.release_body(plan.card, build.sha), sha=build.sha)
+    data = github.create_draft_release(
+        plan.version, name=plan.version, body=protocol.release_body(plan.card, build.sha, image=plan.image), sha=build.sha
+    )
     logger.info("drafted %s (%s)", plan.version, plan.bump)
     return protocol.Release(data, {})
 
@@ -509,18 +563,22 @@ def _publish_new(context: Context, existing: protocol.Release | None, plan: Plan
     digest = protocol.sha256(archive)
     deployment: dict[str, Any] | None = None
     restore_alias: Callable[[], None] | None = None
+    restore_image: Callable[[], None] | None = None
     published = False
     try:
-        deployment = _start_deployment(github, build.sha, plan.version, digest, bump=plan.bump)
+        deployment = _start_deployment(github, build.sha, plan.version, digest, bump=plan.bump, image=plan.image)
         restore_alias = _move_alias(context) if github.dry_run is None else None
+        # The image tag `production` follows the release, like the alias: put back if publication fails.
+        restore_image = production_image.move_production(settings.env, plan.image, where=plan.version) if plan.image else None
         data = github.publish_release(draft.id)
         published = True
         _finish_deployment(settings, github, deployment, data, state="success", description=f"{plan.version} is the champion")
     except BaseException:
         if not published:
             _delete_draft(github, draft)
-            if restore_alias is not None:
-                restore_alias()
+            for restore in (restore_image, restore_alias):
+                if restore is not None:
+                    restore()
         if deployment is not None:
             _finish_deployment(
                 settings, github, deployment, draft.data, state="failure", description="the release failed", best_effort=True
@@ -559,7 +617,7 @@ def _already_released(
     record = protocol.ReleaseRecord.parse(release.download(github, protocol.RELEASE_RECORD), where=release.where)
     deployment = _successful_deployment(github, build.sha)
     if deployment is None:  # published, but the run stopped before the deployment succeeded
-        deployment = _start_deployment(github, build.sha, release.tag, record.model_sha256)
+        deployment = _start_deployment(github, build.sha, release.tag, record.model_sha256, image=record.image)
         _finish_deployment(settings, github, deployment, release.data, state="success", description=f"{release.tag} is the champion")
     return ReleaseOutcome(
         version=release.tag,
@@ -570,6 +628,7 @@ def _already_released(
         bump=plan.bump if plan else "already released",
         released_by=record.released_by,
         reason=record.reason,
+        image=record.image,
     )
 
 
@@ -583,6 +642,7 @@ def _outcome(build: Build, plan: Plan, release: dict[str, Any], digest: str, dep
         bump=plan.bump,
         released_by=plan.released_by,
         reason=plan.reason,
+        image=plan.image,
     )
 
 
@@ -603,7 +663,7 @@ def model_changed(bump: str) -> bool | None:
     return {"first release": True, "major": True, "minor": True, "patch": False}.get(kind)
 
 
-def _start_deployment(github: GitHub, sha: str, version: str, digest: str, *, bump: str = "") -> dict[str, Any]:
+def _start_deployment(github: GitHub, sha: str, version: str, digest: str, *, bump: str = "", image: str = "") -> dict[str, Any]:
     existing = _successful_deployment(github, sha)
     if existing is not None:
         return existing
@@ -613,7 +673,7 @@ def _start_deployment(github: GitHub, sha: str, version: str, digest: str, *, bu
         environment=protocol.ENVIRONMENT,
         description=f"{version}: model {digest[:12]}" + ("" if changed is None else " (model changed)" if changed else " (code only)"),
         # What `mlops dora` reads: the version, and whether this release changed the model or only the code.
-        payload={"version": version, "model_sha256": digest, "bump": bump, "model_changed": changed},
+        payload={"version": version, "model_sha256": digest, "bump": bump, "model_changed": changed} | ({"image": image} if image else {}),
     )
     github.create_deployment_status(deployment["id"], state="in_progress", description=f"releasing {version}")
     return deployment

@@ -34,6 +34,7 @@ class ChampionRecord(BaseModel):
     provenance: str = ""
     model_path: str = ""
     run_id: str = ""
+    commit: str = ""  # the commit the release was built from (its marker), shown by the service's /metadata
     fingerprint: dict[str, str] | None = None
     # For `mlops drift`: when it was published (staleness) and the holdout metrics it shipped with (decay).
     published_at: str = ""
@@ -50,6 +51,7 @@ class ChampionRecord(BaseModel):
             provenance=verified.provenance,
             model_path=model_path,
             run_id=record.run_id,
+            commit=verified.commit or "",
             fingerprint=record.fingerprint.as_dict() if record.fingerprint else None,
             published_at=str(release.data.get("published_at") or ""),
             metrics=record.metrics,

@@ -6,9 +6,10 @@ policy, bounded unpacking, the safe loader), so a rollback never puts back a mod
 would refuse to compare against. Then, nothing written before every check passed: a production
 Deployment of the release's commit marked as a rollback (its payload says ``rollback: true``, which
 ``mlops dora`` counts: the deployment it replaced becomes a failed change), the registry's
-``champion`` alias (tracking server only), the release marked latest on GitHub (which ``mlops
+``champion`` alias (tracking server only), the container registry's tag ``production`` (moved to the image
+digest the release's record names, when it names one), the release marked latest on GitHub (which ``mlops
 champion`` takes from then on), and the deployment's success. A failure before GitHub marks it latest
-puts the alias back and marks the deployment failed.
+puts the alias and the image tag back and marks the deployment failed.
 
 Rolling back to the release that is the champion already changes nothing.
 """
@@ -29,7 +30,7 @@ from ..errors import InputError
 from ..io import release_protocol as protocol
 from ..io.artifacts import append_step_summary, remove, to_json, write_all
 from ..io.github import DryRun, GitHub, GitHubError
-from ..jobs import ROLLBACK_JSON, verified_release
+from ..jobs import ROLLBACK_JSON, production_image, verified_release
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class RollbackOutcome(BaseModel):
     provenance: str = ""
     deployment_id: int | None = None
     registry_version: str = ""  # the version the registry's `champion` alias now names (tracking server only)
+    image: str = ""  # the serving image (name@digest) the tag `production` now names; "" for a release made before images
     message: str
 
 
@@ -77,6 +79,8 @@ def _rollback(settings: Settings, tag: str, dry_run: DryRun | None) -> RollbackO
         if sha is None:
             raise InputError(f"{target.where} names no commit (no marker in its notes, no tag ref): cannot record its deployment")
         registry_version = _registry_version(settings, verified) if dry_run is None else ""
+        if verified.record.image:  # checked before anything is written
+            production_image.own_image(settings.env, verified.record.image, where=target.where)
         deployment = github.create_deployment(
             sha=sha,
             environment=protocol.ENVIRONMENT,
@@ -88,18 +92,22 @@ def _rollback(settings: Settings, tag: str, dry_run: DryRun | None) -> RollbackO
                 "rollback": True,
                 "rolled_back_from": current.tag,
                 "model_changed": _model_changed(github, current, verified.sha256),
-            },
+            }
+            | ({"image": verified.record.image} if verified.record.image else {}),
         )
         github.create_deployment_status(deployment["id"], state="in_progress", description=f"rolling back to {tag}")
         restore_alias: Callable[[], None] | None = None
+        restore_image: Callable[[], None] | None = None
         try:
             restore_alias = _move_alias(settings, registry_version)
-            # The container image: moving the registry tag `production` to this release's image digest goes here
-            # (issue 15, the image leg), with its own undo beside restore_alias, before GitHub marks the release latest.
+            # The image tag `production` goes to the digest the release's own record names (verified above).
+            if verified.record.image and dry_run is None:
+                restore_image = production_image.move_production(settings.env, verified.record.image, where=target.where)
             github.mark_latest(target.id)
         except BaseException:
-            if restore_alias is not None:
-                restore_alias()
+            for restore in (restore_image, restore_alias):
+                if restore is not None:
+                    restore()
             failed = f"the rollback to {tag} failed"
             _finish(settings, github, deployment, target.data, state="failure", description=failed, best_effort=True)
             raise
@@ -114,6 +122,7 @@ def _rollback(settings: Settings, tag: str, dry_run: DryRun | None) -> RollbackO
         provenance=verified.provenance,
         deployment_id=int(deployment["id"]),
         registry_version=registry_version,
+        image=verified.record.image,
         message=f"rolled back to {tag} from {current.tag}: model {verified.sha256[:12]}, {verified.provenance}",
     )
 
