@@ -6,7 +6,9 @@ After the demo's PR loop (validate → train → evaluate → report) this:
 1. opens the first pull request in the double, posts the sticky report comment (`mlops comment`),
    merges it, and releases the model (`mlops release`): tag, release assets, deployment; then
    serves the release: `mlops champion` fetches and verifies it, `mlops predict` scores the data
-   in batch, and `mlops serve` answers one row posted to /predict;
+   in batch, and `mlops serve` answers one row posted to /predict; when a Docker daemon answers, the
+   release's serving image is built from the champion and smoke-tested (`mlops smoke-test`: /ready,
+   the batch path's predictions from the container, a bad row refused), as release.yml does;
 2. lands a production batch with a price rise in ``data/current/`` (the demo generator's
    ``--batch shifted``), runs the scheduled monitor (`mlops champion`, `mlops drift`,
    `mlops retrain-pr`) and prints its job summary; the first `retrain-pr` meets GitHub's default
@@ -104,7 +106,7 @@ def main(project: Path) -> int:
             f"deployment to {deployment['environment']}: {deployment['statuses'][-1]['state']}",
         )
 
-        # The release in service: the champion fetched and verified, scored in batch and online (the image is #15's next step).
+        # The release in service: the champion fetched and verified, scored in batch and online, then in its image.
         mlops(project, "champion", env=env)
         scored = mlops(project, "predict", "--input", "data/reference.csv", "--output", "outputs/predictions/reference.csv", env=env)
         row, answer = one_online_prediction(project)
@@ -112,6 +114,7 @@ def main(project: Path) -> int:
             "Serving · the release, in batch and online",
             f"mlops predict: {scored.stdout.strip()}\nmlops serve: POST /predict {json.dumps({'rows': [row]})}\n  → {answer}",
         )
+        serving_image(project, env)
 
         # A month later: production data with a price rise lands, and the scheduled monitor runs.
         current = project / "data" / "current"
@@ -202,6 +205,42 @@ def one_online_prediction(project: Path) -> tuple[dict[str, object], str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def serving_image(project: Path, env: dict[str, str]) -> None:
+    """The champion's serving image, built and smoke-tested as release.yml does, when a Docker daemon answers (else said, skipped)."""
+    from tests import images
+
+    client = images.daemon()
+    if client is None:
+        say("no Docker daemon answers: the serving image is skipped (as root, `bash .ci/docker up` starts one)")
+        return
+    try:
+        base = images.base_image(client)  # a local Debian + python3 base (debootstrap, a few minutes once): no Docker Hub here
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        say(f"the serving image is skipped: no base image ({error})")
+        return
+    tag, started = f"{OWNER}/{REPO}:demo", datetime.now(UTC)
+    # A TLS-intercepting proxy's CA, where Debian keeps the CAs a machine adds (none on a machine that needs none).
+    extra_ca = project / "outputs" / "extra-ca.pem"
+    extra_ca.write_text("".join(path.read_text() for path in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))))
+    say(f"python3 scripts/build_image.py {tag}  (BASE_IMAGE={base})")
+    clock = time.perf_counter()
+    environment = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}}
+    built = subprocess.run(
+        [sys.executable, "scripts/build_image.py", tag], cwd=project, capture_output=True, text=True,
+        env=environment | {"BASE_IMAGE": base, "EXTRA_CA_CERT_FILE": str(extra_ca)},
+    )  # fmt: skip
+    if built.returncode != 0:
+        raise SystemExit(f"the image did not build:\n{(built.stdout + built.stderr)[-3000:]}")
+    size = client.images.get(tag).attrs["Size"] / 1e6
+    say(f"  ({time.perf_counter() - clock:.0f} s, {size:.0f} MB)")
+    try:
+        smoke = mlops(project, "smoke-test", tag, "--model-dir", "outputs/champion", env=env)
+        show("Serving · the release's image (release.yml's smoke test)", f"{tag} ({size:.0f} MB): {smoke.stdout.strip()}")
+    finally:
+        client.images.remove(tag, force=True)
+        images.forget_earlier_builds(client, base, before=started)
 
 
 def dora_report(project: Path, github: GitHubDouble, env: dict[str, str]) -> None:

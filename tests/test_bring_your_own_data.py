@@ -155,9 +155,10 @@ def test_a_regression_bake_describes_the_users_task_and_table_and_keeps_nothing_
     assert datasheet.startswith("# Datasheet: `flats.csv`") and "the target `price`" in datasheet
     for text in (readme, datasheet):
         assert "churn" not in text.lower() and "customer" not in text.lower()
-    # The demo's table, its generator and its datasheet are not committed; the user's table is
+    # The demo's table, its generator and its datasheet are not committed; the user's table and the image's build script are
     files = committed(project)
-    assert "data/flats.csv" in files and "data/reference.csv" not in files and not any(name.startswith("scripts/") for name in files)
+    assert "data/flats.csv" in files and "data/reference.csv" not in files
+    assert [name for name in files if name.startswith("scripts/")] == ["scripts/build_image.py"]
     # The answers record the inferred task, and the table by its copy in the project: relative, never a path on this machine
     answers = json.loads((project / ".cookiecutter.json").read_text())
     assert (answers["task"], answers["data_path"], answers["target"]) == ("regression", "flat-prices/data/flats.csv", "price")

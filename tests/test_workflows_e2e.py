@@ -72,7 +72,15 @@ def baked(tmp_path: Path) -> Path:
     return project
 
 
-def act(project: Path, github: GitHubDouble, event: str, workflow: str, payload: dict, artifacts: Path):
+# pr.yml's last step runs the project's whole suite (minutes under act); the first pr.yml run of the main story runs it
+# whole, the later runs only its pure-logic tests through the repository variable PYTEST_ADDOPTS: the whole suite is
+# test_generated_project's, and these stories are about the workflows.
+ONLY_CORE_TESTS = {"PYTEST_ADDOPTS": "-k test_core"}
+
+
+def act(
+    project: Path, github: GitHubDouble, event: str, workflow: str, payload: dict, artifacts: Path, variables: dict[str, str] | None = None
+):
     """Run a workflow with the GITHUB_TOKEN its job's ``permissions:`` block grants, no more (read from the baked file)."""
     token = github.token_for(permissions=job_permissions(project / ".github" / "workflows" / workflow))
     return run_act(
@@ -84,6 +92,7 @@ def act(project: Path, github: GitHubDouble, event: str, workflow: str, payload:
         secrets={"GITHUB_TOKEN": token},
         artifacts_dir=artifacts,
         timeout=900,
+        variables=variables,
     )
 
 
@@ -98,6 +107,7 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     # When the PR workflow runs, Then one sticky comment and the job summary carry the report
     first = act(baked, github, "pull_request", "pr.yml", pull_request_event(12, "feature", head), tmp_path / "run1")
     assert first.returncode == 0, first.log[-6000:]
+    assert " passed" in first.log and " deselected" not in first.log  # the project's whole suite ran
     (comment,) = github.comments(12)
     assert comment["body"].startswith(MARKER)
     assert "## Model report — ✅ pass" in comment["body"] and "no champion yet" in comment["body"]
@@ -105,8 +115,9 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     assert list((tmp_path / "run1").glob("model-pr12-run*/outputs/report.md")), "results were kept as an artifact"
 
     # When it runs again (a new push to the PR), Then the same comment is updated, not duplicated
-    second = act(baked, github, "pull_request", "pr.yml", pull_request_event(12, "feature", head), tmp_path / "run2")
+    second = act(baked, github, "pull_request", "pr.yml", pull_request_event(12, "feature", head), tmp_path / "run2", ONLY_CORE_TESTS)
     assert second.returncode == 0, second.log[-6000:]
+    assert " deselected" in second.log  # PYTEST_ADDOPTS reached the suite's step
     assert [c["id"] for c in github.comments(12)] == [comment["id"]]
     assert posted(github, "PATCH", f"/issues/comments/{comment['id']}") == 1
 
@@ -150,7 +161,7 @@ def test_pr_comment_release_rerun_and_next_pr_against_the_release(baked: Path, g
     # When the next PR changes the model config, Then it is compared against the released champion
     tuned = commit_change(baked, "tune", "confs/model.yaml", "max_leaf_nodes: 31}", "max_leaf_nodes: 15}", "Smaller trees")
     github.add_pull(number=13, head_ref="tune", head_sha=tuned)
-    next_pr = act(baked, github, "pull_request", "pr.yml", pull_request_event(13, "tune", tuned), tmp_path / "run5")
+    next_pr = act(baked, github, "pull_request", "pr.yml", pull_request_event(13, "tune", tuned), tmp_path / "run5", ONLY_CORE_TESTS)
     assert next_pr.returncode == 0, next_pr.log[-6000:]
     (next_comment,) = github.comments(13)
     assert "vs champion **v1.0.0**" in next_comment["body"]
@@ -194,7 +205,7 @@ def test_a_required_attestation_that_github_refuses_stops_the_release_before_any
 def test_a_pr_that_breaks_a_gate_fails_after_commenting(baked: Path, github: GitHubDouble, tmp_path: Path):
     strict = commit_change(baked, "strict", "confs/gates.yaml", "minimums: {roc_auc: 0.70,", "minimums: {roc_auc: 0.99,", "Demand 0.99 AUC")
     github.add_pull(number=7, head_ref="strict", head_sha=strict)
-    result = act(baked, github, "pull_request", "pr.yml", pull_request_event(7, "strict", strict), tmp_path / "run")
+    result = act(baked, github, "pull_request", "pr.yml", pull_request_event(7, "strict", strict), tmp_path / "run", ONLY_CORE_TESTS)
     assert result.returncode != 0
     assert any("Evaluate against the champion" in step for step in result.failed_steps()), result.failed_steps()
     (comment,) = github.comments(7)
@@ -297,7 +308,7 @@ def test_monitor_opens_one_retraining_pr_and_the_pr_workflow_reports_on_it(baked
                 (baked / path).write_bytes(content)
         git(baked, "-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "-q", "-am", "Retraining snapshot")
         payload = {**dispatch["event"], "ref": "refs/heads/mlops/retrain"}
-        report = act(baked, github, "workflow_dispatch", "pr.yml", payload, tmp_path / "p1")
+        report = act(baked, github, "workflow_dispatch", "pr.yml", payload, tmp_path / "p1", ONLY_CORE_TESTS)
         assert report.returncode == 0, report.log[-6000:]
         (comment,) = [c for c in github.comments(pull["number"]) if c["body"].startswith(MARKER)]
         assert "vs champion **v1.0.0**" in comment["body"]
@@ -416,8 +427,8 @@ def test_the_release_ships_its_smoke_tested_image_by_digest_and_a_failing_smoke_
             served = client.containers.run(pulled.id, command, detach=True, network_mode="host", labels={images.TEST_LABEL: "ephemeral"})
             containers.append(served)
             wait_ready(f"http://127.0.0.1:{port}", served)
-            metadata = json.loads(http(f"http://127.0.0.1:{port}/metadata")[1])
-            assert metadata["release_tag"] == "v1.0.0" and metadata["git_sha"] == git(project, "rev-parse", "HEAD")
+            (served_model,) = json.loads(http(f"http://127.0.0.1:{port}/metadata")[1])["models"]
+            assert served_model["release_tag"] == "v1.0.0" and served_model["git_sha"] == git(project, "rev-parse", "HEAD")
 
             # When a change that breaks the service (batches capped at 5 rows: the smoke test sends 20) is released
             commit_change(project, "main", "confs/serving.yaml", "max_batch_rows: 1000", "max_batch_rows: 5", "Cap batches at 5 rows")

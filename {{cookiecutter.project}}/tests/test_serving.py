@@ -219,11 +219,20 @@ def test_a_failure_inside_is_a_500_without_a_stack_trace(trained: Path, estimato
     class FailsAfterWarmUp:
         calls = 0
 
-        def predict_proba(self, frame):
-            FailsAfterWarmUp.calls += 1
-            if FailsAfterWarmUp.calls > 1:
-                raise RuntimeError("secret internals")
-            return estimator.predict_proba(frame)
+        def __getattr__(self, name: str):
+            # What the estimator answers with (predict_proba for a classifier, predict for a regressor): a regressor's
+            # missing predict_proba stays missing, so the one prediction path calls predict.
+            if name not in {"predict", "predict_proba"}:
+                raise AttributeError(name)
+            method = getattr(estimator, name)
+
+            def fails_after_warm_up(frame):
+                FailsAfterWarmUp.calls += 1
+                if FailsAfterWarmUp.calls > 1:
+                    raise RuntimeError("secret internals")
+                return method(frame)
+
+            return fails_after_warm_up
 
     served = {RELEASE: ServedModel(RELEASE, "v0", trained, FailsAfterWarmUp(), {})}
     with TestClient(Service(PROJECT_SETTINGS, lambda: served).app, raise_server_exceptions=False) as client:
