@@ -4,12 +4,11 @@ Seeded tables from ``tests/byo_datasets.py``: loan decisions (string labels, nin
 columns, an application date and an id), used-car prices (a 6,000-row regression with an
 integer id and no date) and diamond prices (a 54,000-row regression). Each is baked once, runs
 the PR loop (validate, train, evaluate, report) on the whole table, and passes the whole
-generated suite on the table as baked (the diamonds; the others: the tests that sample their
-rows); then the generated tests that sample the user's rows run on copies of it sorted by its
-target (and the cars' by their id): a test taking the first or last rows as "rows like the
-others" fails on those. A table sorted by its date is test_bring_your_own_data's tumour table,
-whose visits are in date order. A target of three or more classes is refused at the bake until
-multiclass lands (test_hooks).
+generated suite on the table as baked; then the generated tests that sample the user's rows
+run on copies of it sorted by its target (and the cars' by their id): a test taking the first
+or last rows as "rows like the others" fails on those. A table sorted by its date is
+test_bring_your_own_data's tumour table, whose visits are in date order. A target of three or
+more classes is refused at the bake until multiclass lands (test_hooks).
 """
 
 from __future__ import annotations
@@ -23,14 +22,11 @@ from tests.conftest import DEFAULT, TEMPLATE, in_project, mlops, tool
 from tests.test_bring_your_own_data import bake_env
 
 TABLES = {
-    # kind: (file name, target, the columns of its sorted copies, whether the whole suite runs on it as baked)
-    # A time split orders by the date whatever the file's order: the target alone is worth a copy. The whole suite
-    # runs on the largest table; on the others the sampling tests do, as on every sorted copy: a whole suite costs
-    # minutes of CI, and test_bring_your_own_data runs it on a dated binary table with string labels (as the loans)
-    # and on a linear regression.
-    "loans": ("loans.csv", "decision", ("decision",), False),
-    "cars": ("cars.csv", "price", ("price", "car_id"), False),
-    "diamonds": ("diamonds.csv", "price", ("price",), True),
+    # kind: (file name, target, the columns of its sorted copies)
+    # A time split orders by the date whatever the file's order: the target alone is worth a copy.
+    "loans": ("loans.csv", "decision", ("decision",)),
+    "cars": ("cars.csv", "price", ("price", "car_id")),
+    "diamonds": ("diamonds.csv", "price", ("price",)),
 }
 # The generated tests that sample the user's rows (the others take the rows they need from these samples or make their own).
 SAMPLING = ("tests/test_drift.py", "tests/test_production_data.py", "tests/test_core_models.py")
@@ -50,7 +46,7 @@ def own_tests(project: Path, *paths: str) -> str:
 @pytest.mark.slow  # a bake with the project installed, the loop, its whole suite, then its sampling tests on each sorted copy
 @pytest.mark.parametrize("kind", list(TABLES))
 def test_the_projects_own_tests_pass_on_the_table_sorted_and_unsorted(synced_project, tmp_path: Path, kind: str):
-    name, target, orders, whole = TABLES[kind]
+    name, target, orders = TABLES[kind]
     # numpy lives in a baked project's environment, not in the template's: make the table there.
     in_project(synced_project(DEFAULT), tool("uv"), "run", "--frozen", "--no-sync", "python", str(MAKER), kind, str(tmp_path / name))
     bake = [tool("cookiecutter"), "--no-input", str(TEMPLATE), f"project_name={kind} model", f"data_path={name}", f"target={target}"]
@@ -63,9 +59,9 @@ def test_the_projects_own_tests_pass_on_the_table_sorted_and_unsorted(synced_pro
     evaluated = mlops(project, "evaluate", check=False)
     assert evaluated.returncode in {0, 1}, evaluated.stderr[-3000:]  # 1: a gate said no on this table, which is the loop working
     mlops(project, "report")
-    # The table as it came: the whole suite (or the sampling tests) passes, the no-drift test judged rather than stepped
-    # aside (-rs lists the reasons). Then sorted by its target or its id: the tests that sample the rows pass on each copy.
-    unsorted = own_tests(project) if whole else own_tests(project, *SAMPLING)
+    # The table as it came: the whole suite passes, the no-drift test judged rather than stepped aside (-rs lists the
+    # reasons). Then sorted by its target or its id: the tests that sample the rows pass on each copy.
+    unsorted = own_tests(project)
     assert " passed" in unsorted and " failed" not in unsorted and STEPPED_ASIDE not in unsorted, unsorted[-3000:]
     for column in orders:
         maker = (tool("uv"), "run", "--frozen", "--no-sync", "python", str(MAKER), kind, f"data/{name}", "--sort-by", column)
