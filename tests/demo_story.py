@@ -237,7 +237,7 @@ def serving_image(project: Path, env: dict[str, str]) -> None:
     say(f"  ({time.perf_counter() - clock:.0f} s, {size:.0f} MB)")
     try:
         smoke = mlops(project, "smoke-test", tag, "--model-dir", "outputs/champion", env=env)
-        show("Serving · the release's image (release.yml's smoke test)", f"{tag} ({size:.0f} MB): {smoke.stdout.strip()}")
+        show("Serving · the release's image (release.yml's smoke test)", f"{smoke.stdout.strip()} ({size:.0f} MB uncompressed)")
     finally:
         client.images.remove(tag, force=True)
         images.forget_earlier_builds(client, base, before=started)
