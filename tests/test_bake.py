@@ -81,6 +81,7 @@ COMMON_FILES = {
     "tests/test_dora_incidents.py",
     "tests/test_bad_input.py",
     "tests/test_serving.py",
+    "tests/test_registry.py",
 } | {
     f"src/{{package}}/{name}"
     for name in (
