@@ -128,8 +128,11 @@ def test_a_model_that_fails_to_load_is_never_ready_and_says_why(tmp_path: Path):
 def test_predictions_match_the_shared_predict_function_for_one_row_and_a_batch(direct: TestClient, estimator: Any):
     frame = typed_rows(40)
     expected = steps.predict(estimator, frame[DATA.features.all]).tolist()
+    # Like with like: a linear model's answer for a row alone can differ in the last bit from the same row's within a
+    # batch (BLAS kernels differ by shape; the flats' ridge found it), so the one row is compared with it scored alone.
+    alone = steps.predict(estimator, frame.head(1)[DATA.features.all]).tolist()
     one = direct.post("/predict", json={"rows": as_json(frame.head(1))})
-    assert one.status_code == 200 and one.json()["predictions"] == expected[:1]
+    assert one.status_code == 200 and one.json()["predictions"] == alone
     batch = direct.post("/predict", json={"rows": as_json(frame)}, headers={"X-Request-ID": "batch-1"}).json()
     assert batch == {"predictions": expected, "model_version": RELEASE_TAG, "request_id": "batch-1"}
 
@@ -414,7 +417,7 @@ def test_a_real_server_matches_evaluation_bit_for_bit_and_finishes_in_flight_req
                 answer += chunk
         status, _, payload = answer.partition(b"\r\n\r\n")
         assert status.startswith(b"HTTP/1.1 200"), answer[:200]
-        assert json.loads(payload)["predictions"] == expected[:3]
+        assert json.loads(payload)["predictions"] == steps.predict(load_model(folder / "model"), frame.head(3)[DATA.features.all]).tolist()
         # uvicorn ends by re-raising the signal it handled (after the graceful shutdown): the status says SIGTERM.
         assert server.wait(timeout=30) in (0, -signal.SIGTERM)
         output = server.stdout.read().decode() if server.stdout else ""
