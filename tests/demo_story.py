@@ -171,7 +171,7 @@ def one_online_prediction(project: Path) -> tuple[dict[str, object], str]:
 
     import yaml
 
-    from tests.services import free_port
+    from tests.services import free_port, wait_until_answering
 
     data = yaml.safe_load((project / "confs" / "data.yaml").read_text())
     with (project / data["path"]).open(newline="") as table:
@@ -187,16 +187,11 @@ def one_online_prediction(project: Path) -> tuple[dict[str, object], str]:
         cwd=project, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/ready", timeout=2) as ready:
-                    if ready.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("`mlops serve` did not get ready within 60 s") from None
-                time.sleep(0.3)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_answering(f"{url}/ready", server, 60, lambda: "`mlops serve` did not get ready within 60 s", interval=0.3)
+        except RuntimeError as error:
+            raise SystemExit(str(error)) from None
         request = urllib.request.Request(
             f"{url}/predict", data=json.dumps({"rows": [row]}).encode(), headers={"Content-Type": "application/json"}
         )
@@ -221,9 +216,7 @@ def serving_image(project: Path, env: dict[str, str]) -> None:
         say(f"the serving image is skipped: no base image ({error})")
         return
     tag, started = f"{OWNER}/{REPO}:demo", datetime.now(UTC)
-    # A TLS-intercepting proxy's CA, where Debian keeps the CAs a machine adds (none on a machine that needs none).
-    extra_ca = project / "outputs" / "extra-ca.pem"
-    extra_ca.write_text("".join(path.read_text() for path in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))))
+    extra_ca = images.machine_extra_ca(project / "outputs" / "extra-ca.pem")  # a TLS-intercepting proxy's CA, if any
     say(f"python3 scripts/build_image.py {tag}  (BASE_IMAGE={base})")
     clock = time.perf_counter()
     environment = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}}

@@ -92,3 +92,20 @@ def forget_earlier_builds(client: docker.DockerClient, base: str, before: dateti
         if created < before and base_id in {layer["Id"] for layer in image.history()}:
             with contextlib.suppress(docker.errors.APIError):
                 client.images.remove(image.id)
+
+
+def machine_extra_ca(path: Path) -> Path:
+    """``path`` holding the CAs this machine added (where Debian keeps them; a TLS-intercepting proxy's here), for
+    EXTRA_CA_CERT_FILE: empty on a machine that needs none."""
+    path.write_text("".join(found.read_text() for found in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))))
+    return path
+
+
+def remove_test_leftovers(client: docker.DockerClient, base: str, containers: list, references: list[str], before: datetime) -> None:
+    """A test's containers and image references removed, and the build stages older than its build (vfs keeps every layer)."""
+    for container in containers:
+        container.remove(force=True)
+    for reference in references:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.remove(reference, force=True)
+    forget_earlier_builds(client, base, before=before)

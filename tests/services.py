@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -17,6 +17,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until_answering(url: str, process: subprocess.Popen, timeout: float, failure: Callable[[], str], *, interval: float = 0.5) -> None:
+    """Poll ``url`` until it answers 200; RuntimeError(``failure()``) once ``process`` has exited or ``timeout`` has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(failure()) from None
+            time.sleep(interval)
 
 
 @contextlib.contextmanager
@@ -47,16 +61,10 @@ def mlflow_server(venv: Path, workdir: Path, env: dict[str, str], startup_timeou
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"mlflow server did not start: {(workdir / 'mlflow-server.log').read_text()[-2000:]}") from None
-                time.sleep(0.5)
+        server_log = workdir / "mlflow-server.log"
+        wait_until_answering(
+            f"{url}/health", server, startup_timeout, lambda: f"mlflow server did not start: {server_log.read_text()[-2000:]}"
+        )
         yield url
     finally:
         # The server runs workers in child processes: stop the whole process group.
@@ -88,16 +96,13 @@ def docker_registry(workdir: Path, startup_timeout: float = 30.0) -> Iterator[st
         ["docker-registry", "serve", str(config)], cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if registry.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"docker-registry did not start: {(workdir / 'registry.log').read_text()[-2000:]}") from None
-                time.sleep(0.2)
+        wait_until_answering(
+            f"http://127.0.0.1:{port}/v2/",
+            registry,
+            startup_timeout,
+            lambda: f"docker-registry did not start: {(workdir / 'registry.log').read_text()[-2000:]}",
+            interval=0.2,
+        )
         yield f"127.0.0.1:{port}"
     finally:
         registry.terminate()

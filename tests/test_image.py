@@ -8,7 +8,6 @@ the batch path answers on the same rows, and to stop cleanly on SIGTERM. One sto
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -115,9 +114,7 @@ def test_the_release_image_is_small_serves_the_champion_from_the_registry_and_st
     project, package = champion, champion.name.replace("-", "_")
     base = images.base_image(client)
     tag = f"mlops-test/{project.name}:{os.environ.get('PYTEST_XDIST_TESTRUNUID', 'local')[:12]}-{os.getpid()}"
-    extra_ca = tmp_path / "extra-ca.pem"
-    # The proxy's CA, where Debian keeps the CAs a machine adds to its own (none on a machine that needs none).
-    extra_ca.write_text("".join(path.read_text() for path in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))))
+    extra_ca = images.machine_extra_ca(tmp_path / "extra-ca.pem")
     containers, references = [], [tag]
     started, build_started = time.monotonic(), datetime.now(UTC)
     try:
@@ -192,9 +189,4 @@ def test_the_release_image_is_small_serves_the_champion_from_the_registry_and_st
         print(f"stopped {stopped_in:.1f} s after SIGTERM, exit code {served.attrs['State']['ExitCode']}")
         assert served.attrs["State"]["ExitCode"] in {0, 143} and stopped_in < GRACE, served.logs().decode()[-3000:]
     finally:
-        for container in containers:
-            container.remove(force=True)
-        for reference in references:
-            with contextlib.suppress(images.docker.errors.ImageNotFound):
-                client.images.remove(reference, force=True)
-        images.forget_earlier_builds(client, base, before=build_started)
+        images.remove_test_leftovers(client, base, containers, references, before=build_started)

@@ -6,7 +6,6 @@ assets, the deployment, and what a re-run changes (nothing).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -399,8 +398,7 @@ def test_the_release_ships_its_smoke_tested_image_by_digest_and_a_failing_smoke_
     project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=DEFAULT, output_dir=str(tmp_path / "bake")))
     prepare_repo(project, OWNER, REPO)
     base, started = images.base_image(client), datetime.now(UTC)
-    extra_ca = tmp_path / "extra-ca.pem"  # this machine's TLS-intercepting proxy, as in tests/test_image.py
-    extra_ca.write_text("".join(path.read_text() for path in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))))
+    extra_ca = images.machine_extra_ca(tmp_path / "extra-ca.pem")  # this machine's TLS-intercepting proxy
     repository, containers, references = f"{OWNER}/{REPO}", [], []
     (tmp_path / "registry").mkdir()
     try:
@@ -452,9 +450,4 @@ def test_the_release_ships_its_smoke_tested_image_by_digest_and_a_failing_smoke_
             assert tagged(registry, repository, "v1.0.1") is None and tagged(registry, repository, "production") == digest
             assert github.violations == []
     finally:
-        for container in containers:
-            container.remove(force=True)
-        for reference in references:
-            with contextlib.suppress(images.docker.errors.ImageNotFound):
-                client.images.remove(reference, force=True)
-        images.forget_earlier_builds(client, base, before=started)
+        images.remove_test_leftovers(client, base, containers, references, before=started)
